@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a Debian 12 machine, and
+# nothing twice: each step checks first, so running it again is cheap and safe.
+#   Debian packages  -> apt-get (only the missing ones)
+#   Dear ImGui 1.86  -> Debian's source package, unpacked into .deps/ (git-ignored)
+#   playwright-core  -> npm, into tests/e2e/node_modules (git-ignored)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+deps="$root/.deps"
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# [SECTION] Debian packages
+packages=(
+  cmake ninja-build g++ pkg-config xz-utils ca-certificates
+  emscripten nodejs npm          # wasm toolchain (clang-14, lld, binaryen) + node
+  libeigen3-dev doctest-dev nlohmann-json3-dev
+  glslang-tools                  # glslangValidator checks shaders/ in the tests
+  chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
+  fonts-dejavu-core              # the UI font, embedded at build time
+  python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+# node/npm may come from elsewhere on PATH (e.g. nodesource); accept any node >= 18.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+  read -r -a missing <<<"${missing[*]}"
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  say "Debian packages: all present"
+fi
+
+# [SECTION] Dear ImGui 1.86 sources (libimgui-dev has headers only, no imgui.cpp)
+imgui_dir="$deps/imgui-1.86"
+if [ ! -f "$imgui_dir/imgui.cpp" ]; then
+  say "fetching Dear ImGui 1.86 from Debian's source package"
+  src_list=/etc/apt/sources.list.d/attention-playground-src.sources
+  if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" "Suites: bookworm" \
+      "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" \
+      | $sudo tee "$src_list" >/dev/null
+    $sudo apt-get update -qq
+  fi
+  mkdir -p "$deps/src" && cd "$deps/src"
+  ls imgui_1.86*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only imgui >/dev/null
+  rm -rf "$imgui_dir.tmp" && mkdir -p "$imgui_dir.tmp"
+  tar -xf imgui_1.86*.orig.tar.* -C "$imgui_dir.tmp" --strip-components=1
+  [ -f "$imgui_dir.tmp/imgui.cpp" ] || { echo "imgui.cpp missing from the source package" >&2; exit 1; }
+  rm -rf "$imgui_dir" && mv "$imgui_dir.tmp" "$imgui_dir"
+  cd "$root"
+else
+  say "Dear ImGui 1.86: present in $imgui_dir"
+fi
+
+# [SECTION] npm packages for the browser tests (versions pinned by the lockfile)
+if [ ! -d "$root/tests/e2e/node_modules/playwright-core" ]; then
+  say "installing playwright-core (npm)"
+  (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+else
+  say "npm packages: present"
+fi
+say "done"
