@@ -1,0 +1,57 @@
+// Shared by the end-to-end tests and the screenshot script: a static file
+// server for the built folder on localhost, and Debian's Chromium, headless,
+// with WebGL2 in software (SwiftShader) and no background network traffic.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+                '.png': 'image/png', '.json': 'application/json' };
+
+/** Serves `dir` on 127.0.0.1 at a free port; resolves to {url, close()}. */
+export function serve(dir) {
+  dir = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    const file = path.join(dir, path.normalize(rel));
+    if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const body = fs.readFileSync(file);
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+                         'Content-Length': body.length, 'Cache-Control': 'no-store' });
+    res.end(body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((r) => server.close(r)),
+  })));
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+           '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+           '--disable-sync'],
+  });
+}
+
+/** Opens the page and collects console errors and uncaught exceptions into `errors`. */
+export async function openPage(browser, url, { width = 1280, height = 800, scale = 1 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => errors.push('page: ' + e.message));
+  await page.goto(url);
+  return { page, errors, context };
+}
+
+/** Waits for playground.ready (a rejection becomes the test's failure). */
+export async function ready(page, timeout = 60000) {
+  await page.waitForFunction(() => window.playground !== undefined, null, { timeout });
+  await page.evaluate(() => window.playground.ready.then(() => true));
+}

@@ -1,0 +1,65 @@
+// The C side of the JS API (web/api.js wraps these): JSON strings in and out,
+// tensor data handed over as a pointer into the wasm heap for JS to copy.
+#include <emscripten/emscripten.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app.h"
+#include "config_json.h"
+
+namespace web {
+extern App* g_app;
+}
+
+namespace {
+
+std::string g_reply;  // the last reply; JS copies it before the next call
+std::vector<float> g_tensor;
+
+const char* reply(const nlohmann::json& j) {
+  g_reply = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return g_reply.c_str();
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE const char* ap_get_config() {
+  g_reply = ap::config_to_json(web::g_app->config);
+  return g_reply.c_str();
+}
+
+// {"ok": bool, "errors": [...]}; nothing changes unless ok.
+EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) {
+  web::App& app = *web::g_app;
+  auto up = ap::apply_config_json(app.config, json);
+  if (up.ok()) up.errors = web::apply_config(app, up.config);
+  if (up.ok()) {
+    app.controls.synced = false;  // the widgets show the new config
+    app.controls.errors.clear();
+  }
+  return reply({{"ok", up.ok()}, {"errors", up.errors}});
+}
+
+// {"shape": [...], "ptr": byte offset, "length": floats} or {"error": "..."}.
+EMSCRIPTEN_KEEPALIVE const char* ap_tensor(const char* name, int head) {
+  std::string error;
+  auto td = ap::find_tensor(web::g_app->trace, name, head, &error);
+  if (!td) return reply({{"error", error}});
+  g_tensor = std::move(td->data);
+  return reply({{"shape", td->shape}, {"ptr", reinterpret_cast<uintptr_t>(g_tensor.data())}, {"length", g_tensor.size()}});
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_tokens() { return reply(web::g_app->trace.tokens); }
+
+// Where the heatmaps are on the canvas (device pixels), for tests and embedders.
+EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
+  nlohmann::json maps = nlohmann::json::array();
+  for (const auto& m : web::g_app->heads.drawn)
+    maps.push_back({{"head", m.head}, {"focus", m.focus}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
+  return reply({{"heatmaps", maps}, {"focus", web::g_app->heads.focus}});
+}
+
+}  // extern "C"

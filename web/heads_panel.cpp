@@ -1,0 +1,219 @@
+// Heads panel: see heads_panel.h.
+#include "heads_panel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "config.h"
+#include "imgui.h"
+#include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
+
+namespace web {
+namespace {
+
+constexpr int kLegendSteps = 256;
+
+// [SECTION] Labels
+
+// Token text for an axis label: shortened with an ellipsis past max_w pixels.
+std::string fit(const std::string& s, float max_w) {
+  if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 1;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
+    const std::string next = out + s.substr(i, len);
+    if (ImGui::CalcTextSize((next + "…").c_str()).x > max_w) break;
+    out = next;
+    i += len;
+  }
+  return out + "…";
+}
+
+// Text rotated to read bottom-up, its baseline end at `anchor` (x centred on a column).
+void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
+  const int first = dl->VtxBuffer.Size;
+  const float w = ImGui::CalcTextSize(text).x, h = ImGui::GetTextLineHeight();
+  const ImVec2 origin(anchor.x - h * 0.5f, anchor.y);
+  dl->AddText(origin, col, text);
+  for (int i = first; i < dl->VtxBuffer.Size; ++i) {
+    ImVec2& p = dl->VtxBuffer[i].pos;
+    const float dx = p.x - origin.x, dy = p.y - origin.y;
+    p = ImVec2(origin.x + dy, origin.y - dx);  // rotate −90° about the origin
+  }
+  (void)w;
+}
+
+// [SECTION] Hover
+
+const char* block_reason(const ap::Trace& t, int q, int k) {
+  if (t.key_padding[k]) return "blocked: the key is [PAD] (key padding mask)";
+  if (k > q) return "blocked by the causal mask: this key comes after the query";
+  return "blocked";
+}
+
+void cell_tooltip(const ap::Trace& t, int head, int q, int k) {
+  ImGui::BeginTooltip();
+  ImGui::Text("head %d", head);
+  ImGui::Text("query %d  \"%s\"", q, t.tokens[q].c_str());
+  ImGui::Text("key   %d  \"%s\"", k, t.tokens[k].c_str());
+  ImGui::Separator();
+  if (t.allowed(q, k)) {
+    ImGui::Text("weight  %.9g", t.weights[head](q, k));
+    ImGui::TextDisabled("score q·k = %.6g,  / √%d = %.6g", t.scores[head](q, k), t.d_head,
+                        t.scaled_scores[head](q, k));
+  } else {
+    ImGui::Text("weight  0 (exactly)");
+    ImGui::TextDisabled("%s", block_reason(t, q, k));
+  }
+  ImGui::EndTooltip();
+}
+
+// Draws one heatmap image; returns the hovered cell (or -1) through q, k.
+bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float hi, int& q, int& k, int rows, int cols) {
+  const int w = std::max(1, int(size.x)), h = std::max(1, int(size.y));
+  const GLuint tex = map.texture(w, h, 0.0f, hi, Colormap::Sequential);
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(id, ImVec2(float(w), float(h)));
+  const bool clicked = ImGui::IsItemClicked();
+  ImGui::GetWindowDrawList()->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), p0,
+                                       ImVec2(p0.x + w, p0.y + h));
+  q = k = -1;
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    q = std::clamp(int((m.y - p0.y) / h * rows), 0, rows - 1);
+    k = std::clamp(int((m.x - p0.x) / w * cols), 0, cols - 1);
+  }
+  return clicked;
+}
+
+}  // namespace
+
+void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale) {
+  p.drawn.clear();
+  if (t.n_heads == 0) return;
+  // [SECTION] upload when the trace changed
+  if (p.generation != generation) {
+    p.maps.resize(t.n_heads);
+    for (int h = 0; h < t.n_heads; ++h) {
+      if (!p.maps[h]) p.maps[h] = std::make_unique<Heatmap>();
+      p.maps[h]->set_cells(t.weights[h], &t.allowed);
+    }
+    if (!p.legend) {
+      p.legend = std::make_unique<Heatmap>();
+      ap::Mat ramp(kLegendSteps, 1);
+      for (int i = 0; i < kLegendSteps; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / kLegendSteps;
+      p.legend->set_cells(ramp, nullptr);
+    }
+    p.focus = std::min(p.focus, t.n_heads - 1);
+    p.generation = generation;
+  }
+  float max_w = 0;
+  for (const auto& w : t.weights) max_w = std::max(max_w, w.maxCoeff());
+  const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;
+
+  ImGui::TextWrapped("weights = softmax(Q·Kᵀ / √d_head) per head: row = query token, column = key token; each row sums to 1.");
+  ImGui::Checkbox("colour range 0 to the largest weight", &p.range_to_max);
+  ImGui::SameLine();
+  ImGui::TextDisabled(p.range_to_max ? "(else 0 to 1)" : "(now 0 to 1)");
+
+  // [SECTION] the focused head, with token labels and the legend
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float line = ImGui::GetTextLineHeight();
+  const int n_q = t.n_q, n_kv = t.n_kv;
+  float label_w = 0;
+  for (const auto& tok : t.tokens) label_w = std::max(label_w, ImGui::CalcTextSize(tok.c_str()).x);
+  label_w = std::min(label_w, 110 * scale) + 6 * scale;
+  const float legend_w = 90 * scale;
+  const float grid_h = std::max(avail.y * 0.28f, 120 * scale);
+  float side = std::min(avail.x - label_w - legend_w, avail.y - grid_h - label_w - 2 * line);
+  side = std::max(side, 60 * scale);
+  const float cell_w = side / n_kv, cell_h = side / n_q;
+  const bool labels = std::min(cell_w, cell_h) >= line * 0.95f;
+
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text), dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  ImGui::Text("head %d of %d", p.focus, t.n_heads);
+  const ImVec2 map_pos(top.x + label_w, top.y + line * 1.4f + (labels ? label_w : 0));
+  if (labels) {
+    for (int k = 0; k < n_kv; ++k) {
+      const std::string s = fit(t.tokens[k], label_w - 6 * scale);
+      vertical_text(dl, ImVec2(map_pos.x + (k + 0.5f) * cell_w, map_pos.y - 4 * scale),
+                    k < t.n_text ? text_col : dim_col, s.c_str());
+    }
+    for (int q = 0; q < n_q; ++q) {
+      const std::string s = fit(t.tokens[q], label_w - 6 * scale);
+      const float tw = ImGui::CalcTextSize(s.c_str()).x;
+      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (q + 0.5f) * cell_h - line * 0.5f),
+                  q < t.n_text ? text_col : dim_col, s.c_str());
+    }
+  }
+  ImGui::SetCursorScreenPos(map_pos);
+  int hq, hk;
+  heatmap_image(*p.maps[p.focus], "##focus", ImVec2(side, side), hi, hq, hk, n_q, n_kv);
+  p.drawn.push_back({p.focus, true, map_pos.x, map_pos.y, side, side});
+  if (hq >= 0) {
+    // Outline the hovered cell's row and column so the eye finds both tokens.
+    const ImU32 outline = IM_COL32(255, 255, 255, 200);
+    dl->AddRect(ImVec2(map_pos.x, map_pos.y + hq * cell_h), ImVec2(map_pos.x + side, map_pos.y + (hq + 1) * cell_h),
+                outline, 0, 0, 1.5f * scale);
+    dl->AddRect(ImVec2(map_pos.x + hk * cell_w, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell_w, map_pos.y + side),
+                outline, 0, 0, 1.0f * scale);
+    cell_tooltip(t, p.focus, hq, hk);
+  }
+
+  // Legend: a colour bar from hi down to 0, and the hatch for blocked cells.
+  const ImVec2 bar(map_pos.x + side + 16 * scale, map_pos.y);
+  const float bar_w = 16 * scale, bar_h = side * 0.8f;
+  const GLuint legend_tex = p.legend->texture(int(bar_w), int(bar_h), 0.0f, 1.0f, Colormap::Sequential);
+  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(legend_tex)), bar, ImVec2(bar.x + bar_w, bar.y + bar_h));
+  char buf[32];
+  for (int i = 0; i <= 4; ++i) {
+    const float v = hi * (1.0f - i / 4.0f);
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    const float y = bar.y + bar_h * i / 4.0f;
+    dl->AddLine(ImVec2(bar.x + bar_w, y), ImVec2(bar.x + bar_w + 4 * scale, y), text_col);
+    dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, y - line * 0.5f), text_col, buf);
+  }
+  if (t.allowed.minCoeff() == 0) {
+    const ImVec2 sw(bar.x, bar.y + bar_h + line);
+    for (int i = 0; i < 4; ++i) {
+      const float y = sw.y + i * bar_w / 4;
+      dl->AddRectFilled(ImVec2(sw.x, y), ImVec2(sw.x + bar_w, y + bar_w / 4),
+                        i % 2 ? IM_COL32(69, 69, 69, 255) : IM_COL32(107, 107, 107, 255));
+    }
+    dl->AddText(ImVec2(sw.x + bar_w + 9 * scale, sw.y - line * 0.2f), text_col, "masked");
+  }
+
+  // [SECTION] all heads as small multiples
+  ImGui::SetCursorScreenPos(ImVec2(top.x, map_pos.y + side + line * 0.6f));
+  ImGui::TextDisabled("All heads (click one to enlarge it):");
+  const float gap = 8 * scale;
+  const float room = ImGui::GetContentRegionAvail().y - line * 1.4f;
+  // The largest square size that fits every head in the remaining room.
+  float small = 0;
+  for (int cols = 1; cols <= t.n_heads; ++cols) {
+    const int rows = (t.n_heads + cols - 1) / cols;
+    const float s = std::min((avail.x - gap * (cols - 1)) / cols, room / rows - line * 1.3f - gap);
+    small = std::max(small, s);
+  }
+  small = std::max(small, 24 * scale);
+  const int per_row = std::max(1, int((avail.x + gap) / (small + gap)));
+  for (int h = 0; h < t.n_heads; ++h) {
+    if (h % per_row) ImGui::SameLine(0, gap);
+    ImGui::BeginGroup();
+    ImGui::TextColored(h == p.focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
+    const ImVec2 pos = ImGui::GetCursorScreenPos();
+    const std::string id = "##head" + std::to_string(h);
+    if (heatmap_image(*p.maps[h], id.c_str(), ImVec2(small, small), hi, hq, hk, n_q, n_kv)) p.focus = h;
+    p.drawn.push_back({h, false, pos.x, pos.y, small, small});
+    if (h == p.focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
+    if (hq >= 0) cell_tooltip(t, h, hq, hk);
+    ImGui::EndGroup();
+  }
+}
+
+}  // namespace web

@@ -1,0 +1,39 @@
+// A matrix drawn as a heatmap by shaders/heatmap.frag: the values go to the
+// GPU as a float texture, the shader maps them through a colormap into a
+// colour texture the size of the heatmap's place on screen, and ImGui draws
+// that texture as an image. Re-rendered only when values, size or range change.
+#pragma once
+#include <memory>
+
+#include "gl.h"
+#include "tensor.h"
+
+namespace web {
+
+enum class Colormap { Sequential = 0, Diverging = 1 };
+
+class Heatmap {
+ public:
+  Heatmap();
+  ~Heatmap();
+  Heatmap(const Heatmap&) = delete;
+  Heatmap& operator=(const Heatmap&) = delete;
+
+  // values: [rows x cols]; allowed: same shape, 0 = blocked (drawn hatched), or null.
+  void set_cells(const ap::Mat& values, const ap::MaskMat* allowed);
+  // The colour texture for a w x h pixel image (renders it if anything changed).
+  GLuint texture(int w, int h, float lo, float hi, Colormap map);
+
+ private:
+  GLuint cells_ = 0, color_ = 0, fbo_ = 0;
+  int rows_ = 0, cols_ = 0, w_ = 0, h_ = 0;
+  float lo_ = 0, hi_ = 0;
+  Colormap map_ = Colormap::Sequential;
+  bool stale_ = true;
+};
+
+// Compiles the heatmap shader program; call once after the GL context exists.
+// Returns false (and prints the GL log to stderr) if compiling fails.
+bool init_heatmap_shaders();
+
+}  // namespace web

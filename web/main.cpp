@@ -1,0 +1,142 @@
+// Browser entry point: GLFW window on the page's canvas, Dear ImGui with the
+// GLFW + OpenGL ES 3 backends, the main loop, and high-DPI handling.
+// One of the two files that know about Emscripten (the other is bridge.cpp).
+#include <GLFW/glfw3.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/html5.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "app.h"
+#include "gl.h"
+#include "heatmap.h"
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+
+extern const unsigned char font_ui_ttf[];
+extern const std::size_t font_ui_ttf_size;
+
+namespace web {
+App* g_app = nullptr;  // read by bridge.cpp
+}
+
+namespace {
+
+struct Window {
+  GLFWwindow* glfw = nullptr;
+  float scale = 0;  // device pixel ratio the fonts and style were built for
+  int width = 0, height = 0;  // canvas size in device pixels
+  bool first_frame_done = false;
+};
+Window g_win;
+
+EM_JS(void, notify_first_frame, (), { if (Module.apFirstFrame) Module.apFirstFrame(); });
+EM_JS(void, report_fatal, (const char* msg), { if (Module.apFatal) Module.apFatal(UTF8ToString(msg)); });
+
+// Everything ImGui draws is sized in device pixels: the font is rasterised at
+// 15 CSS px x devicePixelRatio and the style scaled to match, so text is
+// sharp on high-DPI screens instead of a 1x atlas stretched by the browser.
+void build_fonts_and_style(float scale) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  ImFontConfig cfg;
+  cfg.FontDataOwnedByAtlas = false;  // the TTF is static data embedded at build time
+  cfg.OversampleH = 2;
+  static const ImWchar ranges[] = {
+      0x0020, 0x024F,  // Latin, Latin-1, Latin Extended-A/B
+      0x0370, 0x03FF,  // Greek
+      0x0400, 0x04FF,  // Cyrillic
+      0x1D00, 0x1DBF,  // phonetic extensions (the ᵀ of Kᵀ)
+      0x2000, 0x22FF,  // punctuation, super/subscripts, arrows, maths (√ · − ∞)
+      0x25A0, 0x25FF,  // geometric shapes
+      0};
+  io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(font_ui_ttf), int(font_ui_ttf_size),
+                                 std::round(15.0f * scale), &cfg, ranges);
+  ImGui_ImplOpenGL3_DestroyFontsTexture();
+  ImGui_ImplOpenGL3_CreateFontsTexture();
+
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.WindowRounding = 0;
+  style.FrameRounding = 3;
+  style.WindowBorderSize = 0;
+  style.ScaleAllSizes(scale);
+  ImGui::GetStyle() = style;
+}
+
+// Keeps the canvas backing store at CSS size x devicePixelRatio.
+void sync_canvas_size() {
+  double css_w = 0, css_h = 0;
+  emscripten_get_element_css_size("#canvas", &css_w, &css_h);
+  const float scale = float(emscripten_get_device_pixel_ratio());
+  const int w = std::max(1, int(std::lround(css_w * scale))), h = std::max(1, int(std::lround(css_h * scale)));
+  if (w != g_win.width || h != g_win.height) {
+    // Not glfwSetWindowSize: Emscripten's GLFW requests fullscreen when the size
+    // equals the screen's. The backend's window size is overridden in frame().
+    emscripten_set_canvas_element_size("#canvas", w, h);
+    g_win.width = w;
+    g_win.height = h;
+  }
+  if (scale != g_win.scale) {
+    g_win.scale = scale;
+    build_fonts_and_style(scale);
+  }
+}
+
+void frame() {
+  sync_canvas_size();
+  glfwPollEvents();
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  // The backend derives sizes from GLFW; state them in device pixels, 1:1.
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(float(g_win.width), float(g_win.height));
+  io.DisplayFramebufferScale = ImVec2(1, 1);
+  ImGui::NewFrame();
+  web::draw_app(*web::g_app, io.DisplaySize.x, io.DisplaySize.y, g_win.scale);
+  ImGui::Render();
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glViewport(0, 0, g_win.width, g_win.height);
+  glClearColor(0.08f, 0.08f, 0.1f, 1);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  if (!g_win.first_frame_done) {
+    g_win.first_frame_done = true;
+    notify_first_frame();
+  }
+}
+
+}  // namespace
+
+int main() {
+  if (!glfwInit()) {
+    report_fatal("GLFW could not start.");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  g_win.glfw = glfwCreateWindow(1280, 800, "Attention Playground", nullptr, nullptr);
+  if (!g_win.glfw) {
+    report_fatal("WebGL2 could not be started on the canvas.");
+    return 1;
+  }
+  glfwMakeContextCurrent(g_win.glfw);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed; nothing to save
+  ImGui_ImplGlfw_InitForOpenGL(g_win.glfw, true);
+  ImGui_ImplOpenGL3_Init("#version 300 es");
+  if (!web::init_heatmap_shaders()) {
+    report_fatal("The heatmap shaders failed to compile on this GPU.");
+    return 1;
+  }
+
+  static web::App app;
+  web::g_app = &app;
+  web::apply_config(app, app.config);
+  emscripten_set_main_loop(frame, 0, false);
+  return 0;
+}
