@@ -1,6 +1,8 @@
 // Controls panel: see controls_panel.h.
 #include "controls_panel.h"
 
+#include <algorithm>
+
 #include "imgui.h"
 #include "misc/cpp/imgui_stdlib.h"
 
@@ -19,6 +21,31 @@ void help(const char* text) {
   }
 }
 
+// The tokens of the applied text as small chips, wrapped, so a learner sees
+// exactly what became a row of X (and that é, 日 or 👍 stayed whole).
+void draw_tokens(const ap::Trace& trace) {
+  constexpr int kShown = 64;
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  const ImU32 chip = ImGui::GetColorU32(ImGuiCol_FrameBg), pad_chip = ImGui::GetColorU32(ImGuiCol_FrameBgActive, 0.35f);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int n = std::min<int>(int(trace.tokens.size()), kShown);
+  for (int i = 0; i < n; ++i) {
+    const char* tok = trace.tokens[i].c_str();
+    const ImVec2 size(ImGui::CalcTextSize(tok).x + style.FramePadding.x * 2, ImGui::GetTextLineHeight() + 2);
+    if (i > 0) {
+      ImGui::SameLine(0, style.ItemSpacing.x * 0.5f);
+      if (ImGui::GetCursorScreenPos().x + size.x > right) ImGui::NewLine();
+    }
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), i < trace.n_text ? chip : pad_chip, style.FrameRounding);
+    dl->AddText(ImVec2(p.x + style.FramePadding.x, p.y + 1), ImGui::GetColorU32(ImGuiCol_Text), tok);
+    ImGui::Dummy(size);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("token %d: \"%s\" (%zu bytes of UTF-8)", i, tok, trace.tokens[i].size());
+  }
+  if (int(trace.tokens.size()) > n) ImGui::TextDisabled("… and %d more", int(trace.tokens.size()) - n);
+}
+
 }  // namespace
 
 std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config& applied, const ap::Trace& trace,
@@ -34,6 +61,8 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
   ImGui::TextUnformatted("Sentence");
   help("Split into words and punctuation; each token becomes one row of X.");
   changed |= ImGui::InputTextMultiline("##text", &d.text, ImVec2(-1, ImGui::GetTextLineHeight() * 3.6f));
+
+  draw_tokens(trace);
 
   ImGui::Spacing();
   ImGui::PushItemWidth(field_w);

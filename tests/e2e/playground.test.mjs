@@ -1,0 +1,219 @@
+// End-to-end: the built static folder served on localhost, driven through the
+// JS API in Debian's headless Chromium. Run by CTest (e2e_browser) with
+// PLAYGROUND_DIR set to the build's web folder.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serve, launch, openPage, ready } from './harness.mjs';
+import { decodePng } from './png.mjs';
+
+const dir = process.env.PLAYGROUND_DIR;
+const shots = path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
+let server, browser;
+
+before(async () => {
+  assert.ok(dir && fs.existsSync(path.join(dir, 'index.html')), `PLAYGROUND_DIR (${dir}) holds no built page`);
+  fs.mkdirSync(shots, { recursive: true });
+  server = await serve(dir);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+// Opens a fresh page, waits for the first frame, runs fn, then fails on any console error.
+async function withPage(fn, options) {
+  const { page, errors, context } = await openPage(browser, server.url, options);
+  try {
+    await ready(page);
+    await fn(page);
+    assert.deepEqual(errors, [], 'the page logged errors');
+  } finally {
+    await context.close();
+  }
+}
+
+const api = (page, fn, arg) => page.evaluate(fn, arg);
+
+// Checks every row of every head's weights: sums to 1, and cells blocked by `blocked(q, k)` are exactly 0.
+async function checkWeights(page, blocked) {
+  const { shape, data } = await api(page, () => {
+    const t = playground.tensor('weights');
+    return { shape: t.shape, data: Array.from(t.data) };
+  });
+  const [heads, nq, nkv] = shape;
+  for (let h = 0; h < heads; h++)
+    for (let q = 0; q < nq; q++) {
+      let sum = 0;
+      for (let k = 0; k < nkv; k++) {
+        const w = data[(h * nq + q) * nkv + k];
+        if (blocked(q, k)) assert.equal(w, 0, `head ${h} weight (${q}, ${k}) should be exactly 0`);
+        sum += w;
+      }
+      // float32 weights, at most a few dozen terms: 1e-5 covers the rounding.
+      assert.ok(Math.abs(sum - 1) < 1e-5, `head ${h} row ${q} sums to ${sum}`);
+    }
+  return { shape, data };
+}
+
+test('loads, draws, and exposes the config and tokens', async () => {
+  await withPage(async (page) => {
+    const config = await api(page, () => playground.getConfig());
+    for (const key of ['text', 'd_model', 'n_heads', 'causal', 'seed', 'pad_to', 'bias', 'positional'])
+      assert.ok(key in config, `getConfig() lacks ${key}`);
+    const tokens = await api(page, () => playground.tokens());
+    assert.deepEqual(tokens.slice(0, 3), ['The', 'cat', 'sat']);
+    const w = await checkWeights(page, () => false);
+    assert.deepEqual(w.shape, [config.n_heads, tokens.length, tokens.length]);
+    assert.equal(await page.locator('#overlay').isHidden(), true, 'the loading overlay is still shown');
+  });
+});
+
+test('changing heads, causal mask and text changes the weights accordingly', async () => {
+  await withPage(async (page) => {
+    const before = await api(page, () => Array.from(playground.tensor('weights', 0).data));
+
+    assert.deepEqual(await api(page, () => playground.setConfig({ n_heads: 8 })), { ok: true, errors: [] });
+    const eight = await checkWeights(page, () => false);
+    assert.equal(eight.shape[0], 8);
+    const q = await api(page, () => playground.tensor('q', 7).shape);
+    assert.deepEqual(q, [11, 8]);  // d_head = 64 / 8
+    assert.notDeepEqual(eight.data.slice(0, before.length), before, 'weights did not change with the heads');
+
+    assert.equal((await api(page, () => playground.setConfig({ causal: true }))).ok, true);
+    const causal = await checkWeights(page, (q, k) => k > q);
+    assert.ok(causal.data[0] === 1, 'the first query can only attend to itself');
+
+    const text = 'Attention is all you need , they said';
+    assert.equal((await api(page, () => playground.setConfig({ text: 'Attention is all you need, they said' }))).ok, true);
+    assert.equal((await api(page, () => playground.tokens())).join(' '), text);
+    const after = await checkWeights(page, (q, k) => k > q);
+    assert.deepEqual(after.shape, [8, 8, 8]);
+
+    assert.equal((await api(page, () => playground.setConfig({ pad_to: 10, causal: false }))).ok, true);
+    const padded = await checkWeights(page, (q, k) => k >= 8);
+    assert.deepEqual(padded.shape, [8, 10, 10]);
+    const output = await api(page, () => playground.tensor('output').shape);
+    assert.deepEqual(output, [10, 64]);
+  });
+});
+
+test('invalid input changes nothing and comes back as a readable error', async () => {
+  await withPage(async (page) => {
+    const before = await api(page, () => playground.getConfig());
+    const cases = [
+      [{ n_heads: 3 }, 'd_model 64 is not divisible by 3 heads: d_head would be 21.3'],
+      [{ d_model: -5 }, 'd_model must be between 1 and 2048 (got -5)'],
+      [{ text: '' }, 'text has no tokens: type at least one word'],
+      [{ causal: 'yes' }, 'causal must be true or false, not a string'],
+      [{ heads: 2 }, 'unknown config field "heads" (known: text, d_model, n_heads, causal, seed, pad_to, bias, positional)'],
+      ['n_heads=2', 'setConfig needs an object of fields, e.g. {n_heads: 8}'],
+    ];
+    for (const [input, error] of cases) {
+      const r = await api(page, (c) => playground.setConfig(c), input);
+      assert.deepEqual(r, { ok: false, errors: [error] });
+    }
+    assert.deepEqual(await api(page, () => playground.getConfig()), before);
+    const thrown = await api(page, () => { try { playground.tensor('weights', 99); } catch (e) { return e.message; } });
+    assert.match(thrown, /head 99 is out of range: this config has heads 0\.\.3/);
+  });
+});
+
+test('the heatmaps are drawn: colours follow the weights, masked cells are hatched grey', async () => {
+  await withPage(async (page) => {
+    await api(page, () => playground.setConfig({ causal: true }));
+    await page.waitForTimeout(200);  // let a frame or two draw
+    const file = path.join(shots, 'causal.png');
+    await page.screenshot({ path: file });
+    const png = decodePng(fs.readFileSync(file));
+    const { heatmaps } = await api(page, () => playground.layout());
+    const focus = heatmaps.find((m) => m.focus);
+    assert.ok(focus && focus.w > 100, 'no large heatmap was drawn');
+    assert.equal(heatmaps.filter((m) => !m.focus).length, 4, 'one small heatmap per head');
+    const n = (await api(page, () => playground.tokens())).length;
+    const weights = await api(page, () => Array.from(playground.tensor('weights', 0).data));
+    const centre = (q, k) => png.pixel(Math.round(focus.x + (k + 0.5) * focus.w / n), Math.round(focus.y + (q + 0.5) * focus.h / n));
+
+    // Not blank: many distinct colours inside the heatmap.
+    const colours = new Set();
+    for (let y = focus.y; y < focus.y + focus.h; y += 3)
+      for (let x = focus.x; x < focus.x + focus.w; x += 3) colours.add(png.pixel(Math.round(x), Math.round(y)).join());
+    assert.ok(colours.size > 20, `only ${colours.size} colours in the heatmap`);
+
+    const grey = ([r, g, b]) => Math.abs(r - g) < 6 && Math.abs(g - b) < 6;
+    for (let q = 0; q < n; q++)
+      for (let k = 0; k < n; k++) {
+        // The hatch has two greys; a cell centre is one of them. Allowed cells are never grey.
+        assert.equal(grey(centre(q, k)), k > q, `cell (${q}, ${k}) colour ${centre(q, k)}`);
+      }
+    // Row 0 attends only to itself (weight 1, the top of the scale): the yellow end of the colormap.
+    const [r, g, b] = centre(0, 0);
+    assert.ok(r > 200 && g > 180 && b < 90, `cell (0, 0) with weight ${weights[0]} is ${[r, g, b]}, not yellow`);
+    // A small weight is drawn dark (the purple end).
+    let qs = 1, ks = 0;
+    for (let q = 1; q < n; q++) for (let k = 0; k <= q; k++) if (weights[q * n + k] < weights[qs * n + ks]) { qs = q; ks = k; }
+    const dark = centre(qs, ks);
+    assert.ok(dark[0] + dark[1] + dark[2] < 300, `smallest weight cell is ${dark}`);
+
+    // Hovering a cell opens its tooltip (drawn by ImGui) beside the pointer.
+    const mx = Math.round(focus.x + 2.5 * focus.w / n), my = Math.round(focus.y + 6.5 * focus.h / n);
+    await page.mouse.move(mx, my);
+    await page.waitForTimeout(200);
+    const hoverFile = path.join(shots, 'hover.png');
+    await page.screenshot({ path: hoverFile });
+    const hovered = decodePng(fs.readFileSync(hoverFile));
+    let changed = 0;
+    for (let y = my + 20; y < my + 80; y++)
+      for (let x = mx + 20; x < mx + 200; x++) if (hovered.pixel(x, y).join() !== png.pixel(x, y).join()) changed++;
+    assert.ok(changed > 2000, `no tooltip appeared (${changed} pixels changed)`);
+  });
+});
+
+test('high-DPI: the canvas backing store follows devicePixelRatio', async () => {
+  await withPage(async (page) => {
+    const size = await page.evaluate(() => {
+      const c = document.getElementById('canvas');
+      return [c.width, c.height, c.clientWidth, c.clientHeight];
+    });
+    assert.deepEqual(size, [size[2] * 2, size[3] * 2, size[2], size[3]]);
+    await page.screenshot({ path: path.join(shots, 'hidpi.png') });
+  }, { scale: 2 });
+});
+
+test('a missing .wasm file gives a clear message, not a blank page', async () => {
+  const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'ap-broken-'));
+  for (const f of ['index.html', 'playground.js']) fs.copyFileSync(path.join(dir, f), path.join(broken, f));
+  const local = await serve(broken);
+  const { page, context } = await openPage(browser, local.url);
+  try {
+    const rejected = await page.evaluate(() => playground.ready.then(() => 'resolved', (e) => e.message));
+    assert.match(rejected, /could not be loaded: playground\.wasm: HTTP 404/);
+    assert.match(await page.locator('#message').textContent(), /could not be loaded/);
+    assert.equal(await page.locator('#overlay').isVisible(), true);
+  } finally {
+    await context.close();
+    await local.close();
+    fs.rmSync(broken, { recursive: true });
+  }
+});
+
+test('a browser without WebGL2 is told so', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.addInitScript(() => {
+      const original = HTMLCanvasElement.prototype.getContext;
+      HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+        return kind === 'webgl2' ? null : original.call(this, kind, ...rest);
+      };
+    });
+    await page.goto(server.url);
+    await page.waitForFunction(() => /WebGL2/.test(document.getElementById('message').textContent));
+    assert.equal(await page.locator('#overlay').isVisible(), true);
+  } finally {
+    await context.close();
+  }
+});
