@@ -14,7 +14,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # [SECTION] Debian packages
 packages=(
   cmake ninja-build g++ pkg-config xz-utils ca-certificates
-  emscripten nodejs npm          # wasm toolchain (clang-14, lld, binaryen) + node
+  emscripten                     # wasm toolchain: clang-14, lld, binaryen, node-acorn
   libeigen3-dev doctest-dev nlohmann-json3-dev
   glslang-tools                  # glslangValidator checks shaders/ in the tests
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
@@ -25,11 +25,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-# node/npm may come from elsewhere on PATH (e.g. nodesource); accept any node >= 18.
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
-  read -r -a missing <<<"${missing[*]}"
-fi
+# Node and npm may already come from elsewhere on PATH; Debian's only if not.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
