@@ -1,7 +1,10 @@
 // Validation of a Config, with messages written for a learner.
 #include "config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "tokenize.h"
 
@@ -10,25 +13,80 @@ namespace ap {
 namespace {
 template <typename... Args>
 std::string format(const char* fmt, Args... args) {
-  char buf[256];
+  char buf[320];
   std::snprintf(buf, sizeof buf, fmt, args...);
   return buf;
 }
-}  // namespace
 
-size_t trace_bytes(int n, int d_model, int n_heads) {
-  const size_t sn = size_t(n), sd = size_t(d_model), sh = size_t(n_heads);
-  // x, q/k/v projections, per-head q/k/v, context, concat, output: 9 of [n x d_model];
-  // scores, scaled, masked, weights: 4 of [n_heads][n x n]; the mask: n² bytes.
-  return sizeof(float) * (9 * sn * sd + 4 * sh * sn * sn) + sn * sn;
+Sequence make_sequence(const std::string& text, int pad_to) {
+  Sequence s;
+  s.tokens = tokenize(text);
+  s.n_text = int(s.tokens.size());
+  for (int i = s.n_text; i < pad_to && i < Limits::max_tokens; ++i) s.tokens.emplace_back(kPadToken);
+  return s;
 }
 
-Sequence make_sequence(const Config& cfg) {
-  Sequence s;
-  s.tokens = tokenize(cfg.text);
-  s.n_text = int(s.tokens.size());
-  for (int i = s.n_text; i < cfg.pad_to && i < Limits::max_tokens; ++i) s.tokens.emplace_back(kPadToken);
+// Checks one text field; returns its token count, or -1 after adding an error.
+int check_text(const std::string& text, const char* field, std::vector<std::string>& errors) {
+  if (text.size() > Limits::max_text_bytes) {
+    errors.push_back(format("%s is %zu bytes long; the limit is %zu bytes", field, text.size(), Limits::max_text_bytes));
+    return -1;
+  }
+  if (auto bad = find_invalid_utf8(text)) {
+    errors.push_back(format("%s is not valid UTF-8 (first bad byte at offset %zu)", field, *bad));
+    return -1;
+  }
+  const size_t n = tokenize(text).size();
+  if (n == 0) {
+    errors.push_back(format("%s has no tokens: type at least one word", field));
+    return -1;
+  }
+  if (n > size_t(Limits::max_tokens)) {
+    errors.push_back(format("%s has %zu tokens; the limit is %d", field, n, Limits::max_tokens));
+    return -1;
+  }
+  return int(n);
+}
+
+template <typename T>
+void check_matrix(const std::vector<std::vector<T>>& m, const char* field, int n_q, int n_kv,
+                  std::vector<std::string>& errors) {
+  if (m.empty()) return;
+  const bool rows_ok = int(m.size()) == n_q;
+  const bool cols_ok = std::all_of(m.begin(), m.end(), [&](const auto& r) { return int(r.size()) == n_kv; });
+  if (!rows_ok || !cols_ok)
+    errors.push_back(format("%s must have %d rows (queries) of %d entries (keys); it has %zu rows%s", field, n_q, n_kv,
+                            m.size(), cols_ok ? "" : " of unequal or wrong length"));
+}
+
+bool finite_in(double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; }
+}  // namespace
+
+const char* to_string(FullyMasked f) {
+  return f == FullyMasked::Zero ? "zero" : f == FullyMasked::NaN ? "nan" : "uniform";
+}
+const char* to_string(CausalAlign a) { return a == CausalAlign::TopLeft ? "top_left" : "bottom_right"; }
+
+size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads) {
+  const size_t q = size_t(n_q), kv = size_t(n_kv), d = size_t(d_model), h = size_t(n_heads);
+  // Per token row of d_model floats: x, projections, per-head q/k/v, context,
+  // concat, output (kv rows counted for both sides, as a bound). Per head, six
+  // [n_q x n_kv] score tensors; plus the shared bias and mask.
+  return sizeof(float) * (9 * (q + kv) * d + 6 * h * q * kv + q * kv) + q * kv;
+}
+
+Sequences make_sequences(const Config& cfg) {
+  Sequences s;
+  s.q_source = make_sequence(cfg.text, cfg.pad_to);
+  s.cross = !cfg.cross_text.empty();
+  s.kv = s.cross ? make_sequence(cfg.cross_text, cfg.pad_to) : s.q_source;
+  s.first_query = s.cross ? 0 : std::clamp(cfg.kv_cache, 0, int(s.q_source.tokens.size()));
   return s;
+}
+
+int causal_offset(const Config& cfg, int n_q, int n_kv) {
+  if (cfg.kv_cache > 0 && cfg.cross_text.empty()) return cfg.kv_cache;  // the cache is the past: bottom-right
+  return cfg.causal_align == CausalAlign::BottomRight ? n_kv - n_q : 0;
 }
 
 std::vector<std::string> validate(const Config& cfg) {
@@ -47,31 +105,47 @@ std::vector<std::string> validate(const Config& cfg) {
                             cfg.n_heads, double(cfg.d_model) / cfg.n_heads));
     sizes_ok = false;
   }
+  if (sizes_ok && cfg.n_kv_heads != 0 &&
+      (cfg.n_kv_heads < 0 || cfg.n_kv_heads > cfg.n_heads || cfg.n_heads % cfg.n_kv_heads != 0)) {
+    errors.push_back(format("n_kv_heads %d must divide n_heads %d (each key/value head serves a group of query "
+                            "heads); 0 means one per query head", cfg.n_kv_heads, cfg.n_heads));
+  }
   if (cfg.pad_to < 0 || cfg.pad_to > Limits::max_tokens) {
     errors.push_back(format("pad_to must be between 0 (no padding) and %d (got %d)", Limits::max_tokens, cfg.pad_to));
     sizes_ok = false;
   }
-  if (cfg.text.size() > Limits::max_text_bytes) {
-    errors.push_back(format("text is %zu bytes long; the limit is %zu bytes", cfg.text.size(), Limits::max_text_bytes));
-    return errors;  // do not tokenize a text this long
-  }
-  if (auto bad = find_invalid_utf8(cfg.text)) {
-    errors.push_back(format("text is not valid UTF-8 (first bad byte at offset %zu)", *bad));
-    return errors;
-  }
-  const size_t n_text = tokenize(cfg.text).size();
-  if (n_text == 0) {
-    errors.push_back("text has no tokens: type at least one word");
-  } else if (n_text > size_t(Limits::max_tokens)) {
-    errors.push_back(format("text has %zu tokens; the limit is %d", n_text, Limits::max_tokens));
-  } else if (sizes_ok) {
-    const int n = std::max(int(n_text), cfg.pad_to);
-    const size_t bytes = trace_bytes(n, cfg.d_model, cfg.n_heads);
-    if (bytes > Limits::max_trace_bytes)
-      errors.push_back(format("%d tokens x %d heads at d_model %d need %.0f MiB for the trace; the limit is %zu MiB "
-                              "(the score matrices grow as heads x tokens squared): use fewer tokens or heads",
-                              n, cfg.n_heads, cfg.d_model, double(bytes) / (1 << 20), Limits::max_trace_bytes >> 20));
-  }
+  if (cfg.window < 0 || cfg.window > Limits::max_tokens)
+    errors.push_back(format("window must be between 0 (off) and %d (got %d)", Limits::max_tokens, cfg.window));
+  if (!finite_in(cfg.scale, 0, 1e6)) errors.push_back(format("scale must be 0 (meaning 1/√d_head) or a positive number up to 1e6 (got %g)", cfg.scale));
+  if (!finite_in(cfg.temperature, 1e-6, 1e6) ) errors.push_back(format("temperature must be a positive number between 1e-6 and 1e6 (got %g)", cfg.temperature));
+  if (!finite_in(cfg.softcap, 0, 1e6)) errors.push_back(format("softcap must be 0 (off) or a positive number up to 1e6 (got %g)", cfg.softcap));
+  if (!(cfg.dropout >= 0 && cfg.dropout < 1)) errors.push_back(format("dropout must be at least 0 and below 1 (got %g)", cfg.dropout));
+
+  const int n_text = check_text(cfg.text, "text", errors);
+  const int n_cross = cfg.cross_text.empty() ? 0 : check_text(cfg.cross_text, "cross_text", errors);
+  if (n_text < 0 || n_cross < 0) return errors;
+  if (cfg.kv_cache < 0 || (cfg.kv_cache > 0 && cfg.kv_cache >= n_text))
+    errors.push_back(format("kv_cache %d must be between 0 and %d: at least one token of the text must remain as a "
+                            "query", cfg.kv_cache, n_text - 1));
+  else if (cfg.kv_cache > 0 && !cfg.cross_text.empty())
+    errors.push_back("kv_cache applies to self-attention; with cross_text every key is already given");
+  if (!sizes_ok) return errors;
+
+  const Sequences s = make_sequences(cfg);
+  check_matrix(cfg.custom_mask, "custom_mask", s.n_q(), s.n_kv(), errors);
+  check_matrix(cfg.float_mask, "float_mask", s.n_q(), s.n_kv(), errors);
+  for (const auto& row : cfg.float_mask)
+    for (float v : row)
+      if (std::isnan(v) || v == std::numeric_limits<float>::infinity()) {
+        errors.push_back("float_mask values must be numbers or -inf (no NaN or +inf)");
+        return errors;
+      }
+  const size_t bytes = trace_bytes(s.n_q(), s.n_kv(), cfg.d_model, cfg.n_heads);
+  if (bytes > Limits::max_trace_bytes)
+    errors.push_back(format("%d queries x %d keys x %d heads at d_model %d need %.0f MiB for the trace; the limit is "
+                            "%zu MiB (the score matrices grow as heads x tokens squared): use fewer tokens or heads",
+                            s.n_q(), s.n_kv(), cfg.n_heads, cfg.d_model, double(bytes) / (1 << 20),
+                            Limits::max_trace_bytes >> 20));
   return errors;
 }
 

@@ -9,21 +9,56 @@
 
 namespace ap {
 
+// What a query row becomes when every key is blocked (a classic homework bug:
+// libraries disagree).
+enum class FullyMasked {
+  Zero,     // weights and output row exactly 0 (ONNX's rule; the default)
+  NaN,      // NaN, what F.scaled_dot_product_attention gives with -inf masks
+  Uniform,  // 1/n_kv everywhere, what masked_fill(mask == 0, -1e9) gives
+};
+
+// Where the causal diagonal sits when there are more keys than queries.
+enum class CausalAlign {
+  TopLeft,      // query i sees keys 0..i (ONNX without a cache, PyTorch's is_causal)
+  BottomRight,  // query i sees keys 0..i + (n_kv - n_q) (the last query sees every key)
+};
+
 struct Config {
+  // [SECTION] sequences
   std::string text = "The cat sat on the mat because it was tired.";
-  int d_model = 64;      // width of every token vector
-  int n_heads = 4;       // d_head = d_model / n_heads
-  bool causal = false;   // query i may attend only to keys 0..i
-  uint32_t seed = 42;    // token embeddings and W_q, W_k, W_v, W_o
-  int pad_to = 0;        // append [PAD] tokens up to this length; they are masked as keys
-  bool bias = true;      // nn.Linear biases on the four projections
+  std::string cross_text;  // non-empty: keys and values come from this text (cross-attention)
+  int pad_to = 0;          // append [PAD] tokens to each sequence up to this length
+
+  // [SECTION] sizes and weights
+  int d_model = 64;        // width of every token vector
+  int n_heads = 4;         // query heads; d_head = d_model / n_heads
+  int n_kv_heads = 0;      // key/value heads for GQA/MQA; 0 = n_heads (plain multi-head)
+  uint32_t seed = 42;      // token embeddings, W_q, W_k, W_v, W_o and dropout
+  bool bias = true;        // nn.Linear biases on the four projections
   bool positional = true;  // add the sinusoidal positional encoding to X
+  int kv_cache = 0;        // the first kv_cache tokens are past: keys/values only, no queries
+
+  // [SECTION] masks (internally True = may attend)
+  bool causal = false;
+  CausalAlign causal_align = CausalAlign::TopLeft;  // ignored with kv_cache (then offset = kv_cache)
+  int window = 0;               // sliding window: keys within window-1 positions of the diagonal; 0 = off
+  bool mask_pad_keys = true;    // key padding mask: [PAD] keys are blocked
+  bool mask_pad_queries = false;  // query padding mask: [PAD] query rows are blocked entirely
+  std::vector<std::vector<uint8_t>> custom_mask;  // [n_q][n_kv], 1 = may attend; empty = none
+  std::vector<std::vector<float>> float_mask;     // [n_q][n_kv] added to the scores (may hold -inf); empty = none
+  FullyMasked fully_masked = FullyMasked::Zero;
+
+  // [SECTION] scores and weights
+  double scale = 0;        // multiplies Q·Kᵀ; 0 = 1/√d_head
+  double temperature = 1;  // divides the scaled scores
+  double softcap = 0;      // > 0: s -> softcap·tanh(s / softcap), before the masks
+  double dropout = 0;      // probability of zeroing a weight (survivors scaled by 1/(1-p))
 
   bool operator==(const Config&) const = default;
 };
 
 // Limits, and why: the trace keeps every intermediate, and the per-head
-// score matrices grow as n_heads · n² (four of them are kept).
+// score matrices grow as n_heads · n_q · n_kv (six of them are kept).
 struct Limits {
   static constexpr int max_tokens = 512;         // a row of the heatmap must stay visible
   static constexpr int max_d_model = 2048;       // above GPT-2 XL's 1600
@@ -32,19 +67,33 @@ struct Limits {
   static constexpr size_t max_trace_bytes = size_t{256} << 20;  // wasm memory stays small
 };
 
-// Bytes the Trace of a config of this size will hold (see attention.h).
-size_t trace_bytes(int n_tokens, int d_model, int n_heads);
+// Bytes the Trace of a config of this size will hold (see trace.h).
+size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads);
 
 // Empty when the config is usable; otherwise one readable sentence per problem.
 std::vector<std::string> validate(const Config& cfg);
 
-// The sequence the config describes: text tokens, then [PAD] up to pad_to.
+// The sequences the config describes: tokens then [PAD] up to pad_to.
 struct Sequence {
   std::vector<std::string> tokens;
   int n_text = 0;  // tokens before the padding
 };
-Sequence make_sequence(const Config& cfg);
+struct Sequences {
+  Sequence q_source;  // the text; queries are its tokens from kv_cache on
+  Sequence kv;        // keys and values: the text itself, or cross_text
+  int first_query = 0;  // = kv_cache for self-attention
+  bool cross = false;
+  int n_q() const { return int(q_source.tokens.size()) - first_query; }
+  int n_kv() const { return int(kv.tokens.size()); }
+};
+Sequences make_sequences(const Config& cfg);
+
+// The causal offset: query i may attend to key j when j <= i + offset.
+int causal_offset(const Config& cfg, int n_q, int n_kv);
 
 inline constexpr const char* kPadToken = "[PAD]";
+
+const char* to_string(FullyMasked f);
+const char* to_string(CausalAlign a);
 
 }  // namespace ap

@@ -1,6 +1,6 @@
-// Config <-> JSON, for the JS API (and later the URL and the CLI).
-// Keys are the Config field names: text, d_model, n_heads, causal, seed,
-// pad_to, bias, positional.
+// Config <-> JSON, for the JS API (and later the URL). Keys are the Config
+// field names; enums are strings ("zero", "top_left", ...); -inf in
+// float_mask is written as the string "-inf" (JSON has no infinity).
 #pragma once
 #include <string>
 #include <string_view>
@@ -22,5 +22,8 @@ struct ConfigUpdate {
 // (malformed JSON, unknown key, wrong type, invalid config) returns errors,
 // and the caller keeps `base`.
 ConfigUpdate apply_config_json(const Config& base, std::string_view json);
+
+// The field names, in the order config_to_json writes them.
+const std::vector<std::string>& config_fields();
 
 }  // namespace ap

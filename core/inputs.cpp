@@ -6,7 +6,6 @@
 #include "rng.h"
 
 namespace ap {
-namespace {
 
 // nn.Linear initialises weight and bias uniform in ±1/√fan_in (kaiming_uniform
 // with a = √5 works out to that bound); it also keeps softmax inputs O(1).
@@ -21,38 +20,60 @@ Linear init_linear(uint32_t seed, const char* name, int d_out, int d_in, bool bi
   return l;
 }
 
-}  // namespace
-
 Mat sinusoidal_encoding(int n, int d_model) {
   Mat pe(n, d_model);
-  for (int pos = 0; pos < n; ++pos)
-    for (int c = 0; c < d_model; ++c) {
-      const int i2 = c - (c % 2);  // the even index 2i this column pairs with
-      const double angle = pos / std::pow(10000.0, double(i2) / d_model);
-      pe(pos, c) = float(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
-    }
+  for (int c = 0; c < d_model; ++c) {
+    const int i2 = c - (c % 2);  // the even index 2i this column pairs with
+    const double inv_freq = std::pow(10000.0, -double(i2) / d_model);
+    for (int pos = 0; pos < n; ++pos)
+      pe(pos, c) = float(c % 2 == 0 ? std::sin(pos * inv_freq) : std::cos(pos * inv_freq));
+  }
   return pe;
+}
+
+Mat embed_tokens(const std::vector<std::string>& tokens, int d_model, uint32_t seed) {
+  Mat e(int(tokens.size()), d_model);
+  for (int t = 0; t < e.rows(); ++t) {
+    // One stream per distinct token text: "cat" at any position gets the same row.
+    Rng rng(hash_bytes(tokens[t], hash_bytes("embedding")) ^ (uint64_t(seed) << 32 | seed));
+    for (int c = 0; c < d_model; ++c) e(t, c) = float(rng.normal());
+  }
+  return e;
 }
 
 Inputs make_inputs(const Config& cfg) {
   Inputs in;
-  Sequence seq = make_sequence(cfg);
-  in.tokens = std::move(seq.tokens);
-  in.n_text = seq.n_text;
-  const int n = int(in.tokens.size()), d = cfg.d_model;
-
-  in.embedding.resize(n, d);
-  for (int t = 0; t < n; ++t) {
-    // One stream per distinct token text: "cat" at any position gets the same row.
-    Rng rng(hash_bytes(in.tokens[t], hash_bytes("embedding")) ^ (uint64_t(cfg.seed) << 32 | cfg.seed));
-    for (int c = 0; c < d; ++c) in.embedding(t, c) = float(rng.normal());
+  const Sequences s = make_sequences(cfg);
+  const int d = cfg.d_model;
+  const auto vectors = [&](const Sequence& seq) {
+    Mat x = embed_tokens(seq.tokens, d, cfg.seed);
+    if (cfg.positional) x += sinusoidal_encoding(int(seq.tokens.size()), d);
+    return x;
+  };
+  const auto pad_flags = [](const Sequence& seq) {
+    std::vector<uint8_t> f(seq.tokens.size(), 0);
+    for (size_t i = size_t(seq.n_text); i < f.size(); ++i) f[i] = 1;
+    return f;
+  };
+  in.cross = s.cross;
+  in.kv_tokens = s.kv.tokens;
+  in.kv_pad = pad_flags(s.kv);
+  in.x_kv = vectors(s.kv);
+  in.q_position0 = s.first_query;
+  if (s.cross) {
+    in.q_tokens = s.q_source.tokens;
+    in.q_pad = pad_flags(s.q_source);
+    in.x_q = vectors(s.q_source);
+  } else {
+    // Self-attention: the queries are the text's rows from the first non-cached token on.
+    in.q_tokens.assign(s.q_source.tokens.begin() + s.first_query, s.q_source.tokens.end());
+    in.q_pad.assign(in.kv_pad.begin() + s.first_query, in.kv_pad.end());
+    in.x_q = in.x_kv.bottomRows(s.n_q());
   }
-  in.positional = cfg.positional ? sinusoidal_encoding(n, d) : Mat::Zero(n, d);
-  in.x = in.embedding + in.positional;
-
+  const int d_head = d / cfg.n_heads, n_kv_heads = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
   in.w_q = init_linear(cfg.seed, "w_q", d, d, cfg.bias);
-  in.w_k = init_linear(cfg.seed, "w_k", d, d, cfg.bias);
-  in.w_v = init_linear(cfg.seed, "w_v", d, d, cfg.bias);
+  in.w_k = init_linear(cfg.seed, "w_k", n_kv_heads * d_head, d, cfg.bias);
+  in.w_v = init_linear(cfg.seed, "w_v", n_kv_heads * d_head, d, cfg.bias);
   in.w_o = init_linear(cfg.seed, "w_o", d, d, cfg.bias);
   return in;
 }

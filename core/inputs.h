@@ -1,7 +1,8 @@
-// What the attention layer is fed: token vectors X and the four projections.
-// Everything is a deterministic function of the Config, so a seed names a
-// whole experiment: the same token text gives the same embedding row, and the
-// weights depend only on (seed, d_model, bias), not on the text.
+// What the attention layer is fed: token vectors for the queries and for the
+// keys/values, and the four projections. Everything is a deterministic
+// function of the Config, so a seed names a whole experiment: the same token
+// text gives the same embedding row, and the weights depend only on
+// (seed, d_model, heads, bias), not on the text.
 #pragma once
 #include <string>
 #include <vector>
@@ -18,19 +19,29 @@ struct Linear {
 };
 
 struct Inputs {
-  std::vector<std::string> tokens;  // n tokens: text, then [PAD]
-  int n_text = 0;
-  Mat embedding;   // [n x d_model] token embedding, N(0, 1) like nn.Embedding
-  Mat positional;  // [n x d_model] sinusoidal encoding (zeros when turned off)
-  Mat x;           // [n x d_model] embedding + positional
-  Linear w_q, w_k, w_v, w_o;  // each [d_model x d_model]
+  std::vector<std::string> q_tokens, kv_tokens;  // n_q, n_kv
+  std::vector<uint8_t> q_pad, kv_pad;            // 1 = a [PAD] token
+  int q_position0 = 0;  // position of the first query (kv_cache: the past comes first)
+  bool cross = false;
+  Mat x_q;   // [n_q x d_model]  embedding + positional encoding of the query tokens
+  Mat x_kv;  // [n_kv x d_model] the same for the key/value tokens
+  Linear w_q;       // [d_model x d_model]
+  Linear w_k, w_v;  // [n_kv_heads·d_head x d_model]
+  Linear w_o;       // [d_model x d_model]
 };
 
 // Precondition: validate(cfg) is empty.
 Inputs make_inputs(const Config& cfg);
 
+// One N(0, 1) row per token, like nn.Embedding; rows depend on (token text, seed) only.
+// out: [n x d_model]
+Mat embed_tokens(const std::vector<std::string>& tokens, int d_model, uint32_t seed);
+
 // PE[pos, 2i] = sin(pos / 10000^(2i/d_model)), PE[pos, 2i+1] = cos(same angle).
 // out: [n x d_model]
 Mat sinusoidal_encoding(int n, int d_model);
+
+// nn.Linear's initialisation: weight and bias uniform in ±1/√d_in, from a named stream of the seed.
+Linear init_linear(uint32_t seed, const char* name, int d_out, int d_in, bool bias);
 
 }  // namespace ap

@@ -1,4 +1,4 @@
-// Lookup of trace tensors by name, for the JS API and the tests.
+// Lookup of trace tensors by name, for the JS API, the CLI and the tests.
 #include "trace.h"
 
 namespace ap {
@@ -6,27 +6,44 @@ namespace {
 
 void append(std::vector<float>& out, const Mat& m) { out.insert(out.end(), m.data(), m.data() + m.size()); }
 
+const Mat* whole_tensor(const Trace& t, const std::string& name) {
+  if (name == "x") return &t.x_q;
+  if (name == "x_kv") return &t.x_kv;
+  if (name == "q_proj") return &t.q_proj;
+  if (name == "k_proj") return &t.k_proj;
+  if (name == "v_proj") return &t.v_proj;
+  if (name == "concat") return &t.concat;
+  if (name == "output") return &t.output;
+  if (name == "bias") return &t.bias;
+  return nullptr;
+}
+
+Mat HeadSteps::*head_step(const std::string& name) {
+  if (name == "scores") return &HeadSteps::scores;
+  if (name == "scaled_scores") return &HeadSteps::scaled;
+  if (name == "softcapped_scores") return &HeadSteps::capped;
+  if (name == "masked_scores") return &HeadSteps::masked;
+  if (name == "weights") return &HeadSteps::weights;
+  if (name == "dropped_weights") return &HeadSteps::dropped;
+  if (name == "context") return &HeadSteps::context;
+  return nullptr;
+}
+
 }  // namespace
 
 const std::vector<std::string>& tensor_names() {
-  static const std::vector<std::string> names = {"x",      "q_proj",        "k_proj",        "v_proj", "q",
-                                                 "k",      "v",             "scores",        "scaled_scores",
-                                                 "masked_scores", "weights", "context",      "concat", "output",
-                                                 "mask"};
+  static const std::vector<std::string> names = {
+      "x",      "x_kv",          "q_proj",            "k_proj",        "v_proj",  "q",
+      "k",      "v",             "scores",            "scaled_scores", "softcapped_scores",
+      "bias",   "mask",          "masked_scores",     "weights",       "dropped_weights",
+      "context", "concat",       "output"};
   return names;
 }
 
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error) {
-  const Mat* whole = name == "x"        ? &t.x
-                     : name == "q_proj" ? &t.q_proj
-                     : name == "k_proj" ? &t.k_proj
-                     : name == "v_proj" ? &t.v_proj
-                     : name == "concat" ? &t.concat
-                     : name == "output" ? &t.output
-                                        : nullptr;
-  if (whole) {
-    TensorData td{{int(whole->rows()), int(whole->cols())}, {}};
-    append(td.data, *whole);
+  if (const Mat* m = whole_tensor(t, name)) {
+    TensorData td{{int(m->rows()), int(m->cols())}, {}};
+    append(td.data, *m);
     return td;
   }
   if (name == "mask") {
@@ -34,36 +51,38 @@ std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, i
     for (Eigen::Index i = 0; i < t.allowed.size(); ++i) td.data.push_back(float(t.allowed.data()[i]));
     return td;
   }
-  const std::vector<Mat>* per_head = name == "q"               ? &t.q
-                                     : name == "k"             ? &t.k
-                                     : name == "v"             ? &t.v
-                                     : name == "scores"        ? &t.scores
-                                     : name == "scaled_scores" ? &t.scaled_scores
-                                     : name == "masked_scores" ? &t.masked_scores
-                                     : name == "weights"       ? &t.weights
-                                     : name == "context"       ? &t.context
-                                                               : nullptr;
-  if (!per_head) {
+  // Per-head tensors: gather pointers to the matrices of every head.
+  std::vector<const Mat*> per_head;
+  const char* what = "query heads";
+  if (name == "q") {
+    for (const Mat& m : t.q) per_head.push_back(&m);
+  } else if (name == "k" || name == "v") {
+    for (const Mat& m : name == "k" ? t.k : t.v) per_head.push_back(&m);
+    what = "key/value heads";
+  } else if (auto step = head_step(name)) {
+    for (const HeadSteps& h : t.heads) per_head.push_back(&(h.*step));
+  } else {
     if (error) {
       *error = "unknown tensor \"" + name + "\"; known:";
       for (const auto& n : tensor_names()) *error += " " + n;
     }
     return std::nullopt;
   }
-  if (head < -1 || head >= t.n_heads) {
+  const int count = int(per_head.size());
+  if (head < -1 || head >= count) {
     if (error)
-      *error = "head " + std::to_string(head) + " is out of range: this config has heads 0.." +
-               std::to_string(t.n_heads - 1) + " (or omit it for all heads)";
+      *error = "head " + std::to_string(head) + " is out of range: this config has " + what + " 0.." +
+               std::to_string(count - 1) + " (or omit it for all heads)";
     return std::nullopt;
   }
-  const Mat& first = (*per_head)[0];
+  const Mat& first = *per_head[0];
   TensorData td;
   if (head >= 0) {
     td.shape = {int(first.rows()), int(first.cols())};
-    append(td.data, (*per_head)[head]);
+    append(td.data, *per_head[head]);
   } else {
-    td.shape = {t.n_heads, int(first.rows()), int(first.cols())};
-    for (const Mat& m : *per_head) append(td.data, m);
+    td.shape = {count, int(first.rows()), int(first.cols())};
+    for (const Mat* m : per_head) append(td.data, *m);
   }
   return td;
 }

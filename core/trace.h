@@ -5,41 +5,57 @@
 #include <string>
 #include <vector>
 
+#include "attend.h"
 #include "tensor.h"
 
 namespace ap {
 
 // One step of the pipeline as a learner meets it in PyTorch code.
 struct Step {
-  std::string name;     // matches the tensor name of find_tensor()
-  std::string formula;  // e.g. "Q = X·W_qᵀ + b_q"
+  std::string name;        // the tensor name find_tensor() knows
+  std::string formula;     // e.g. "Q = X·W_qᵀ + b_q"
   std::vector<int> shape;  // with the batch axis: e.g. {1, n_heads, n_q, d_head}
-  std::string axes;        // e.g. "(batch, heads, seq, head_dim)"
+  std::string axes;        // e.g. "(batch, heads, seq, head_dim) = (1, 4, 11, 16)"
+};
+
+// Why a cell is blocked: bit flags, so a view can explain it without
+// re-deriving the mask rules.
+enum Block : uint8_t {
+  kBlockCausal = 1,
+  kBlockWindow = 2,
+  kBlockKeyPad = 4,
+  kBlockQueryPad = 8,
+  kBlockCustom = 16,
+  kBlockFloatMask = 32,  // the float mask holds −inf there
 };
 
 struct Trace {
-  int n_q = 0, n_kv = 0, d_model = 0, n_heads = 0, d_head = 0;
-  float scale = 1;  // 1/√d_head
-  std::vector<std::string> tokens;  // n_q (= n_kv for self-attention)
-  int n_text = 0;                   // tokens before [PAD]
+  int n_q = 0, n_kv = 0, d_model = 0, n_heads = 0, n_kv_heads = 0, d_head = 0;
+  int group = 1;              // query heads per key/value head: head h uses kv head h / group
+  float scale = 1;            // multiplies Q·Kᵀ (1/√d_head unless overridden)
+  float temperature = 1;      // divides the scaled scores
+  int causal_offset = 0;      // with the causal mask, query i sees keys j <= i + causal_offset
+  bool cross = false;         // keys/values from a second text
+  int q_position0 = 0;        // position of the first query (> 0 with a KV cache)
+  std::vector<std::string> q_tokens, kv_tokens;
+  std::vector<uint8_t> q_pad, kv_pad;  // 1 = [PAD]
 
-  Mat x;                           // [n_q x d_model]
-  Mat q_proj, k_proj, v_proj;      // [n x d_model] before the split into heads
-  std::vector<Mat> q, k, v;        // [n_heads][n x d_head]
-  std::vector<Mat> scores;         // [n_heads][n_q x n_kv]  q·kᵀ
-  std::vector<Mat> scaled_scores;  // [n_heads][n_q x n_kv]  scores·scale
-  std::vector<Mat> masked_scores;  // [n_heads][n_q x n_kv]  −inf where blocked
-  std::vector<Mat> weights;        // [n_heads][n_q x n_kv]  softmax over keys
-  std::vector<Mat> context;        // [n_heads][n_q x d_head] weights·v
+  Mat x_q, x_kv;                   // [n_q x d_model], [n_kv x d_model]
+  Mat q_proj;                      // [n_q x d_model] before the split into heads
+  Mat k_proj, v_proj;              // [n_kv x n_kv_heads·d_head]
+  std::vector<Mat> q;              // [n_heads][n_q x d_head]
+  std::vector<Mat> k, v;           // [n_kv_heads][n_kv x d_head]
+  std::vector<HeadSteps> heads;    // [n_heads]: scores ... context
   Mat concat;                      // [n_q x d_model] heads side by side
   Mat output;                      // [n_q x d_model] concat·W_oᵀ + b_o
 
   // Internal mask convention, as in F.scaled_dot_product_attention and ONNX:
-  // 1 = the query may attend to the key.
-  MaskMat allowed;                 // [n_q x n_kv]
-  std::vector<uint8_t> key_padding;  // [n_kv] 1 = a [PAD] key (blocked)
-  // Rows with no allowed key. ONNX's rule applies: their weights are all 0.
-  std::vector<int> fully_masked_rows;
+  // 1 = the query may attend to the key. Every mask is folded into one
+  // additive bias: 0 where allowed, −inf where blocked, plus any float mask.
+  Mat bias;                        // [n_q x n_kv]
+  MaskMat allowed;                 // [n_q x n_kv] bias > −inf
+  MaskMat blocked_by;              // [n_q x n_kv] Block flags (0 = allowed by every mask)
+  std::vector<int> fully_masked_rows;  // queries with no allowed key
 
   std::vector<Step> steps;  // the pipeline, in order
 };
@@ -50,11 +66,12 @@ struct TensorData {
   std::vector<float> data;
 };
 
-// Names: x, q_proj, k_proj, v_proj, q, k, v, scores, scaled_scores,
-// masked_scores, weights, context, concat, output, mask (1 = may attend).
-// Per-head names with head in [0, n_heads) give [rows x cols]; with head = -1
-// they give all heads stacked: [n_heads x rows x cols]. Whole-layer names
-// ignore head. Unknown names or heads out of range return nullopt and set *error.
+// Per-head names (q, k, v, scores, scaled_scores, softcapped_scores,
+// masked_scores, weights, dropped_weights, context) with head in range give
+// [rows x cols]; with head = -1 all heads stacked: [heads x rows x cols].
+// k and v count key/value heads. Whole-layer names (x, x_kv, q_proj, k_proj,
+// v_proj, concat, output, bias, mask) ignore head. Unknown names or heads out
+// of range return nullopt and set *error.
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error);
 
 // The names find_tensor() accepts, in pipeline order.

@@ -1,6 +1,6 @@
 #version 300 es
-// Heatmap of a matrix: one texel per cell (R = value, G = 1 if the cell is
-// allowed by the mask), drawn at screen resolution so that cells stay crisp,
+// Heatmap of a matrix: one texel per cell (R = value; G = 1 for a value,
+// 0 for a cell blocked by the mask, 2 for NaN), drawn at screen resolution so that cells stay crisp,
 // blocked cells get a hatch, and large cells get a thin grid line.
 precision highp float;
 precision highp sampler2D;
@@ -39,7 +39,10 @@ void main() {
   vec2 value = texelFetch(u_cells, cell, 0).rg;
   vec2 pix = uv * u_pixels;
   vec3 color;
-  if (value.g < 0.5) {
+  if (value.g > 1.5) {
+    // NaN (the fully-masked-row policy of PyTorch's SDPA): magenta, unmistakable.
+    color = vec3(0.9, 0.16, 0.78);
+  } else if (value.g < 0.5) {
     // Blocked by the mask: grey with diagonal hatch, never a colormap colour.
     float stripe = mod(pix.x + pix.y, 8.0);
     color = stripe < 2.0 ? vec3(0.42) : vec3(0.27);

@@ -1,5 +1,5 @@
-// The forward pass: agreement with the float64 reference, and the invariants
-// every attention layer must keep.
+// The forward pass: the invariants every attention layer must keep, and the
+// behaviour of each variant (cross-attention, masks, policies, GQA, cache).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,91 +7,40 @@
 
 #include "attention.h"
 #include "config.h"
-#include "reference.h"
-#include "rng.h"
 
 namespace {
 
 ap::Trace trace_of(const ap::Config& c) {
-  REQUIRE(ap::validate(c).empty());
+  const auto errors = ap::validate(c);
+  CAPTURE(errors.empty() ? std::string() : errors[0]);
+  REQUIRE(errors.empty());
   return ap::run(c, ap::make_inputs(c));
 }
 
-// A random config drawn from a seeded stream: sizes, masks and text vary.
-ap::Config random_config(uint32_t i) {
-  ap::Rng rng(1000 + i);
-  const char* words[] = {"the", "cat", "sat", "on", "mat", ",", "it", "was", "tired", "."};
-  const int dims[][2] = {{8, 1}, {8, 2}, {12, 3}, {16, 4}, {48, 6}, {64, 4}, {64, 8}, {96, 12}, {128, 2}};
-  ap::Config c;
-  const int n_words = 1 + int(rng.next() % 24);
-  c.text.clear();
-  for (int w = 0; w < n_words; ++w) c.text += std::string(w ? " " : "") + words[rng.next() % 10];
-  const auto& dm = dims[rng.next() % 9];
-  c.d_model = dm[0];
-  c.n_heads = dm[1];
-  c.causal = rng.next() % 2;
-  c.bias = rng.next() % 2;
-  c.positional = rng.next() % 4 != 0;
-  c.pad_to = rng.next() % 3 == 0 ? n_words + int(rng.next() % 5) : 0;
-  c.seed = uint32_t(rng.next());
-  return c;
-}
+float max_diff(const ap::Mat& a, const ap::Mat& b) { return (a - b).cwiseAbs().maxCoeff(); }
 
 }  // namespace
 
-TEST_CASE("the core matches the float64 reference on 60 seeded random configs") {
-  // Tolerance: the core computes in float32 (unit roundoff 6e-8). Scores are
-  // dot products of d_head <= 64 terms of size O(1), so their error is a few
-  // ulps of their magnitude; softmax turns that into an absolute error of the
-  // same order on weights in [0, 1], and the output adds two d_model-long
-  // products. Measured worst case over these configs: ~1e-7 on weights and
-  // ~1.5e-7 of max|output| (printed below). 2e-6 leaves a 10x margin, while a
-  // real bug (wrong scale, mask or head split) is off by more than 1e-2.
-  double worst_w = 0, worst_o = 0;
-  for (uint32_t i = 0; i < 60; ++i) {
-    const ap::Config c = random_config(i);
-    CAPTURE(c.text);
-    CAPTURE(c.d_model);
-    CAPTURE(c.n_heads);
-    CAPTURE(c.causal);
-    CAPTURE(c.pad_to);
-    const ap::Inputs in = ap::make_inputs(c);
-    const ap::Trace t = ap::run(c, in);
-    const auto r = ref::attention(in, c.n_heads, [&](size_t q, size_t k) {
-      return k >= size_t(in.n_text) || (c.causal && k > q);
-    });
-    for (int h = 0; h < c.n_heads; ++h)
-      for (int q = 0; q < t.n_q; ++q)
-        for (int k = 0; k < t.n_kv; ++k) worst_w = std::max(worst_w, std::abs(t.weights[h](q, k) - r.weights[h][q][k]));
-    double out_scale = 0, out_err = 0;
-    for (int q = 0; q < t.n_q; ++q)
-      for (int c2 = 0; c2 < t.d_model; ++c2) {
-        out_scale = std::max(out_scale, std::abs(r.output[q][c2]));
-        out_err = std::max(out_err, std::abs(t.output(q, c2) - r.output[q][c2]));
-      }
-    worst_o = std::max(worst_o, out_err / out_scale);
-    REQUIRE(worst_w <= 2e-6);
-    REQUIRE(worst_o <= 2e-6);
-  }
-  MESSAGE("worst |weight error| = " << worst_w << ", worst output error / max|output| = " << worst_o);
-}
-
 TEST_CASE("every weight row sums to 1 and blocked weights are exactly 0") {
-  for (uint32_t i = 0; i < 30; ++i) {
-    const ap::Trace t = trace_of(random_config(i));
-    for (int h = 0; h < t.n_heads; ++h)
-      for (int q = 0; q < t.n_q; ++q) {
-        // 1e-5: n_kv <= 30 float32 terms in [0, 1], each rounded once.
-        CHECK(std::abs(t.weights[h].row(q).sum() - 1.0f) <= 1e-5f);
-        for (int k = 0; k < t.n_kv; ++k)
-          if (!t.allowed(q, k)) {
-            CHECK(t.weights[h](q, k) == 0.0f);
-            CHECK(std::isinf(t.masked_scores[h](q, k)));
-          } else {
-            CHECK(t.masked_scores[h](q, k) == t.scaled_scores[h](q, k));
-          }
+  ap::Config c;
+  c.causal = true;
+  c.pad_to = 14;
+  c.window = 4;
+  const ap::Trace t = trace_of(c);
+  for (int h = 0; h < t.n_heads; ++h)
+    for (int q = 0; q < t.n_q; ++q) {
+      // 1e-5: at most 14 float32 terms in [0, 1], each rounded once.
+      CHECK(std::abs(t.heads[h].weights.row(q).sum() - 1.0f) <= 1e-5f);
+      for (int k = 0; k < t.n_kv; ++k) {
+        CHECK(bool(t.allowed(q, k)) == (t.blocked_by(q, k) == 0));
+        if (!t.allowed(q, k)) {
+          CHECK(t.heads[h].weights(q, k) == 0.0f);
+          CHECK(std::isinf(t.heads[h].masked(q, k)));
+        } else {
+          CHECK(t.heads[h].masked(q, k) == t.heads[h].capped(q, k));
+        }
       }
-  }
+    }
 }
 
 TEST_CASE("causal: output row i does not depend on the tokens after i") {
@@ -101,13 +50,11 @@ TEST_CASE("causal: output row i does not depend on the tokens after i") {
   ap::Config b = a;
   b.text = "the cat sat under a tree";  // same length, tokens 3.. differ
   const ap::Trace ta = trace_of(a), tb = trace_of(b);
-  REQUIRE(ta.n_q == tb.n_q);
   // Rows 0..2 see the same keys through the same code path: bit-identical.
   for (int i = 0; i < 3; ++i) CHECK((ta.output.row(i).array() == tb.output.row(i).array()).all());
   CHECK((ta.output.row(3) - tb.output.row(3)).cwiseAbs().maxCoeff() > 1e-3f);
 
-  // A longer continuation: same rows up to float rounding (matrix products of
-  // another size may sum in another order).
+  // A longer continuation: equal up to float rounding (products of another size may sum in another order).
   ap::Config longer = a;
   longer.text = "the cat sat down and then slept all day long";
   const ap::Trace tl = trace_of(longer);
@@ -125,26 +72,173 @@ TEST_CASE("key padding: [PAD] keys get weight 0 and do not change the real token
   c.pad_to = 7;
   const ap::Trace padded = trace_of(c);
   REQUIRE(padded.n_q == 7);
-  CHECK(padded.n_text == 3);
-  CHECK(padded.tokens[6] == ap::kPadToken);
-  for (int h = 0; h < padded.n_heads; ++h) CHECK(padded.weights[h].rightCols(4).cwiseAbs().maxCoeff() == 0.0f);
+  CHECK(padded.kv_tokens[6] == ap::kPadToken);
+  for (int h = 0; h < padded.n_heads; ++h) CHECK(padded.heads[h].weights.rightCols(4).cwiseAbs().maxCoeff() == 0.0f);
   for (int i = 0; i < 3; ++i) CHECK((plain.output.row(i) - padded.output.row(i)).cwiseAbs().maxCoeff() <= 1e-5f);
+  CHECK(padded.blocked_by(0, 5) == ap::kBlockKeyPad);
+  // Off, the [PAD] keys take weight: the mask is what keeps them out.
+  c.mask_pad_keys = false;
+  CHECK(trace_of(c).heads[0].weights.rightCols(4).minCoeff() > 0.0f);
 }
 
-TEST_CASE("softmax is stable for large scores and zeroes fully masked rows") {
+TEST_CASE("query padding blocks whole rows; the fully-masked policy decides what they become") {
+  ap::Config c;
+  c.text = "two words";
+  c.pad_to = 4;
+  c.mask_pad_queries = true;
+  const ap::Trace zero = trace_of(c);
+  CHECK(zero.fully_masked_rows == std::vector<int>{2, 3});
+  CHECK(zero.heads[1].weights.bottomRows(2).cwiseAbs().maxCoeff() == 0.0f);
+  CHECK(zero.heads[1].context.bottomRows(2).cwiseAbs().maxCoeff() == 0.0f);  // ONNX: exactly 0
+  CHECK(zero.blocked_by(3, 0) == ap::kBlockQueryPad);
+
+  c.fully_masked = ap::FullyMasked::NaN;
+  const ap::Trace nan = trace_of(c);
+  CHECK(nan.heads[0].weights.row(2).array().isNaN().all());  // what PyTorch's SDPA gives
+  CHECK(nan.output.row(3).array().isNaN().all());
+  CHECK(nan.output.topRows(2).allFinite());  // the real rows are untouched
+
+  c.fully_masked = ap::FullyMasked::Uniform;
+  const ap::Trace uni = trace_of(c);
+  CHECK((uni.heads[0].weights.row(2).array() == 0.25f).all());  // masked_fill(-1e9): 1/n_kv each
+  CHECK(max_diff(uni.output.topRows(2), zero.output.topRows(2)) == 0.0f);
+}
+
+TEST_CASE("causal alignment when there are more keys than queries") {
+  ap::Config c;
+  c.text = "one two three";
+  c.cross_text = "a b c d e";
+  c.causal = true;
+  const ap::Trace tl = trace_of(c);
+  CHECK(tl.causal_offset == 0);
+  CHECK(tl.allowed.row(0).cast<int>().sum() == 1);  // top-left: query 0 sees key 0 only
+  c.causal_align = ap::CausalAlign::BottomRight;
+  const ap::Trace br = trace_of(c);
+  CHECK(br.causal_offset == 2);
+  CHECK(br.allowed.row(2).cast<int>().sum() == 5);  // bottom-right: the last query sees every key
+}
+
+TEST_CASE("cross-attention: queries from one text, keys and values from another") {
+  ap::Config c;
+  c.text = "Le chat dort";
+  c.cross_text = "The cat is sleeping on the mat";
+  const ap::Trace t = trace_of(c);
+  CHECK(t.n_q == 3);
+  CHECK(t.n_kv == 7);
+  CHECK(t.heads[0].weights.rows() == 3);
+  CHECK(t.heads[0].weights.cols() == 7);
+  CHECK(t.output.rows() == 3);
+  CHECK(t.kv_tokens[1] == "cat");
+  // Changing the key text changes the output; the queries' own vectors stay.
+  ap::Config d = c;
+  d.cross_text = "A dog barks at the moon tonight";
+  const ap::Trace u = trace_of(d);
+  CHECK(max_diff(t.x_q, u.x_q) == 0.0f);
+  CHECK(max_diff(t.output, u.output) > 1e-3f);
+}
+
+TEST_CASE("KV cache: the new tokens' outputs equal the full causal pass's last rows") {
+  ap::Config full;
+  full.text = "the model writes one token at a time";
+  full.causal = true;
+  ap::Config cached = full;
+  cached.kv_cache = 5;
+  const ap::Trace f = trace_of(full), k = trace_of(cached);
+  CHECK(k.n_q == f.n_q - 5);
+  CHECK(k.n_kv == f.n_kv);
+  CHECK(k.causal_offset == 5);
+  CHECK(k.q_tokens[0] == f.q_tokens[5]);
+  // Same keys, same values, bottom-right causal: the same numbers up to rounding.
+  CHECK(max_diff(k.output, f.output.bottomRows(k.n_q)) <= 1e-5f);
+  CHECK(max_diff(k.heads[2].weights, f.heads[2].weights.bottomRows(k.n_q)) <= 1e-6f);
+}
+
+TEST_CASE("grouped-query and multi-query attention share key/value heads by contiguous groups") {
+  ap::Config c;
+  c.d_model = 48;
+  c.n_heads = 6;
+  c.n_kv_heads = 2;
+  const ap::Trace t = trace_of(c);
+  CHECK(t.group == 3);
+  CHECK(t.k.size() == 2);
+  CHECK(t.k_proj.cols() == 16);  // 2 kv heads x d_head 8
+  // Head 2 uses kv head 0 and head 3 uses kv head 1 (h / group, not h % n_kv_heads).
+  CHECK(max_diff(t.heads[2].scores, t.q[2] * t.k[0].transpose()) <= 1e-6f);
+  CHECK(max_diff(t.heads[3].scores, t.q[3] * t.k[1].transpose()) <= 1e-6f);
+  c.n_kv_heads = 1;  // multi-query
+  CHECK(trace_of(c).v.size() == 1);
+  c.n_kv_heads = 4;
+  CHECK(ap::validate(c)[0] == "n_kv_heads 4 must divide n_heads 6 (each key/value head serves a group of query heads); 0 means one per query head");
+}
+
+TEST_CASE("sliding window: each query sees at most `window` keys around its diagonal") {
+  ap::Config c;
+  c.text = "a b c d e f g h";
+  c.window = 3;
+  c.causal = true;
+  const ap::Trace t = trace_of(c);
+  for (int i = 0; i < t.n_q; ++i) CHECK(t.allowed.row(i).cast<int>().sum() == std::min(i + 1, 3));
+  CHECK(t.blocked_by(7, 2) == ap::kBlockWindow);
+  CHECK(t.blocked_by(2, 7) == ap::kBlockCausal);
+  c.causal = false;  // local attention both ways: |i - j| < window
+  CHECK(trace_of(c).allowed.row(4).cast<int>().sum() == 5);
+}
+
+TEST_CASE("custom and float masks") {
+  ap::Config c;
+  c.text = "x y z";
+  c.custom_mask = {{1, 0, 1}, {0, 1, 0}, {0, 0, 0}};
   const float inf = std::numeric_limits<float>::infinity();
-  ap::Mat s(3, 3);
-  s << 1000, 1001, 999,  //
-      -inf, -inf, -inf,  //
-      0, -inf, 0;
-  std::vector<int> fully;
-  const ap::Mat p = ap::softmax_rows(s, &fully);
-  CHECK(p.allFinite());
-  CHECK(std::abs(p(0, 1) - 0.66524096f) <= 1e-6f);  // e/(1+e+e^-1), exact to float precision
-  CHECK(p.row(1).cwiseAbs().maxCoeff() == 0.0f);
-  CHECK(fully == std::vector<int>{1});
-  CHECK(p(2, 0) == 0.5f);
-  CHECK(p(2, 1) == 0.0f);
+  c.float_mask = {{0.0f, 0.0f, -2.0f}, {5.0f, 0.0f, 0.0f}, {0.0f, -inf, 0.0f}};
+  const ap::Trace t = trace_of(c);
+  CHECK(t.allowed(0, 0) == 1);
+  CHECK(t.allowed(0, 1) == 0);
+  CHECK(t.bias(0, 2) == -2.0f);  // allowed, with the float mask's value added
+  CHECK(t.heads[0].masked(0, 2) == t.heads[0].capped(0, 2) - 2.0f);
+  CHECK(t.fully_masked_rows == std::vector<int>{2});
+  CHECK(t.blocked_by(2, 1) == (ap::kBlockCustom | ap::kBlockFloatMask));
+  CHECK(t.heads[0].weights(1, 1) == 1.0f);
+  c.custom_mask = {{1, 1}};
+  CHECK(ap::validate(c)[0] == "custom_mask must have 3 rows (queries) of 3 entries (keys); it has 1 rows of unequal or wrong length");
+}
+
+TEST_CASE("scale, temperature and softcap") {
+  ap::Config c;
+  const ap::Trace base = trace_of(c);
+  CHECK(base.scale == doctest::Approx(0.25));
+  c.scale = 1.0;  // no division by √d_head: sharper rows
+  const ap::Trace raw = trace_of(c);
+  CHECK(max_diff(raw.heads[0].scaled, base.heads[0].scores) == 0.0f);
+  CHECK(raw.heads[0].weights.maxCoeff() > base.heads[0].weights.maxCoeff());
+  c.scale = 0;
+  c.temperature = 4;
+  CHECK(max_diff(trace_of(c).heads[1].scaled, base.heads[1].scaled / 4) <= 1e-6f);
+  c.temperature = 1;
+  c.scale = 10;
+  c.softcap = 2;
+  const ap::Trace capped = trace_of(c);
+  CHECK(capped.heads[0].capped.cwiseAbs().maxCoeff() <= 2.0f);
+  CHECK(capped.heads[0].scaled.cwiseAbs().maxCoeff() > 2.0f);
+  CHECK(capped.heads[0].capped(1, 1) == doctest::Approx(2 * std::tanh(capped.heads[0].scaled(1, 1) / 2)));
+}
+
+TEST_CASE("dropout: seeded, drops about p of the weights, rescales the rest by 1/(1-p)") {
+  ap::Config c;
+  c.text = "one two three four five six seven eight nine ten eleven twelve";
+  c.dropout = 0.25;
+  const ap::Trace t = trace_of(c), again = trace_of(c);
+  int dropped = 0, total = 0;
+  for (const auto& h : t.heads)
+    for (Eigen::Index i = 0; i < h.weights.size(); ++i, ++total) {
+      const float w = h.weights.data()[i], d = h.dropped.data()[i];
+      if (d == 0.0f) ++dropped;
+      else CHECK(d == doctest::Approx(w / 0.75f));
+    }
+  // 576 coin flips with p = 0.25: the count's standard deviation is ~10.
+  CHECK(std::abs(dropped - 0.25 * total) < 50);
+  CHECK(max_diff(t.output, again.output) == 0.0f);  // same seed, same pattern
+  c.seed = 7;
+  CHECK(max_diff(trace_of(c).heads[0].dropped, trace_of(c).heads[0].weights / 0.75f) > 0.0f);
 }
 
 TEST_CASE("shapes at every step, in (batch, heads, seq, head_dim) terms") {
@@ -154,24 +248,21 @@ TEST_CASE("shapes at every step, in (batch, heads, seq, head_dim) terms") {
   c.n_heads = 6;
   const ap::Trace t = trace_of(c);
   CHECK(t.d_head == 8);
-  CHECK(t.scale == doctest::Approx(1.0 / std::sqrt(8.0)));
   CHECK(t.q.size() == 6);
   CHECK(t.q[5].rows() == 5);
   CHECK(t.q[5].cols() == 8);
-  CHECK(t.weights[0].rows() == 5);
-  CHECK(t.weights[0].cols() == 5);
-  CHECK(t.context[2].cols() == 8);
+  CHECK(t.heads[0].weights.rows() == 5);
+  CHECK(t.heads[2].context.cols() == 8);
   CHECK(t.concat.cols() == 48);
   CHECK(t.output.rows() == 5);
-  REQUIRE(t.steps.size() == 10);
+  REQUIRE(t.steps.size() == 14);
   CHECK(t.steps[0].shape == std::vector<int>{1, 5, 48});
-  CHECK(t.steps[2].shape == std::vector<int>{1, 6, 5, 8});
-  CHECK(t.steps[6].name == "weights");
-  CHECK(t.steps[6].shape == std::vector<int>{1, 6, 5, 5});
-  CHECK(t.steps[6].axes == "(batch, heads, seq_q, seq_kv) = (1, 6, 5, 5)");
+  CHECK(t.steps[3].shape == std::vector<int>{1, 6, 5, 8});
+  CHECK(t.steps[9].name == "weights");
+  CHECK(t.steps[9].axes == "(batch, heads, seq_q, seq_kv) = (1, 6, 5, 5)");
   // Head h is columns [h·d_head, (h+1)·d_head) of the projection: the split PyTorch's view makes.
-  CHECK((t.q[3] - t.q_proj.middleCols(24, 8)).cwiseAbs().maxCoeff() == 0.0f);
-  CHECK((t.concat.middleCols(8, 8) - t.context[1]).cwiseAbs().maxCoeff() == 0.0f);
+  CHECK(max_diff(t.q[3], t.q_proj.middleCols(24, 8)) == 0.0f);
+  CHECK(max_diff(t.concat.middleCols(8, 8), t.heads[1].context) == 0.0f);
 }
 
 TEST_CASE("find_tensor returns per-head and stacked tensors, and explains bad requests") {
@@ -184,14 +275,15 @@ TEST_CASE("find_tensor returns per-head and stacked tensors, and explains bad re
   auto w1 = ap::find_tensor(t, "weights", 1, &err);
   REQUIRE(w1);
   CHECK(w1->shape == std::vector<int>{3, 3});
-  CHECK(w1->data[3 * 2 + 1] == t.weights[1](2, 1));
+  CHECK(w1->data[3 * 2 + 1] == t.heads[1].weights(2, 1));
   auto all = ap::find_tensor(t, "weights", -1, &err);
   REQUIRE(all);
   CHECK(all->shape == std::vector<int>{2, 3, 3});
-  CHECK(all->data[9 + 5] == t.weights[1](1, 2));
+  CHECK(all->data[9 + 5] == t.heads[1].weights(1, 2));
   CHECK(ap::find_tensor(t, "output", 0, &err)->shape == std::vector<int>{3, 8});
+  for (const auto& name : ap::tensor_names()) CHECK(ap::find_tensor(t, name, -1, &err));
   CHECK(!ap::find_tensor(t, "weights", 2, &err));
-  CHECK(err == "head 2 is out of range: this config has heads 0..1 (or omit it for all heads)");
+  CHECK(err == "head 2 is out of range: this config has query heads 0..1 (or omit it for all heads)");
   CHECK(!ap::find_tensor(t, "attn", 0, &err));
   CHECK(err.rfind("unknown tensor \"attn\"", 0) == 0);
 }

@@ -1,6 +1,8 @@
 // Config validation and its JSON form: every error is a sentence a learner can act on.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "config.h"
 #include "config_json.h"
 
@@ -37,10 +39,18 @@ TEST_CASE("validation messages") {
 
 TEST_CASE("JSON: round trip and partial updates") {
   ap::Config c;
-  c.text = "héllo 世界 👋";
+  c.text = "héllo 世界 👋 !";
   c.causal = true;
   c.seed = 4000000000u;
+  c.cross_text = "bonjour monde";
+  c.n_kv_heads = 2;
+  c.fully_masked = ap::FullyMasked::Uniform;
+  c.causal_align = ap::CausalAlign::BottomRight;
+  c.float_mask = {{-std::numeric_limits<float>::infinity(), 0.5f}, {1, 2}, {3, 4}, {5, 6}, {7, 8}};
+  c.custom_mask = {{1, 0}, {0, 1}, {1, 1}, {1, 1}, {0, 0}};
+  c.softcap = 2.5;
   const auto up = ap::apply_config_json(ap::Config{}, ap::config_to_json(c));
+  CAPTURE(up.errors.empty() ? std::string() : up.errors[0]);
   REQUIRE(up.ok());
   CHECK(up.config == c);
 
@@ -66,7 +76,17 @@ TEST_CASE("JSON: every bad update is refused whole, with a reason") {
       {R"({"seed": -1})", "seed must be between 0 and 4294967295 (got -1)"},
       {R"({"causal": 1})", "causal must be true or false, not a number"},
       {R"({"text": null})", "text must be a string, not null"},
-      {R"({"heads": 4})", "unknown config field \"heads\" (known: text, d_model, n_heads, causal, seed, pad_to, bias, positional)"},
+      {R"({"heads": 4})", "unknown config field \"heads\" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, "
+                          "seed, bias, positional, kv_cache, causal, causal_align, window, mask_pad_keys, "
+                          "mask_pad_queries, custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)"},
+      {R"({"fully_masked": "NaN"})", "fully_masked must be one of \"zero\", \"nan\", \"uniform\", not \"NaN\""},
+      {R"({"dropout": 1})", "dropout must be at least 0 and below 1 (got 1)"},
+      {R"({"temperature": 0})", "temperature must be a positive number between 1e-6 and 1e6 (got 0)"},
+      {R"({"custom_mask": [[1, 2]]})", "custom_mask entries must be true/false (or 1/0): true = may attend, not 2"},
+      {R"({"float_mask": [["inf"]]})", "float_mask entries must be finite numbers or \"-inf\", not \"inf\""},
+      {R"({"kv_cache": 11})", "kv_cache 11 must be between 0 and 10: at least one token of the text must remain as a query"},
+      {R"({"kv_cache": 2, "cross_text": "hi"})", "kv_cache applies to self-attention; with cross_text every key is already given"},
+      {R"({"cross_text": " "})", "cross_text has no tokens: type at least one word"},
       {R"({"d_model": 1e300})", "d_model must be a whole number, not 1e+300"},
   };
   for (const auto& k : cases) {

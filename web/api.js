@@ -29,7 +29,7 @@
     /** Resolves (to this object) once the first frame has been drawn. */
     ready,
 
-    /** Every config field as a plain object: text, d_model, n_heads, causal, seed, pad_to, bias, positional. */
+    /** Every config field as a plain object (text, d_model, n_heads, causal, seed, ...: see the README). */
     getConfig() {
       need();
       return JSON.parse(UTF8ToString(_ap_get_config()));
@@ -47,8 +47,9 @@
 
     /**
      * A tensor of the current trace: {shape, data}, data a row-major Float32Array.
-     * Per-head names (q, k, v, scores, scaled_scores, masked_scores, weights, context)
-     * take a head index; without one they give all heads, shape [n_heads, rows, cols].
+     * Per-head names (q, k, v, scores, scaled_scores, softcapped_scores, masked_scores,
+     * weights, dropped_weights, context) take a head index (k and v: a key/value head);
+     * without one they give all heads, shape [heads, rows, cols].
      */
     tensor(name, head) {
       need();
@@ -60,10 +61,15 @@
       return { shape: r.shape, data: HEAPF32.slice(start, start + r.length) };
     },
 
-    /** The token strings, text first, then any [PAD]. */
-    tokens() {
+    /**
+     * The query tokens (the text, then any [PAD]; without those in a KV cache),
+     * or with which = 'keys' the key/value tokens (the cross_text's with cross-attention).
+     */
+    tokens(which) {
       need();
-      return JSON.parse(UTF8ToString(_ap_tokens()));
+      if (which !== undefined && which !== 'queries' && which !== 'keys')
+        throw new TypeError("tokens(which): which must be 'queries' or 'keys'");
+      return JSON.parse(UTF8ToString(_ap_tokens(which === 'keys' ? 1 : 0)));
     },
 
     /** Where the heatmaps are drawn, in CSS pixels relative to the canvas. */

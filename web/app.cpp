@@ -37,7 +37,13 @@ void draw_app(App& app, float width, float height, float scale) {
 
   ImGui::SetNextWindowPos(wide ? ImVec2(controls_w, 0) : ImVec2(0, controls_h));
   ImGui::SetNextWindowSize(wide ? ImVec2(width - controls_w, height) : ImVec2(width, height - controls_h));
-  if (ImGui::Begin("Attention weights per head", nullptr, fixed)) draw_heads_panel(app.heads, app.trace, app.generation, scale);
+  if (ImGui::Begin("Attention weights per head", nullptr, fixed)) {
+    ap::Config edit = app.config;
+    if (draw_heads_panel(app.heads, app.trace, app.generation, scale, edit)) {
+      app.controls.errors = apply_config(app, edit);
+      app.controls.synced = false;  // the controls show the painted mask
+    }
+  }
   ImGui::End();
 }
 

@@ -52,7 +52,10 @@ EMSCRIPTEN_KEEPALIVE const char* ap_tensor(const char* name, int head) {
   return reply({{"shape", td->shape}, {"ptr", reinterpret_cast<uintptr_t>(g_tensor.data())}, {"length", g_tensor.size()}});
 }
 
-EMSCRIPTEN_KEEPALIVE const char* ap_tokens() { return reply(web::g_app->trace.tokens); }
+// The query tokens (keys = 0) or the key/value tokens (keys = 1).
+EMSCRIPTEN_KEEPALIVE const char* ap_tokens(int keys) {
+  return reply(keys ? web::g_app->trace.kv_tokens : web::g_app->trace.q_tokens);
+}
 
 // Where the heatmaps are on the canvas (device pixels), for tests and embedders.
 EMSCRIPTEN_KEEPALIVE const char* ap_layout() {

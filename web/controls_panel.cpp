@@ -21,30 +21,45 @@ void help(const char* text) {
   }
 }
 
-// The tokens of the applied text as small chips, wrapped, so a learner sees
-// exactly what became a row of X (and that é, 日 or 👍 stayed whole).
-void draw_tokens(const ap::Trace& trace) {
+// Tokens as small chips, wrapped, so a learner sees exactly what became a
+// row of X (and that é, 日 or 👍 stayed whole). Tokens before `first_live`
+// are the KV cache's past: drawn dimmer.
+void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8_t>& pad, int first_live) {
   constexpr int kShown = 64;
   const ImGuiStyle& style = ImGui::GetStyle();
   const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-  const ImU32 chip = ImGui::GetColorU32(ImGuiCol_FrameBg), pad_chip = ImGui::GetColorU32(ImGuiCol_FrameBgActive, 0.35f);
+  const ImU32 chip = ImGui::GetColorU32(ImGuiCol_FrameBg), faint = ImGui::GetColorU32(ImGuiCol_FrameBg, 0.4f);
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  const int n = std::min<int>(int(trace.tokens.size()), kShown);
+  const int n = std::min<int>(int(tokens.size()), kShown);
   for (int i = 0; i < n; ++i) {
-    const char* tok = trace.tokens[i].c_str();
+    const char* tok = tokens[i].c_str();
     const ImVec2 size(ImGui::CalcTextSize(tok).x + style.FramePadding.x * 2, ImGui::GetTextLineHeight() + 2);
     if (i > 0) {
       ImGui::SameLine(0, style.ItemSpacing.x * 0.5f);
       if (ImGui::GetCursorScreenPos().x + size.x > right) ImGui::NewLine();
     }
     const ImVec2 p = ImGui::GetCursorScreenPos();
-    dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), i < trace.n_text ? chip : pad_chip, style.FrameRounding);
-    dl->AddText(ImVec2(p.x + style.FramePadding.x, p.y + 1), ImGui::GetColorU32(ImGuiCol_Text), tok);
+    const bool dim = pad[i] || i < first_live;
+    dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), dim ? faint : chip, style.FrameRounding);
+    dl->AddText(ImVec2(p.x + style.FramePadding.x, p.y + 1), ImGui::GetColorU32(dim ? ImGuiCol_TextDisabled : ImGuiCol_Text), tok);
     ImGui::Dummy(size);
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("token %d: \"%s\" (%zu bytes of UTF-8)", i, tok, trace.tokens[i].size());
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("token %d: \"%s\" (%zu bytes of UTF-8)%s", i, tok, tokens[i].size(),
+                        i < first_live ? "\nin the KV cache: a key and value, no query" : "");
   }
-  if (int(trace.tokens.size()) > n) ImGui::TextDisabled("… and %d more", int(trace.tokens.size()) - n);
+  if (int(tokens.size()) > n) ImGui::TextDisabled("… and %d more", int(tokens.size()) - n);
 }
+
+// Keeps a painted or imported mask the size of the attention when the texts
+// change: kept cells stay, new ones allow (custom) or add 0 (float).
+template <typename T>
+void fit(std::vector<std::vector<T>>& m, int n_q, int n_kv, T fill) {
+  if (m.empty() || (int(m.size()) == n_q && int(m[0].size()) == n_kv)) return;
+  m.resize(size_t(n_q), std::vector<T>(size_t(n_kv), fill));
+  for (auto& row : m) row.resize(size_t(n_kv), fill);
+}
+
+bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTreeNodeFlags_DefaultOpen); }
 
 }  // namespace
 
@@ -56,41 +71,133 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
   }
   ap::Config& d = p.draft;
   bool changed = false;
-  const float field_w = ImGui::GetFontSize() * 9;
+  const float field_w = ImGui::GetFontSize() * 8;
+  const float box_h = ImGui::GetTextLineHeight() * 2.6f;
 
-  ImGui::TextUnformatted("Sentence");
+  ImGui::TextUnformatted(trace.cross ? "Queries from" : "Sentence");
   help("Split into words and punctuation; each token becomes one row of X.");
-  changed |= ImGui::InputTextMultiline("##text", &d.text, ImVec2(-1, ImGui::GetTextLineHeight() * 3.6f));
+  changed |= ImGui::InputTextMultiline("##text", &d.text, ImVec2(-1, box_h));
+  if (trace.cross) draw_tokens(trace.q_tokens, trace.q_pad, 0);
+  else draw_tokens(trace.kv_tokens, trace.kv_pad, trace.q_position0);
 
-  draw_tokens(trace);
-
-  ImGui::Spacing();
-  ImGui::PushItemWidth(field_w);
-  changed |= ImGui::InputInt("d_model", &d.d_model, 1, 16);
-  help("Width of each token vector. Split evenly across the heads: d_head = d_model / n_heads.");
-  changed |= ImGui::InputInt("n_heads", &d.n_heads, 1, 4);
-  help("Heads attend independently, each with its own d_head-wide slice of Q, K and V.");
-  changed |= ImGui::InputScalar("seed", ImGuiDataType_U32, &d.seed, nullptr, nullptr, "%u");
-  help("Seeds the token embeddings and W_q, W_k, W_v, W_o (uniform in ±1/√d_model, like nn.Linear).");
-  ImGui::SameLine();
-  if (ImGui::SmallButton("+1")) {
-    ++d.seed;
+  bool cross = !d.cross_text.empty();
+  if (ImGui::Checkbox("cross-attention", &cross)) {
+    d.cross_text = cross ? "Le chat dort sur le tapis." : "";
+    if (cross) d.kv_cache = 0;
     changed = true;
   }
-  changed |= ImGui::InputInt("pad to", &d.pad_to, 1, 4);
-  help("Appends [PAD] tokens up to this length, as when sentences of a batch are padded. The key padding mask "
-       "blocks them: no query attends to a [PAD] key. 0 = no padding.");
-  ImGui::PopItemWidth();
+  help("Queries come from the sentence, keys and values from a second text, as when a translation decoder "
+       "attends to the encoded source. n_q and n_kv can then differ.");
+  if (cross) {
+    ImGui::TextUnformatted("Keys and values from");
+    changed |= ImGui::InputTextMultiline("##cross", &d.cross_text, ImVec2(-1, box_h));
+    if (trace.cross) draw_tokens(trace.kv_tokens, trace.kv_pad, 0);
+  }
 
-  changed |= ImGui::Checkbox("causal mask", &d.causal);
-  help("Query i may attend only to keys 0..i, as in a decoder (GPT). Blocked scores become −inf before the "
-       "softmax, so their weights are exactly 0.");
-  changed |= ImGui::Checkbox("biases", &d.bias);
-  help("nn.Linear biases on W_q, W_k, W_v and W_o.");
-  ImGui::SameLine();
-  changed |= ImGui::Checkbox("positional encoding", &d.positional);
-  help("Adds the sinusoidal encoding of 'Attention Is All You Need' to the token embeddings. Without it, "
-       "attention cannot tell positions apart.");
+  if (header("Sizes and weights")) {
+    ImGui::PushItemWidth(field_w);
+    changed |= ImGui::InputInt("d_model", &d.d_model, 1, 16);
+    help("Width of each token vector. Split evenly across the heads: d_head = d_model / n_heads.");
+    changed |= ImGui::InputInt("n_heads", &d.n_heads, 1, 4);
+    help("Query heads attend independently, each with its own d_head-wide slice of Q, K and V.");
+    changed |= ImGui::InputInt("n_kv_heads", &d.n_kv_heads, 1, 1);
+    help("Grouped-query attention: fewer key/value heads than query heads, each shared by a contiguous group "
+         "(query head h uses kv head h / (n_heads / n_kv_heads)). 1 = multi-query attention, 0 = one per query head.");
+    changed |= ImGui::InputScalar("seed", ImGuiDataType_U32, &d.seed, nullptr, nullptr, "%u");
+    help("Seeds the token embeddings, W_q, W_k, W_v, W_o (uniform in ±1/√d_model, like nn.Linear) and dropout.");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("+1")) {
+      ++d.seed;
+      changed = true;
+    }
+    ImGui::PopItemWidth();
+    changed |= ImGui::Checkbox("biases", &d.bias);
+    help("nn.Linear biases on W_q, W_k, W_v and W_o.");
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("positional encoding", &d.positional);
+    help("Adds the sinusoidal encoding of 'Attention Is All You Need' to the token embeddings. Without it, "
+         "attention cannot tell positions apart.");
+  }
+
+  if (header("Masks")) {
+    ImGui::PushItemWidth(field_w);
+    changed |= ImGui::Checkbox("causal", &d.causal);
+    help("Query i may attend only to keys up to its own position, as in a decoder (GPT). Blocked scores become "
+         "−inf before the softmax, so their weights are exactly 0.");
+    if (d.causal && trace.n_kv != trace.n_q && d.kv_cache == 0) {
+      ImGui::SameLine();
+      int align = int(d.causal_align);
+      ImGui::SetNextItemWidth(field_w * 1.3f);
+      if (ImGui::Combo("##align", &align, "top-left\0bottom-right\0")) {
+        d.causal_align = ap::CausalAlign(align);
+        changed = true;
+      }
+      help("With more keys than queries: top-left lets query i see keys 0..i (ONNX, PyTorch's is_causal); "
+           "bottom-right lets the last query see every key.");
+    }
+    changed |= ImGui::InputInt("window", &d.window, 1, 4);
+    help("Sliding-window (local) attention: a query sees only keys less than `window` positions from its own "
+         "(only earlier ones when causal, as in Mistral). 0 = off.");
+    changed |= ImGui::InputInt("pad to", &d.pad_to, 1, 4);
+    help("Appends [PAD] tokens to each text up to this length, as when the sentences of a batch are padded. 0 = none.");
+    changed |= ImGui::Checkbox("mask [PAD] keys", &d.mask_pad_keys);
+    help("The key padding mask: no query attends to a [PAD] key.");
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("mask [PAD] queries", &d.mask_pad_queries);
+    help("Also block whole rows of [PAD] queries. Those rows then have no key at all: see the policy below.");
+    if (!cross) {
+      changed |= ImGui::InputInt("KV cache", &d.kv_cache, 1, 1);
+      help("The first tokens are the past of a decoder: their keys and values are cached, and only the later "
+           "tokens are queries. The causal mask then aligns bottom-right (offset = cache length).");
+    }
+    int policy = int(d.fully_masked);
+    ImGui::SetNextItemWidth(field_w * 1.6f);
+    if (ImGui::Combo("fully masked rows", &policy, "zero (ONNX)\0NaN (PyTorch SDPA)\0uniform (-1e9 fill)\0")) {
+      d.fully_masked = ap::FullyMasked(policy);
+      changed = true;
+    }
+    help("When every key of a query is blocked the softmax has nothing to normalise. ONNX defines the row as 0; "
+         "F.scaled_dot_product_attention returns NaN; masked_fill(mask == 0, -1e9) gives 1/n_kv everywhere.");
+    if (!d.custom_mask.empty()) {
+      ImGui::TextDisabled("custom mask: %zu x %zu", d.custom_mask.size(), d.custom_mask[0].size());
+      ImGui::SameLine();
+      if (ImGui::SmallButton("clear##custom")) {
+        d.custom_mask.clear();
+        changed = true;
+      }
+    }
+    if (!d.float_mask.empty()) {
+      ImGui::TextDisabled("float mask (from the JS API): %zu x %zu", d.float_mask.size(), d.float_mask[0].size());
+      ImGui::SameLine();
+      if (ImGui::SmallButton("clear##float")) {
+        d.float_mask.clear();
+        changed = true;
+      }
+    }
+    ImGui::PopItemWidth();
+  }
+
+  if (header("Scores and weights")) {
+    ImGui::PushItemWidth(field_w);
+    changed |= ImGui::InputDouble("scale", &d.scale, 0.01, 0.1, "%.4g");
+    help("Multiplies Q·Kᵀ. 0 means the usual 1/√d_head. Try 1 (no scaling) with a large d_model to see softmax saturate.");
+    float temperature = float(d.temperature);
+    if (ImGui::SliderFloat("temperature", &temperature, 0.05f, 20.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
+      d.temperature = temperature;
+      changed = true;
+    }
+    help("Divides the scaled scores: below 1 sharpens each row towards its largest score, above 1 flattens it.");
+    changed |= ImGui::InputDouble("softcap", &d.softcap, 0.5, 5, "%.4g");
+    help("Gemma-style soft capping, s -> c·tanh(s/c), applied before the masks. 0 = off.");
+    float dropout = float(d.dropout);
+    if (ImGui::SliderFloat("dropout", &dropout, 0.0f, 0.9f, "%.2f")) {
+      d.dropout = dropout;
+      changed = true;
+    }
+    help("Zeroes each weight with this probability (seeded) and scales the rest by 1/(1 − p), as nn.Dropout "
+         "does in training. The heatmaps show the weights before dropout; hover a cell for both.");
+    ImGui::PopItemWidth();
+  }
 
   for (const auto& e : p.errors) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1));
@@ -102,15 +209,21 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
   if (!p.errors.empty()) ImGui::TextDisabled("Showing the last valid settings.");
 
   ImGui::Separator();
-  ImGui::Text("%d tokens, %d heads of d_head = %d", trace.n_q, trace.n_heads, trace.d_head);
-  ImGui::Text("scale 1/√%d = %.4f", trace.d_head, trace.scale);
+  ImGui::Text("%d queries x %d keys, %d heads of d_head = %d", trace.n_q, trace.n_kv, trace.n_heads, trace.d_head);
+  if (trace.group > 1) ImGui::Text("%d kv heads, each shared by %d query heads", trace.n_kv_heads, trace.group);
+  ImGui::Text("scale %.4g%s", trace.scale, applied.scale > 0 ? " (set)" : (" = 1/√" + std::to_string(trace.d_head)).c_str());
+  if (!trace.fully_masked_rows.empty())
+    ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
+                       ap::to_string(applied.fully_masked));
   ImGui::TextDisabled("computed in %.2f ms", compute_ms);
-  ImGui::Spacing();
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("Hover a cell for the exact weight. Click a head to enlarge it.");
   ImGui::PopTextWrapPos();
 
   if (!changed) return std::nullopt;
+  const ap::Sequences seq = ap::make_sequences(d);
+  fit<uint8_t>(d.custom_mask, seq.n_q(), seq.n_kv(), 1);
+  fit<float>(d.float_mask, seq.n_q(), seq.n_kv(), 0.0f);
   return d;
 }
 

@@ -48,25 +48,46 @@ void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
 
 // [SECTION] Hover
 
-const char* block_reason(const ap::Trace& t, int q, int k) {
-  if (t.key_padding[k]) return "blocked: the key is [PAD] (key padding mask)";
-  if (k > q) return "blocked by the causal mask: this key comes after the query";
-  return "blocked";
+// The reasons the core recorded for a blocked cell, in words.
+std::string block_reason(const ap::Trace& t, int q, int k) {
+  const uint8_t why = t.blocked_by(q, k);
+  std::string out;
+  const auto add = [&](uint8_t flag, const char* text) {
+    if (why & flag) out += std::string(out.empty() ? "blocked: " : "; ") + text;
+  };
+  add(ap::kBlockCausal, "causal mask (key after the query)");
+  add(ap::kBlockWindow, "outside the sliding window");
+  add(ap::kBlockKeyPad, "the key is [PAD]");
+  add(ap::kBlockQueryPad, "the query is [PAD]");
+  add(ap::kBlockCustom, "custom mask");
+  add(ap::kBlockFloatMask, "float mask is -inf");
+  return out;
+}
+
+bool row_fully_masked(const ap::Trace& t, int q) {
+  return std::find(t.fully_masked_rows.begin(), t.fully_masked_rows.end(), q) != t.fully_masked_rows.end();
 }
 
 void cell_tooltip(const ap::Trace& t, int head, int q, int k) {
+  const ap::HeadSteps& s = t.heads[head];
   ImGui::BeginTooltip();
-  ImGui::Text("head %d", head);
-  ImGui::Text("query %d  \"%s\"", q, t.tokens[q].c_str());
-  ImGui::Text("key   %d  \"%s\"", k, t.tokens[k].c_str());
+  ImGui::Text("head %d%s", head, t.group > 1 ? (" (kv head " + std::to_string(head / t.group) + ")").c_str() : "");
+  ImGui::Text("query %d  \"%s\"", q, t.q_tokens[q].c_str());
+  ImGui::Text("key   %d  \"%s\"", k, t.kv_tokens[k].c_str());
   ImGui::Separator();
+  ImGui::Text("weight  %.9g", s.weights(q, k));
+  if (s.dropped(q, k) != s.weights(q, k)) ImGui::Text("after dropout  %.9g", s.dropped(q, k));
   if (t.allowed(q, k)) {
-    ImGui::Text("weight  %.9g", t.weights[head](q, k));
-    ImGui::TextDisabled("score q·k = %.6g,  / √%d = %.6g", t.scores[head](q, k), t.d_head,
-                        t.scaled_scores[head](q, k));
+    ImGui::TextDisabled("score q·k = %.6g", s.scores(q, k));
+    ImGui::TextDisabled("× scale %.4g%s = %.6g", t.scale,
+                        t.temperature != 1 ? (" / T " + std::to_string(t.temperature).substr(0, 5)).c_str() : "",
+                        s.scaled(q, k));
+    if (s.capped(q, k) != s.scaled(q, k)) ImGui::TextDisabled("softcapped: %.6g", s.capped(q, k));
+    if (t.bias(q, k) != 0) ImGui::TextDisabled("+ float mask %.4g = %.6g", t.bias(q, k), s.masked(q, k));
   } else {
-    ImGui::Text("weight  0 (exactly)");
-    ImGui::TextDisabled("%s", block_reason(t, q, k));
+    ImGui::TextDisabled("%s", block_reason(t, q, k).c_str());
+    if (row_fully_masked(t, q))
+      ImGui::TextColored(ImVec4(1, 0.6f, 0.4f, 1), "every key of this query is blocked: the policy sets its row");
   }
   ImGui::EndTooltip();
 }
@@ -91,15 +112,20 @@ bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float hi, int& q, 
 
 }  // namespace
 
-void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale) {
+bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale, ap::Config& edit) {
   p.drawn.clear();
-  if (t.n_heads == 0) return;
+  if (t.n_heads == 0) return false;
+  bool painted = false;
   // [SECTION] upload when the trace changed
   if (p.generation != generation) {
+    // Hatch blocked cells, except in fully masked rows: there the policy's
+    // weights (0, NaN or uniform) are what a learner needs to see.
+    ap::MaskMat show = t.allowed;
+    for (int q : t.fully_masked_rows) show.row(q).setOnes();
     p.maps.resize(t.n_heads);
     for (int h = 0; h < t.n_heads; ++h) {
       if (!p.maps[h]) p.maps[h] = std::make_unique<Heatmap>();
-      p.maps[h]->set_cells(t.weights[h], &t.allowed);
+      p.maps[h]->set_cells(t.heads[h].weights, &show);
     }
     if (!p.legend) {
       p.legend = std::make_unique<Heatmap>();
@@ -111,27 +137,31 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     p.generation = generation;
   }
   float max_w = 0;
-  for (const auto& w : t.weights) max_w = std::max(max_w, w.maxCoeff());
+  for (const auto& h : t.heads) max_w = std::max(max_w, h.weights.array().isNaN().select(0.0f, h.weights).maxCoeff());
   const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;
 
-  ImGui::TextWrapped("weights = softmax(Q·Kᵀ / √d_head) per head: row = query token, column = key token; each row sums to 1.");
+  ImGui::TextWrapped("weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1.");
   ImGui::Checkbox("colour range 0 to the largest weight", &p.range_to_max);
   ImGui::SameLine();
-  ImGui::TextDisabled(p.range_to_max ? "(else 0 to 1)" : "(now 0 to 1)");
+  ImGui::Checkbox("paint the custom mask", &p.paint);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Click cells of the large heatmap to block or allow them (True = may attend).");
 
   // [SECTION] the focused head, with token labels and the legend
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float line = ImGui::GetTextLineHeight();
   const int n_q = t.n_q, n_kv = t.n_kv;
   float label_w = 0;
-  for (const auto& tok : t.tokens) label_w = std::max(label_w, ImGui::CalcTextSize(tok.c_str()).x);
+  for (const auto* toks : {&t.q_tokens, &t.kv_tokens})
+    for (const auto& tok : *toks) label_w = std::max(label_w, ImGui::CalcTextSize(tok.c_str()).x);
   label_w = std::min(label_w, 110 * scale) + 6 * scale;
   const float legend_w = 90 * scale;
   const float grid_h = std::max(avail.y * 0.28f, 120 * scale);
-  float side = std::min(avail.x - label_w - legend_w, avail.y - grid_h - label_w - 2 * line);
-  side = std::max(side, 60 * scale);
-  const float cell_w = side / n_kv, cell_h = side / n_q;
-  const bool labels = std::min(cell_w, cell_h) >= line * 0.95f;
+  // Square cells: n_q rows by n_kv columns (not square with cross-attention).
+  const float room_w = avail.x - label_w - legend_w, room_h = avail.y - grid_h - label_w - 2 * line;
+  const float cell = std::max(std::min(room_w / n_kv, room_h / n_q), 60 * scale / std::max(n_q, n_kv));
+  const float map_w = cell * n_kv, map_h = cell * n_q, cell_w = cell, cell_h = cell;
+  const bool labels = cell >= line * 0.95f;
 
   const ImVec2 top = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -140,34 +170,39 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   const ImVec2 map_pos(top.x + label_w, top.y + line * 1.4f + (labels ? label_w : 0));
   if (labels) {
     for (int k = 0; k < n_kv; ++k) {
-      const std::string s = fit(t.tokens[k], label_w - 6 * scale);
+      const std::string s = fit(t.kv_tokens[k], label_w - 6 * scale);
       vertical_text(dl, ImVec2(map_pos.x + (k + 0.5f) * cell_w, map_pos.y - 4 * scale),
-                    k < t.n_text ? text_col : dim_col, s.c_str());
+                    t.kv_pad[k] ? dim_col : text_col, s.c_str());
     }
     for (int q = 0; q < n_q; ++q) {
-      const std::string s = fit(t.tokens[q], label_w - 6 * scale);
+      const std::string s = fit(t.q_tokens[q], label_w - 6 * scale);
       const float tw = ImGui::CalcTextSize(s.c_str()).x;
       dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (q + 0.5f) * cell_h - line * 0.5f),
-                  q < t.n_text ? text_col : dim_col, s.c_str());
+                  t.q_pad[q] ? dim_col : text_col, s.c_str());
     }
   }
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
-  heatmap_image(*p.maps[p.focus], "##focus", ImVec2(side, side), hi, hq, hk, n_q, n_kv);
-  p.drawn.push_back({p.focus, true, map_pos.x, map_pos.y, side, side});
+  if (heatmap_image(*p.maps[p.focus], "##focus", ImVec2(map_w, map_h), hi, hq, hk, n_q, n_kv) && p.paint && hq >= 0) {
+    if (edit.custom_mask.empty()) edit.custom_mask.assign(size_t(n_q), std::vector<uint8_t>(size_t(n_kv), 1));
+    auto& cell = edit.custom_mask[size_t(hq)][size_t(hk)];
+    cell = !cell;
+    painted = true;
+  }
+  p.drawn.push_back({p.focus, true, map_pos.x, map_pos.y, map_w, map_h});
   if (hq >= 0) {
     // Outline the hovered cell's row and column so the eye finds both tokens.
     const ImU32 outline = IM_COL32(255, 255, 255, 200);
-    dl->AddRect(ImVec2(map_pos.x, map_pos.y + hq * cell_h), ImVec2(map_pos.x + side, map_pos.y + (hq + 1) * cell_h),
+    dl->AddRect(ImVec2(map_pos.x, map_pos.y + hq * cell_h), ImVec2(map_pos.x + map_w, map_pos.y + (hq + 1) * cell_h),
                 outline, 0, 0, 1.5f * scale);
-    dl->AddRect(ImVec2(map_pos.x + hk * cell_w, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell_w, map_pos.y + side),
+    dl->AddRect(ImVec2(map_pos.x + hk * cell_w, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell_w, map_pos.y + map_h),
                 outline, 0, 0, 1.0f * scale);
     cell_tooltip(t, p.focus, hq, hk);
   }
 
   // Legend: a colour bar from hi down to 0, and the hatch for blocked cells.
-  const ImVec2 bar(map_pos.x + side + 16 * scale, map_pos.y);
-  const float bar_w = 16 * scale, bar_h = side * 0.8f;
+  const ImVec2 bar(map_pos.x + map_w + 16 * scale, map_pos.y);
+  const float bar_w = 16 * scale, bar_h = std::max(map_h * 0.8f, 120 * scale);
   const GLuint legend_tex = p.legend->texture(int(bar_w), int(bar_h), 0.0f, 1.0f, Colormap::Sequential);
   dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(legend_tex)), bar, ImVec2(bar.x + bar_w, bar.y + bar_h));
   char buf[32];
@@ -177,6 +212,12 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     const float y = bar.y + bar_h * i / 4.0f;
     dl->AddLine(ImVec2(bar.x + bar_w, y), ImVec2(bar.x + bar_w + 4 * scale, y), text_col);
     dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, y - line * 0.5f), text_col, buf);
+  }
+  const bool any_nan = std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadSteps& h) { return h.weights.hasNaN(); });
+  if (any_nan) {
+    const ImVec2 sw(bar.x, bar.y + bar_h + line * 2.2f);
+    dl->AddRectFilled(sw, ImVec2(sw.x + bar_w, sw.y + bar_w), IM_COL32(230, 40, 200, 255));
+    dl->AddText(ImVec2(sw.x + bar_w + 9 * scale, sw.y - line * 0.2f), text_col, "NaN");
   }
   if (t.allowed.minCoeff() == 0) {
     const ImVec2 sw(bar.x, bar.y + bar_h + line);
@@ -189,18 +230,20 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   }
 
   // [SECTION] all heads as small multiples
-  ImGui::SetCursorScreenPos(ImVec2(top.x, map_pos.y + side + line * 0.6f));
+  ImGui::SetCursorScreenPos(ImVec2(top.x, std::max(map_pos.y + map_h, bar.y + bar_h + line * 3.2f) + line * 0.6f));
   ImGui::TextDisabled("All heads (click one to enlarge it):");
   const float gap = 8 * scale;
   const float room = ImGui::GetContentRegionAvail().y - line * 1.4f;
   // The largest square size that fits every head in the remaining room.
+  const float aspect = float(n_q) / n_kv;  // height / width of a map
   float small = 0;
   for (int cols = 1; cols <= t.n_heads; ++cols) {
     const int rows = (t.n_heads + cols - 1) / cols;
-    const float s = std::min((avail.x - gap * (cols - 1)) / cols, room / rows - line * 1.3f - gap);
+    const float s = std::min((avail.x - gap * (cols - 1)) / cols, (room / rows - line * 1.3f - gap) / aspect);
     small = std::max(small, s);
   }
   small = std::max(small, 24 * scale);
+  const float small_h = small * aspect;
   const int per_row = std::max(1, int((avail.x + gap) / (small + gap)));
   for (int h = 0; h < t.n_heads; ++h) {
     if (h % per_row) ImGui::SameLine(0, gap);
@@ -208,12 +251,13 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     ImGui::TextColored(h == p.focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const std::string id = "##head" + std::to_string(h);
-    if (heatmap_image(*p.maps[h], id.c_str(), ImVec2(small, small), hi, hq, hk, n_q, n_kv)) p.focus = h;
-    p.drawn.push_back({h, false, pos.x, pos.y, small, small});
-    if (h == p.focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
+    if (heatmap_image(*p.maps[h], id.c_str(), ImVec2(small, small_h), hi, hq, hk, n_q, n_kv)) p.focus = h;
+    p.drawn.push_back({h, false, pos.x, pos.y, small, small_h});
+    if (h == p.focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
     if (hq >= 0) cell_tooltip(t, h, hq, hk);
     ImGui::EndGroup();
   }
+  return painted;
 }
 
 }  // namespace web

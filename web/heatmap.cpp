@@ -1,6 +1,7 @@
 // Heatmap rendering with the embedded shaders (see CMakeLists: embed.cmake).
 #include "heatmap.h"
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -83,9 +84,11 @@ void Heatmap::set_cells(const ap::Mat& values, const ap::MaskMat* allowed) {
   for (int r = 0; r < rows_; ++r)
     for (int c = 0; c < cols_; ++c) {
       const size_t i = size_t(r) * cols_ + c;
+      // G: 0 = blocked (hatched; its value, −inf, is not drawn), 1 = a value, 2 = NaN.
       const bool ok = !allowed || (*allowed)(r, c);
-      rg[2 * i] = ok ? values(r, c) : 0.0f;  // a blocked cell's value (−inf) is not drawn
-      rg[2 * i + 1] = ok ? 1.0f : 0.0f;
+      const bool nan = std::isnan(values(r, c));
+      rg[2 * i] = ok && !nan ? values(r, c) : 0.0f;
+      rg[2 * i + 1] = !ok ? 0.0f : nan ? 2.0f : 1.0f;
     }
   glBindTexture(GL_TEXTURE_2D, cells_);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);

@@ -20,6 +20,7 @@ class Heatmap {
   Heatmap& operator=(const Heatmap&) = delete;
 
   // values: [rows x cols]; allowed: same shape, 0 = blocked (drawn hatched), or null.
+  // NaN values are drawn in magenta, outside every colormap.
   void set_cells(const ap::Mat& values, const ap::MaskMat* allowed);
   // The colour texture for a w x h pixel image (renders it if anything changed).
   GLuint texture(int w, int h, float lo, float hi, Colormap map);

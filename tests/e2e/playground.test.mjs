@@ -109,7 +109,11 @@ test('invalid input changes nothing and comes back as a readable error', async (
       [{ d_model: -5 }, 'd_model must be between 1 and 2048 (got -5)'],
       [{ text: '' }, 'text has no tokens: type at least one word'],
       [{ causal: 'yes' }, 'causal must be true or false, not a string'],
-      [{ heads: 2 }, 'unknown config field "heads" (known: text, d_model, n_heads, causal, seed, pad_to, bias, positional)'],
+      [{ heads: 2 }, 'unknown config field "heads" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, seed, ' +
+                     'bias, positional, kv_cache, causal, causal_align, window, mask_pad_keys, mask_pad_queries, ' +
+                     'custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)'],
+      [{ n_kv_heads: 3 }, 'n_kv_heads 3 must divide n_heads 4 (each key/value head serves a group of query heads); 0 means one per query head'],
+      [{ custom_mask: [[true]] }, 'custom_mask must have 11 rows (queries) of 11 entries (keys); it has 1 rows of unequal or wrong length'],
       ['n_heads=2', 'setConfig needs an object of fields, e.g. {n_heads: 8}'],
     ];
     for (const [input, error] of cases) {
@@ -118,7 +122,53 @@ test('invalid input changes nothing and comes back as a readable error', async (
     }
     assert.deepEqual(await api(page, () => playground.getConfig()), before);
     const thrown = await api(page, () => { try { playground.tensor('weights', 99); } catch (e) { return e.message; } });
-    assert.match(thrown, /head 99 is out of range: this config has heads 0\.\.3/);
+    assert.match(thrown, /head 99 is out of range: this config has query heads 0\.\.3/);
+  });
+});
+
+test('every variant is reachable through the JS API: cross-attention, GQA, cache, masks, policies, dropout', async () => {
+  await withPage(async (page) => {
+    const set = (c) => api(page, (x) => playground.setConfig(x), c);
+    const shape = (name, head) => api(page, ([n, h]) => playground.tensor(n, h).shape, [name, head]);
+
+    assert.equal((await set({ cross_text: 'Le chat dort.' })).ok, true);
+    assert.deepEqual(await api(page, () => playground.tokens('keys')), ['Le', 'chat', 'dort', '.']);
+    assert.deepEqual(await shape('weights', 0), [11, 4]);
+    await checkWeights(page, () => false);
+
+    assert.equal((await set({ cross_text: '', n_heads: 8, n_kv_heads: 2 })).ok, true);
+    assert.deepEqual(await shape('k'), [2, 11, 8]);
+    assert.deepEqual(await shape('q'), [8, 11, 8]);
+
+    assert.equal((await set({ n_kv_heads: 0, kv_cache: 8, causal: true })).ok, true);
+    assert.deepEqual(await shape('weights', 0), [3, 11]);
+    await checkWeights(page, (q, k) => k > q + 8);
+
+    // Query padding makes rows with no key: each policy's answer, as the libraries give it.
+    assert.equal((await set({ kv_cache: 0, causal: false, pad_to: 13, mask_pad_queries: true })).ok, true);
+    const row = (policy) => api(page, async (p) => {
+      playground.setConfig({ fully_masked: p });
+      return Array.from(playground.tensor('weights', 0).data.slice(12 * 13, 13 * 13)).map(String);
+    }, policy);
+    assert.deepEqual(await row('zero'), Array(13).fill('0'));
+    assert.deepEqual(await row('nan'), Array(13).fill('NaN'));
+    assert.deepEqual(await row('uniform'), Array(13).fill(String(Math.fround(1 / 13))));
+
+    const mask = Array.from({ length: 11 }, (_, i) => Array.from({ length: 11 }, (_, j) => j <= i && j >= i - 1));
+    assert.equal((await set({ pad_to: 0, mask_pad_queries: false, fully_masked: 'zero', custom_mask: mask })).ok, true);
+    await checkWeights(page, (q, k) => !(k <= q && k >= q - 1));
+    const inf = Array.from({ length: 11 }, (_, i) => Array.from({ length: 11 }, (_, j) => (j === 0 ? '-inf' : 0)));
+    assert.equal((await set({ custom_mask: null, float_mask: inf, dropout: 0.5, softcap: 1, temperature: 2 })).ok, true);
+    await checkWeights(page, (q, k) => k === 0);
+    const cfg = await api(page, () => playground.getConfig());
+    assert.equal(cfg.float_mask[3][0], '-inf');
+    const dropped = await api(page, () => Array.from(playground.tensor('dropped_weights', 1).data));
+    const weights = await api(page, () => Array.from(playground.tensor('weights', 1).data));
+    dropped.forEach((d, i) => assert.ok(d === 0 || Math.abs(d - 2 * weights[i]) < 1e-6, `dropout ${d} vs weight ${weights[i]}`));
+    const capped = await api(page, () => Array.from(playground.tensor('softcapped_scores').data));
+    assert.ok(capped.every((v) => Math.abs(v) <= 1), 'softcap bounds the scores');
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: path.join(shots, 'variants.png') });
   });
 });
 

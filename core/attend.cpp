@@ -1,0 +1,65 @@
+// The attention kernel: see attend.h.
+#include "attend.h"
+
+#include <cmath>
+#include <limits>
+
+#include "rng.h"
+
+namespace ap {
+
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+}
+
+bool dropout_keeps(uint64_t stream, int64_t index, float p) {
+  if (p <= 0) return true;
+  Rng rng(stream ^ (uint64_t(index) * 0xD1B54A32D192ED03ull));
+  return rng.uniform() >= p;
+}
+
+std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
+                        HeadSteps& out) {
+  const Eigen::Index n_q = q.rows(), n_kv = k.rows();
+  out.scores.noalias() = q * k.transpose();
+  out.scaled = out.scores * o.scale;
+  if (o.softcap > 0)
+    out.capped = (out.scaled.array() / o.softcap).tanh().matrix() * o.softcap;
+  else
+    out.capped = out.scaled;
+  out.masked = out.capped + bias;  // x + (−inf) = −inf: blocked cells need no select
+
+  std::vector<int> fully;
+  out.weights.resize(n_q, n_kv);
+  for (Eigen::Index r = 0; r < n_q; ++r) {
+    const auto row = out.masked.row(r).array();
+    if ((bias.row(r).array() == kNegInf).all()) {
+      fully.push_back(int(r));
+      const float fill = o.fully_masked == FullyMasked::Zero  ? 0.0f
+                         : o.fully_masked == FullyMasked::NaN ? std::numeric_limits<float>::quiet_NaN()
+                                                              : 1.0f / float(n_kv);
+      out.weights.row(r).setConstant(fill);
+      continue;
+    }
+    // Stable softmax: subtract the row's max. Eigen's vectorised exp clamps its
+    // argument near −88, so exp(−inf) would be 2.9e-39, not 0: blocked entries
+    // are set to exactly 0 by a select.
+    const float m = row.maxCoeff();
+    out.weights.row(r) = (row == kNegInf).select(0.0f, (row - m).exp()).matrix();
+    out.weights.row(r) /= out.weights.row(r).sum();
+  }
+
+  if (o.dropout > 0) {
+    out.dropped.resize(n_q, n_kv);
+    const float keep_scale = 1.0f / (1.0f - o.dropout);
+    for (Eigen::Index r = 0; r < n_q; ++r)
+      for (Eigen::Index c = 0; c < n_kv; ++c)
+        out.dropped(r, c) = dropout_keeps(o.dropout_stream, r * n_kv + c, o.dropout) ? out.weights(r, c) * keep_scale : 0.0f;
+  } else {
+    out.dropped = out.weights;
+  }
+  out.context.noalias() = out.dropped * v;
+  return fully;
+}
+
+}  // namespace ap

@@ -1,0 +1,42 @@
+// One head of scaled dot-product attention with every step kept: the kernel
+// shared by the playground's layer (attention.h) and the ONNX-semantics
+// operator (sdpa.h), so the conformance suite tests what the page shows.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "config.h"
+#include "tensor.h"
+
+namespace ap {
+
+struct AttendOptions {
+  float scale = 1;    // multiplies q·kᵀ (already divided by any temperature)
+  float softcap = 0;  // > 0: s -> softcap·tanh(s / softcap), before the bias
+  FullyMasked fully_masked = FullyMasked::Zero;
+  float dropout = 0;  // probability of dropping a weight
+  uint64_t dropout_stream = 0;  // seeds this head's dropout pattern
+};
+
+struct HeadSteps {
+  Mat scores;   // [n_q x n_kv] q·kᵀ
+  Mat scaled;   // scores · scale
+  Mat capped;   // softcap·tanh(scaled / softcap); equal to scaled without softcap
+  Mat masked;   // capped + bias: −inf where blocked
+  Mat weights;  // softmax over keys; fully masked rows per the policy
+  Mat dropped;  // weights after dropout, survivors scaled by 1/(1 − p); = weights when p = 0
+  Mat context;  // [n_q x d_v] dropped · v
+};
+
+// q: [n_q x d]  k: [n_kv x d]  v: [n_kv x d_v]
+// bias: [n_q x n_kv] additive: 0 where allowed, −inf where blocked, or any float.
+// A row is fully masked when its bias is −inf everywhere (decided on the bias,
+// not on the scores); such rows follow o.fully_masked. Returns their indices.
+std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
+                        HeadSteps& out);
+
+// Whether dropout keeps weight (row, col) of a head's stream: a pure function
+// of its arguments, so every run and every platform drops the same weights.
+bool dropout_keeps(uint64_t stream, int64_t index, float p);
+
+}  // namespace ap
