@@ -15,7 +15,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 packages=(
   cmake ninja-build g++ pkg-config xz-utils ca-certificates
   emscripten                     # wasm toolchain: clang-14, lld, binaryen, node-acorn
-  libeigen3-dev doctest-dev nlohmann-json3-dev
+  libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev
   glslang-tools                  # glslangValidator checks shaders/ in the tests
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time

@@ -1,0 +1,165 @@
+// The `attn` command line, run in-process on real files: sdpa against an ONNX
+// case, mha against the playground's own layer, check, and one clear line of
+// error for each kind of bad input.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "attention.h"
+#include "cli/attn_cli.h"
+#include "npy.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out, err;
+};
+
+Run attn(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int status = ap::attn_main(args, out, err);
+  return {status, out.str(), err.str()};
+}
+
+fs::path temp_dir() {
+  const fs::path d = fs::temp_directory_path() / ("attn-cli-test-" + std::to_string(std::rand()));
+  fs::create_directories(d);
+  return d;
+}
+
+std::string save(const fs::path& dir, const std::string& name, const ap::Array& a) {
+  const std::string p = (dir / name).string();
+  REQUIRE(ap::write_npy(p, a).empty());
+  return p;
+}
+
+ap::Array from(const ap::Mat& m) {
+  return ap::Array{ap::DType::F32, {m.rows(), m.cols()}, std::vector<double>(m.data(), m.data() + m.size())};
+}
+
+ap::Array load(const std::string& p) { return std::get<ap::Array>(ap::read_npy(p)); }
+
+std::string case_dir(const char* name) {
+  const char* env = std::getenv("AP_CONFORMANCE_DIR");
+  return (fs::path(env ? env : AP_CONFORMANCE_DIR) / name).string();
+}
+
+}  // namespace
+
+TEST_CASE("attn sdpa reproduces an ONNX case, and attn check says so") {
+  const std::string dir = case_dir("test_attention_3d_gqa_causal");
+  if (!fs::exists(dir)) {
+    MESSAGE("SKIPPED attn sdpa on ONNX data: no conformance folder at " << dir);
+    return;
+  }
+  const fs::path tmp = temp_dir();
+  const std::string y = (tmp / "y.npy").string();
+  const Run r = attn({"sdpa", "--q", dir + "/Q.npy", "--k", dir + "/K.npy", "--v", dir + "/V.npy", "--causal",
+                      "--q-heads", "9", "--kv-heads", "3", "--out", y, "--weights-out", (tmp / "p.npy").string()});
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("wrote " + y + " (2, 4, 72) float32") != std::string::npos);
+  const Run ok = attn({"check", "--expected", dir + "/Y.npy", "--actual", y, "--atol", "1e-4"});
+  CHECK(ok.status == 0);
+  CHECK(ok.out.find("MATCH: every element within atol 0.0001") != std::string::npos);
+  CHECK(load((tmp / "p.npy").string()).shape == std::vector<int64_t>{2, 9, 4, 6});
+
+  // Without --causal the numbers differ, and check says where first.
+  attn({"sdpa", "--q", dir + "/Q.npy", "--k", dir + "/K.npy", "--v", dir + "/V.npy", "--q-heads", "9", "--kv-heads",
+        "3", "--out", y});
+  const Run bad = attn({"check", "--expected", dir + "/Y.npy", "--actual", y});
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("MISMATCH: ") != std::string::npos);
+  CHECK(bad.out.find("first at (0, 0, 0)") != std::string::npos);
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("attn mha computes the playground's layer from its weights") {
+  ap::Config c;
+  c.text = "a small example of attention";
+  c.d_model = 16;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.causal = true;
+  const ap::Inputs in = ap::make_inputs(c);
+  const ap::Trace t = ap::run(c, in);
+  const fs::path tmp = temp_dir();
+  std::vector<std::string> args = {"mha", "--x", save(tmp, "x.npy", from(in.x_q)), "--heads", "4", "--kv-heads", "2", "--causal"};
+  for (auto [flag, l] : {std::pair{"q", &in.w_q}, {"k", &in.w_k}, {"v", &in.w_v}, {"o", &in.w_o}}) {
+    args.insert(args.end(), {std::string("--w") + flag, save(tmp, std::string("w") + flag + ".npy", from(l->weight))});
+    args.insert(args.end(), {std::string("--b") + flag, save(tmp, std::string("b") + flag + ".npy",
+                                                             ap::Array{ap::DType::F32, {l->bias.size()},
+                                                                       std::vector<double>(l->bias.data(), l->bias.data() + l->bias.size())})});
+  }
+  const std::string y = (tmp / "y.npy").string();
+  args.insert(args.end(), {"--out", y});
+  const Run r = attn(args);
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  const ap::Array out = load(y);
+  REQUIRE(out.shape == std::vector<int64_t>{t.n_q, 16});
+  double worst = 0;
+  for (int i = 0; i < t.n_q; ++i)
+    for (int e = 0; e < 16; ++e) worst = std::max(worst, std::abs(out.values[size_t(i * 16 + e)] - t.output(i, e)));
+  // The CLI projects in float64, the playground in float32: they agree to float32 rounding.
+  CHECK(worst < 1e-5);
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("bad input: one clear line on stderr and exit status 2") {
+  const fs::path tmp = temp_dir();
+  const ap::Array q{ap::DType::F32, {1, 2, 3, 4}, std::vector<double>(24, 0.5)};
+  const std::string qp = save(tmp, "q.npy", q);
+  const std::string k5 = save(tmp, "k5.npy", ap::Array{ap::DType::F32, {1, 2, 3, 5}, std::vector<double>(30, 0.5)});
+  ap::Array with_nan = q;
+  with_nan.values[7] = std::nan("");
+  const std::string nanp = save(tmp, "nan.npy", with_nan);
+  const std::string ints = save(tmp, "i.npy", ap::Array{ap::DType::I64, {1, 2, 3, 4}, std::vector<double>(24, 1)});
+  const std::string q3 = save(tmp, "q3.npy", ap::Array{ap::DType::F32, {1, 3, 10}, std::vector<double>(30, 0.5)});
+  {
+    std::ofstream f((tmp / "trunc.npy").string(), std::ios::binary);
+    const std::string bytes = ap::npy_bytes(q);
+    f.write(bytes.data(), std::streamsize(bytes.size() - 5));
+  }
+  const std::string y = (tmp / "y.npy").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  } cases[] = {
+      {{"sdpa", "--q", qp, "--k", k5, "--v", qp, "--out", y}, "attn: Q and K must have the same head size; got 4 and 5\n"},
+      {{"sdpa", "--q", nanp, "--k", qp, "--v", qp, "--out", y},
+       "attn: Q holds NaN at flat index 7: attention inputs must be finite\n"},
+      {{"sdpa", "--q", ints, "--k", qp, "--v", qp, "--out", y}, "attn: Q must be float16, float32 or float64, not int64\n"},
+      {{"sdpa", "--q", (tmp / "trunc.npy").string(), "--k", qp, "--v", qp, "--out", y},
+       "attn: " + (tmp / "trunc.npy").string() +
+           ": the file is truncated: shape (1, 2, 3, 4) of float32 needs 96 bytes of data, 91 follow the header\n"},
+      {{"sdpa", "--q", q3, "--k", q3, "--v", q3, "--q-heads", "3", "--kv-heads", "3", "--out", y},
+       "attn: Q's hidden size 10 is not divisible by 3 heads\n"},
+      {{"sdpa", "--q", q3, "--k", q3, "--v", q3, "--q-heads", "5", "--kv-heads", "3", "--out", y},
+       "attn: K's hidden size 10 is not divisible by 3 heads\n"},
+      {{"sdpa", "--q", qp, "--k", qp, "--out", y}, "attn: --v is required (see attn --help)\n"},
+      {{"sdpa", "--q", (tmp / "missing.npy").string(), "--k", qp, "--v", qp, "--out", y},
+       "attn: " + (tmp / "missing.npy").string() + ": cannot open the file\n"},
+      {{"check", "--expected", qp, "--actual", qp, "--atol", "-1"},
+       "attn: --atol: must be a number >= 0, not -1 (see attn --help)\n"},
+      {{"frobnicate"}, "attn: unknown command \"frobnicate\": use sdpa, mha or check (see attn --help)\n"},
+  };
+  for (const auto& c : cases) {
+    const Run r = attn(c.args);
+    CAPTURE(c.args[0]);
+    CHECK(r.status == 2);
+    CHECK(r.err == c.error);
+  }
+  // A shape mismatch in check is a mismatch (status 1), said on stdout.
+  const Run shapes = attn({"check", "--expected", qp, "--actual", k5});
+  CHECK(shapes.status == 1);
+  CHECK(shapes.out == "MISMATCH: shapes differ: expected (1, 2, 3, 4), actual (1, 2, 3, 5)\n");
+  CHECK(attn({"--help"}).status == 0);
+  fs::remove_all(tmp);
+}
