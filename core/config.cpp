@@ -66,6 +66,7 @@ const char* to_string(FullyMasked f) {
   return f == FullyMasked::Zero ? "zero" : f == FullyMasked::NaN ? "nan" : "uniform";
 }
 const char* to_string(CausalAlign a) { return a == CausalAlign::TopLeft ? "top_left" : "bottom_right"; }
+const char* to_string(Weights w) { return w == Weights::Random ? "random" : "constructed"; }
 
 size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads) {
   const size_t q = size_t(n_q), kv = size_t(n_kv), d = size_t(d_model), h = size_t(n_heads);
@@ -110,6 +111,12 @@ std::vector<std::string> validate(const Config& cfg) {
     errors.push_back(format("n_kv_heads %d must divide n_heads %d (each key/value head serves a group of query "
                             "heads); 0 means one per query head", cfg.n_kv_heads, cfg.n_heads));
   }
+  if (sizes_ok && cfg.weights == Weights::Constructed &&
+      (cfg.d_model % 4 != 0 || cfg.d_model / cfg.n_heads < 2 || cfg.d_model / cfg.n_heads > cfg.d_model / 2 ||
+       (cfg.n_kv_heads != 0 && cfg.n_kv_heads != cfg.n_heads)))
+    errors.push_back(format("constructed heads need d_model divisible by 4, 2 <= d_head <= d_model/2 (at least 2 "
+                            "heads) and one key/value head per query head; got d_model %d, %d heads, n_kv_heads %d",
+                            cfg.d_model, cfg.n_heads, cfg.n_kv_heads));
   if (cfg.pad_to < 0 || cfg.pad_to > Limits::max_tokens) {
     errors.push_back(format("pad_to must be between 0 (no padding) and %d (got %d)", Limits::max_tokens, cfg.pad_to));
     sizes_ok = false;

@@ -23,6 +23,13 @@ enum class CausalAlign {
   BottomRight,  // query i sees keys 0..i + (n_kv - n_q) (the last query sees every key)
 };
 
+// How W_q and W_k are made.
+enum class Weights {
+  Random,       // nn.Linear's initialisation from the seed
+  Constructed,  // built so that head h % 4 attends to the previous token, the same token,
+                // the first token, or two tokens back (see inputs.h)
+};
+
 struct Config {
   // [SECTION] sequences
   std::string text = "The cat sat on the mat because it was tired.";
@@ -37,6 +44,7 @@ struct Config {
   bool bias = true;        // nn.Linear biases on the four projections
   bool positional = true;  // add the sinusoidal positional encoding to X
   int kv_cache = 0;        // the first kv_cache tokens are past: keys/values only, no queries
+  Weights weights = Weights::Random;
 
   // [SECTION] masks (internally True = may attend)
   bool causal = false;
@@ -95,5 +103,6 @@ inline constexpr const char* kPadToken = "[PAD]";
 
 const char* to_string(FullyMasked f);
 const char* to_string(CausalAlign a);
+const char* to_string(Weights w);
 
 }  // namespace ap

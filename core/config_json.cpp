@@ -120,6 +120,8 @@ bool read_matrix(const json& v, const std::string& key, std::vector<std::vector<
 
 const std::vector<std::pair<const char*, FullyMasked>> kPolicies = {
     {"zero", FullyMasked::Zero}, {"nan", FullyMasked::NaN}, {"uniform", FullyMasked::Uniform}};
+const std::vector<std::pair<const char*, Weights>> kWeights = {
+    {"random", Weights::Random}, {"constructed", Weights::Constructed}};
 const std::vector<std::pair<const char*, CausalAlign>> kAligns = {
     {"top_left", CausalAlign::TopLeft}, {"bottom_right", CausalAlign::BottomRight}};
 
@@ -156,6 +158,7 @@ const std::map<std::string, Reader>& readers() {
       {"bias", bool_field(&Config::bias)},
       {"positional", bool_field(&Config::positional)},
       {"kv_cache", int_field(&Config::kv_cache, 0, Limits::max_tokens)},
+      {"weights", [](const json& v, const std::string& k, Config& c, Errors& e) { read_enum(v, k, kWeights, c.weights, e); }},
       {"causal", bool_field(&Config::causal)},
       {"causal_align", [](const json& v, const std::string& k, Config& c, Errors& e) { read_enum(v, k, kAligns, c.causal_align, e); }},
       {"window", int_field(&Config::window, 0, Limits::max_tokens)},
@@ -190,7 +193,7 @@ const std::map<std::string, Reader>& readers() {
 
 const std::vector<std::string>& config_fields() {
   static const std::vector<std::string> f = {
-      "text", "cross_text", "pad_to", "d_model", "n_heads", "n_kv_heads", "seed", "bias", "positional", "kv_cache",
+      "text", "cross_text", "pad_to", "d_model", "n_heads", "n_kv_heads", "seed", "bias", "positional", "kv_cache", "weights",
       "causal", "causal_align", "window", "mask_pad_keys", "mask_pad_queries", "custom_mask", "float_mask",
       "fully_masked", "scale", "temperature", "softcap", "dropout"};
   return f;
@@ -220,6 +223,7 @@ std::string config_to_json(const Config& c) {
   j["bias"] = c.bias;
   j["positional"] = c.positional;
   j["kv_cache"] = c.kv_cache;
+  j["weights"] = to_string(c.weights);
   j["causal"] = c.causal;
   j["causal_align"] = to_string(c.causal_align);
   j["window"] = c.window;

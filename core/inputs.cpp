@@ -1,6 +1,7 @@
 // Seeded token embeddings, positional encoding and PyTorch-style weight init.
 #include "inputs.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "rng.h"
@@ -41,13 +42,66 @@ Mat embed_tokens(const std::vector<std::string>& tokens, int d_model, uint32_t s
   return e;
 }
 
+namespace {
+
+// Writes head h's rows of W_q, W_k (and b_q) for Weights::Constructed; see inputs.h.
+void construct_head(int h, int d_model, int d_head, Linear& wq, Linear& wk) {
+  const int half = d_model / 2, pairs_total = half / 2, pairs = std::min(d_head / 2, pairs_total);
+  const int r0 = h * d_head;
+  wq.weight.middleRows(r0, d_head).setZero();
+  wk.weight.middleRows(r0, d_head).setZero();
+  wq.bias.segment(r0, d_head).setZero();
+  wk.bias.segment(r0, d_head).setZero();
+  const double omega0 = 1.0;  // the highest frequency: ω_f = 10000^(−2f/half)
+  double margin = 0;          // score gap between the best key and its neighbour, per unit of c
+  for (int f = 0; f < pairs; ++f) margin += 1 - std::cos(omega0 * std::pow(10000.0, -2.0 * f / half));
+  const double target = 8.0 * std::sqrt(double(d_head));  // the scaled (÷√d_head) gap becomes 8
+  const int kind = h % 4;
+  if (kind == 1) {  // same token: compare the first d_head embedding columns
+    // e·e of a repeated token is about d_head ± √(2·d_head), of two others about ±√d_head: twice the
+    // target keeps the gap near 8 after that noise.
+    const double c = 2 * target / d_head;
+    for (int e = 0; e < d_head; ++e) {
+      wq.weight(r0 + e, e) = float(c);
+      wk.weight(r0 + e, e) = 1.0f;
+    }
+    return;
+  }
+  const double c = target / margin;
+  const int delta = kind == 0 ? 1 : 2;
+  for (int f = 0; f < pairs; ++f) {
+    const int col = half + 2 * f;  // (sin, cos) of frequency f in the positional half
+    const double w = std::pow(10000.0, -2.0 * f / half), cd = std::cos(w * delta), sd = std::sin(w * delta);
+    const int a = r0 + 2 * f, b = a + 1;
+    wk.weight(a, col) = 1.0f;  // k_j = (sin ωj, cos ωj)
+    wk.weight(b, col + 1) = 1.0f;
+    if (kind == 2) {  // first token: q = c·(sin 0, cos 0) for every query
+      wq.bias(b) = float(c);
+    } else {  // q_i = c·(sin ω(i−δ), cos ω(i−δ)): a rotation of (sin ωi, cos ωi) by −ωδ
+      wq.weight(a, col) = float(c * cd);
+      wq.weight(a, col + 1) = float(-c * sd);
+      wq.weight(b, col) = float(c * sd);
+      wq.weight(b, col + 1) = float(c * cd);
+    }
+  }
+}
+
+}  // namespace
+
 Inputs make_inputs(const Config& cfg) {
   Inputs in;
   const Sequences s = make_sequences(cfg);
   const int d = cfg.d_model;
+  const bool constructed = cfg.weights == Weights::Constructed;
   const auto vectors = [&](const Sequence& seq) {
+    const int n = int(seq.tokens.size());
     Mat x = embed_tokens(seq.tokens, d, cfg.seed);
-    if (cfg.positional) x += sinusoidal_encoding(int(seq.tokens.size()), d);
+    if (constructed) {  // embedding in the first half, position in the second
+      x.rightCols(d / 2).setZero();
+      if (cfg.positional) x.rightCols(d / 2) = sinusoidal_encoding(n, d / 2);
+    } else if (cfg.positional) {
+      x += sinusoidal_encoding(n, d);
+    }
     return x;
   };
   const auto pad_flags = [](const Sequence& seq) {
@@ -75,6 +129,8 @@ Inputs make_inputs(const Config& cfg) {
   in.w_k = init_linear(cfg.seed, "w_k", n_kv_heads * d_head, d, cfg.bias);
   in.w_v = init_linear(cfg.seed, "w_v", n_kv_heads * d_head, d, cfg.bias);
   in.w_o = init_linear(cfg.seed, "w_o", d, d, cfg.bias);
+  if (constructed)
+    for (int h = 0; h < cfg.n_heads; ++h) construct_head(h, d, d_head, in.w_q, in.w_k);
   return in;
 }
 

@@ -31,6 +31,15 @@ struct Inputs {
 };
 
 // Precondition: validate(cfg) is empty.
+//
+// With Weights::Constructed, token vectors keep the embedding in the first
+// half of the columns and the positional encoding (of width d_model/2) in the
+// second, so a head can read either exactly; W_q and W_k of head h are built:
+//   h % 4 == 0  previous token: q_i·k_j = c·Σ_f cos(ω_f (i − 1 − j)), largest at j = i − 1
+//   h % 4 == 1  same token: q_i·k_j = c·(e_i·e_j) over d_head embedding columns, largest where the token repeats
+//   h % 4 == 2  first token: a constant query (the bias) c·PE(0), so q·k_j = c·Σ_f cos(ω_f j), largest at j = 0
+//   h % 4 == 3  two back: as the previous-token head with an offset of 2
+// c makes the best key's scaled score about 8 above its nearest rival's.
 Inputs make_inputs(const Config& cfg);
 
 // One N(0, 1) row per token, like nn.Embedding; rows depend on (token text, seed) only.

@@ -77,7 +77,7 @@ TEST_CASE("JSON: every bad update is refused whole, with a reason") {
       {R"({"causal": 1})", "causal must be true or false, not a number"},
       {R"({"text": null})", "text must be a string, not null"},
       {R"({"heads": 4})", "unknown config field \"heads\" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, "
-                          "seed, bias, positional, kv_cache, causal, causal_align, window, mask_pad_keys, "
+                          "seed, bias, positional, kv_cache, weights, causal, causal_align, window, mask_pad_keys, "
                           "mask_pad_queries, custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)"},
       {R"({"fully_masked": "NaN"})", "fully_masked must be one of \"zero\", \"nan\", \"uniform\", not \"NaN\""},
       {R"({"dropout": 1})", "dropout must be at least 0 and below 1 (got 1)"},

@@ -110,7 +110,7 @@ test('invalid input changes nothing and comes back as a readable error', async (
       [{ text: '' }, 'text has no tokens: type at least one word'],
       [{ causal: 'yes' }, 'causal must be true or false, not a string'],
       [{ heads: 2 }, 'unknown config field "heads" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, seed, ' +
-                     'bias, positional, kv_cache, causal, causal_align, window, mask_pad_keys, mask_pad_queries, ' +
+                     'bias, positional, kv_cache, weights, causal, causal_align, window, mask_pad_keys, mask_pad_queries, ' +
                      'custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)'],
       [{ n_kv_heads: 3 }, 'n_kv_heads 3 must divide n_heads 4 (each key/value head serves a group of query heads); 0 means one per query head'],
       [{ custom_mask: [[true]] }, 'custom_mask must have 11 rows (queries) of 11 entries (keys); it has 1 rows of unequal or wrong length'],

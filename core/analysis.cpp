@@ -1,0 +1,170 @@
+// Derived numbers for the panels: see analysis.h.
+#include "analysis.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "rng.h"
+
+namespace ap {
+
+double row_entropy(const float* p, int n) {
+  double h = 0;
+  for (int j = 0; j < n; ++j)
+    if (p[j] > 0) h -= double(p[j]) * std::log(double(p[j]));
+  return h;
+}
+
+std::vector<HeadStats> head_stats(const Trace& t) {
+  std::vector<HeadStats> out(size_t(t.n_heads));
+  std::vector<bool> empty_row(size_t(t.n_q), false);
+  for (int r : t.fully_masked_rows) empty_row[size_t(r)] = true;
+  const int rows = t.n_q - int(t.fully_masked_rows.size());
+  if (rows == 0) return out;
+  for (int h = 0; h < t.n_heads; ++h) {
+    const Mat& w = t.heads[size_t(h)].weights;
+    HeadStats& s = out[size_t(h)];
+    for (int i = 0; i < t.n_q; ++i) {
+      if (empty_row[size_t(i)]) continue;
+      s.entropy += row_entropy(w.row(i).data(), t.n_kv);
+      s.max_weight += w.row(i).maxCoeff();
+      const int pos_q = (t.cross ? 0 : t.q_position0) + i;
+      for (int j = 0; j < t.n_kv; ++j) s.distance += double(w(i, j)) * std::abs(pos_q - j);
+    }
+    s.entropy /= rows;
+    s.max_weight /= rows;
+    s.distance /= rows;
+  }
+  return out;
+}
+
+Mat head_similarity(const Trace& t) {
+  Mat s(t.n_heads, t.n_heads);
+  for (int a = 0; a < t.n_heads; ++a)
+    for (int b = 0; b < t.n_heads; ++b) {
+      const auto& wa = t.heads[size_t(a)].weights;
+      const auto& wb = t.heads[size_t(b)].weights;
+      const auto ma = wa.array().isNaN().select(0.0f, wa.array()).matrix();
+      const auto mb = wb.array().isNaN().select(0.0f, wb.array()).matrix();
+      const double na = ma.norm(), nb = mb.norm();
+      s(a, b) = na > 0 && nb > 0 ? float(double(ma.cwiseProduct(mb).sum()) / (na * nb)) : 0.0f;
+    }
+  return s;
+}
+
+LayerCosts layer_costs(int64_t n_q, int64_t n_kv, int64_t d, int64_t h, int64_t h_kv, bool bias) {
+  LayerCosts c;
+  const int64_t dh = d / h, d_kv = h_kv * dh;
+  c.params = d * d + 2 * d_kv * d + d * d + (bias ? d + 2 * d_kv + d : 0);
+  c.flops_projections = 2 * n_q * d * d + 2 * 2 * n_kv * d * d_kv + 2 * n_q * d * d;
+  c.flops_attention = 2 * h * n_q * n_kv * dh * 2 + 5 * h * n_q * n_kv;  // QKᵀ, weights·V, softmax
+  c.flops = c.flops_projections + c.flops_attention;
+  c.bytes_weights = 4 * c.params;
+  c.bytes_scores = 4 * h * n_q * n_kv;
+  c.bytes_activations = 4 * (n_q * d + 2 * n_kv * d_kv + n_q * d + n_q * d);
+  return c;
+}
+
+const std::vector<SizePreset>& size_presets() {
+  static const std::vector<SizePreset> p = {
+      {"toy", 64, 4, 2, 64, 0, "small enough to read every number"},
+      {"Transformer base", 512, 8, 6, 512, 65e6, "Vaswani et al. 2017, encoder and decoder of 6 layers each"},
+      {"BERT base", 768, 12, 12, 512, 110e6, "bidirectional encoder: no causal mask"},
+      {"GPT-2 small", 768, 12, 12, 1024, 124e6, "768 = 12 heads x 64"},
+      {"GPT-2 medium", 1024, 16, 24, 1024, 355e6, ""},
+      {"GPT-2 large", 1280, 20, 36, 1024, 774e6, ""},
+      {"GPT-2 XL", 1600, 25, 48, 1024, 1558e6, ""},
+      {"GPT-3 175B", 12288, 96, 96, 2048, 175e9, "too wide to compute here: costs only"},
+  };
+  return p;
+}
+
+double softmax_jacobian_norm(const float* p, int n) {
+  // ‖diag(p) − p pᵀ‖_F² = Σ p_i² − 2 Σ p_i³ + (Σ p_i²)²
+  double s2 = 0, s3 = 0;
+  for (int i = 0; i < n; ++i) {
+    s2 += double(p[i]) * p[i];
+    s3 += double(p[i]) * p[i] * p[i];
+  }
+  return std::sqrt(std::max(0.0, s2 - 2 * s3 + s2 * s2));
+}
+
+std::vector<ScalingPoint> scaling_curves(uint32_t seed, double temperature, int n_keys, int trials) {
+  std::vector<ScalingPoint> out;
+  Rng rng = stream(seed, "scaling lab");
+  std::vector<float> q, k, s(static_cast<size_t>(n_keys), 0.0f), p(static_cast<size_t>(n_keys), 0.0f);
+  for (int dh = 1; dh <= 1024; dh *= 2) {
+    ScalingPoint pt;
+    pt.d_head = dh;
+    q.resize(size_t(dh));
+    k.resize(size_t(dh) * size_t(n_keys));
+    for (int t = 0; t < trials; ++t) {
+      for (auto& x : q) x = float(rng.normal());
+      for (auto& x : k) x = float(rng.normal());
+      for (int j = 0; j < n_keys; ++j) {
+        double dot = 0;
+        for (int e = 0; e < dh; ++e) dot += double(q[size_t(e)]) * k[size_t(j) * size_t(dh) + size_t(e)];
+        s[size_t(j)] = float(dot);
+      }
+      for (int scaled = 0; scaled < 2; ++scaled) {
+        const double f = (scaled ? 1.0 / std::sqrt(double(dh)) : 1.0) / temperature;
+        double m = -INFINITY, sum = 0;
+        for (float x : s) m = std::max(m, x * f);
+        for (int j = 0; j < n_keys; ++j) sum += (p[size_t(j)] = float(std::exp(s[size_t(j)] * f - m)));
+        for (auto& x : p) x = float(x / sum);
+        const double e = row_entropy(p.data(), n_keys), mx = *std::max_element(p.begin(), p.end()),
+                     jn = softmax_jacobian_norm(p.data(), n_keys);
+        (scaled ? pt.entropy_scaled : pt.entropy_unscaled) += e / trials;
+        (scaled ? pt.max_weight_scaled : pt.max_weight_unscaled) += mx / trials;
+        (scaled ? pt.jacobian_scaled : pt.jacobian_unscaled) += jn / trials;
+      }
+    }
+    out.push_back(pt);
+  }
+  return out;
+}
+
+std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
+  return s;
+}
+
+std::vector<LayoutStep> head_split_layout(int64_t n, int64_t d, int64_t h) {
+  const int64_t dh = d / h;
+  const auto str = [](int64_t a, int64_t b, int64_t c, int64_t e) {
+    std::string s = "(";
+    for (int64_t v : {a, b, c, e}) s.append(std::to_string(v)).append(", ");
+    s.resize(s.size() - 2);
+    return s.append(")");
+  };
+  std::vector<LayoutStep> steps;
+  steps.push_back({"q                      # (batch, seq, d_model)", {1, n, d}, contiguous_strides({1, n, d}), true});
+  // view splits the last axis without moving data: strides (n·d, d, d_head, 1).
+  steps.push_back({"q.view" + str(1, n, h, dh), {1, n, h, dh}, contiguous_strides({1, n, h, dh}), true});
+  // transpose swaps axes 1 and 2 of shape and strides: still the same memory.
+  const auto v = steps.back().strides;
+  steps.push_back({"q.view(...).transpose(1, 2)", {1, h, n, dh}, {v[0], v[2], v[1], v[3]}, h == 1 || n == 1});
+  steps.push_back({"....contiguous()", {1, h, n, dh}, contiguous_strides({1, h, n, dh}), true});
+  return steps;
+}
+
+std::vector<int64_t> memory_offsets(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
+  int64_t total = 1;
+  for (int64_t s : shape) total *= s;
+  std::vector<int64_t> out;
+  out.reserve(size_t(total));
+  std::vector<int64_t> idx(shape.size(), 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t off = 0;
+    for (size_t a = 0; a < shape.size(); ++a) off += idx[a] * strides[a];
+    out.push_back(off);
+    for (size_t a = shape.size(); a-- > 0;) {
+      if (++idx[a] < shape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+}  // namespace ap

@@ -1,0 +1,80 @@
+// Numbers derived from a Trace or from sizes alone, for the learning panels:
+// per-head statistics, head similarity, parameter/FLOP/memory costs, the
+// scaling-lab curves, and strides of view/transpose/contiguous. The views
+// show these; they compute none of them.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensor.h"
+#include "trace.h"
+
+namespace ap {
+
+// [SECTION] heads
+
+struct HeadStats {
+  double entropy = 0;     // mean over rows of −Σ p log p (nats); rows with no key are skipped
+  double max_weight = 0;  // mean over rows of the largest weight
+  double distance = 0;    // mean over rows of Σ_j p_j · |pos_q − pos_k| (tokens)
+};
+
+// Shannon entropy of one row of weights, in nats (0·log 0 = 0).
+double row_entropy(const float* p, int n);
+// Positions: query i sits at q_position0 + i (self-attention) and key j at j.
+std::vector<HeadStats> head_stats(const Trace& t);
+// Cosine similarity of every pair of heads' weight matrices (flattened): [n_heads x n_heads].
+Mat head_similarity(const Trace& t);
+
+// [SECTION] costs of one attention layer
+
+struct LayerCosts {
+  int64_t params = 0;          // W_q, W_k, W_v, W_o with biases
+  int64_t flops = 0;           // multiply-adds count 2, softmax 5 per score
+  int64_t flops_projections = 0, flops_attention = 0;
+  int64_t bytes_weights = 0;   // float32
+  int64_t bytes_scores = 0;    // one [n_heads, n_q, n_kv] float32 tensor
+  int64_t bytes_activations = 0;  // Q, K, V, context, output (float32)
+};
+LayerCosts layer_costs(int64_t n_q, int64_t n_kv, int64_t d_model, int64_t n_heads, int64_t n_kv_heads, bool bias);
+
+struct SizePreset {
+  const char* name;
+  int d_model, n_heads, n_layers, context;
+  double total_params;  // as published, for comparison with layers x per-layer attention
+  const char* note;
+};
+const std::vector<SizePreset>& size_presets();
+
+// [SECTION] scaling lab: why divide by √d_k
+
+struct ScalingPoint {
+  int d_head = 0;
+  double entropy_scaled = 0, entropy_unscaled = 0;        // nats; uniform is log(n_keys)
+  double max_weight_scaled = 0, max_weight_unscaled = 0;
+  double jacobian_scaled = 0, jacobian_unscaled = 0;      // Frobenius norm of ∂softmax/∂scores
+};
+// For d_head = 1, 2, 4, ... 1024: q and k with N(0, 1) entries, n_keys keys,
+// scores q·k divided by √d_head (scaled) or not, then by the temperature.
+// Averaged over `trials` queries from the seed.
+std::vector<ScalingPoint> scaling_curves(uint32_t seed, double temperature, int n_keys, int trials);
+// ‖diag(p) − p pᵀ‖_F for one softmax output p.
+double softmax_jacobian_norm(const float* p, int n);
+
+// [SECTION] memory layout
+
+// Row-major strides of a contiguous tensor of this shape (in elements).
+std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape);
+
+struct LayoutStep {
+  std::string code;              // e.g. "q.view(1, n, 4, 16)"
+  std::vector<int64_t> shape, strides;
+  bool contiguous = false;
+};
+// x (1, n, d_model) -> view(1, n, heads, d_head) -> transpose(1, 2) -> contiguous()
+std::vector<LayoutStep> head_split_layout(int64_t n, int64_t d_model, int64_t n_heads);
+// Flat memory offsets of a strided tensor, in logical (row-major index) order.
+std::vector<int64_t> memory_offsets(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides);
+
+}  // namespace ap

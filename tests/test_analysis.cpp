@@ -1,0 +1,117 @@
+// Derived numbers for the panels, against values worked out by hand, and the
+// constructed heads' patterns.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "analysis.h"
+#include "attention.h"
+
+TEST_CASE("entropy and the softmax Jacobian norm, by hand") {
+  const float uniform[4] = {0.25f, 0.25f, 0.25f, 0.25f}, one_hot[4] = {0, 1, 0, 0}, half[2] = {0.5f, 0.5f};
+  CHECK(ap::row_entropy(uniform, 4) == doctest::Approx(std::log(4.0)));
+  CHECK(ap::row_entropy(one_hot, 4) == 0.0);
+  // J = diag(p) − p pᵀ. Uniform over n: ‖J‖² = 1/n − 1/n². One-hot: J = 0.
+  CHECK(ap::softmax_jacobian_norm(uniform, 4) == doctest::Approx(std::sqrt(0.25 - 0.0625)));
+  CHECK(ap::softmax_jacobian_norm(one_hot, 4) == 0.0);
+  // p = (½, ½): J = [[¼, −¼], [−¼, ¼]], whose Frobenius norm is ½.
+  CHECK(ap::softmax_jacobian_norm(half, 2) == doctest::Approx(0.5));
+}
+
+TEST_CASE("head statistics and similarity on a hand-made trace") {
+  ap::Trace t;
+  t.n_q = t.n_kv = 2;
+  t.n_heads = 2;
+  t.heads.resize(2);
+  t.heads[0].weights.resize(2, 2);
+  t.heads[0].weights << 1, 0, 0.5f, 0.5f;
+  t.heads[1].weights = t.heads[0].weights;
+  const auto s = ap::head_stats(t);
+  CHECK(s[0].entropy == doctest::Approx(std::log(2.0) / 2));  // rows: 0 and ln 2
+  CHECK(s[0].max_weight == doctest::Approx(0.75));            // rows: 1 and ½
+  CHECK(s[0].distance == doctest::Approx(0.25));              // row 1 puts ½ on the key 1 back
+  t.heads[1].weights << 0, 1, 0.5f, 0.5f;
+  const ap::Mat sim = ap::head_similarity(t);
+  CHECK(sim(0, 0) == doctest::Approx(1.0));
+  // <[1,0,½,½], [0,1,½,½]> / (‖·‖‖·‖) = ½ / 1.5
+  CHECK(sim(0, 1) == doctest::Approx(0.5 / 1.5));
+  t.fully_masked_rows = {0};  // rows with no key are left out of the means
+  CHECK(ap::head_stats(t)[0].max_weight == doctest::Approx(0.5));
+}
+
+TEST_CASE("parameter and FLOP counts") {
+  // GPT-2 small's attention: c_attn 768x2304 + 2304 and c_proj 768x768 + 768.
+  CHECK(ap::layer_costs(1024, 1024, 768, 12, 12, true).params == 768 * 2304 + 2304 + 768 * 768 + 768);
+  // n = 2, d_model = 4, 2 heads: four projections 2·2·4·4 each = 256; Q·Kᵀ and
+  // weights·V 2·(2 heads·2·2·2) each = 64; softmax 5 per score = 40.
+  const ap::LayerCosts c = ap::layer_costs(2, 2, 4, 2, 2, false);
+  CHECK(c.params == 64);
+  CHECK(c.flops_projections == 256);
+  CHECK(c.flops_attention == 64 + 40);
+  CHECK(c.bytes_scores == 4 * 2 * 2 * 2);
+  // Grouped-query attention shrinks W_k and W_v: 8 heads sharing 2 kv heads of 64.
+  CHECK(ap::layer_costs(1, 1, 512, 8, 2, false).params == 512 * 512 * 2 + 2 * 128 * 512);
+}
+
+TEST_CASE("strides of view, transpose and contiguous") {
+  const auto steps = ap::head_split_layout(5, 8, 2);
+  REQUIRE(steps.size() == 4);
+  CHECK(steps[0].strides == std::vector<int64_t>{40, 8, 1});
+  CHECK(steps[1].shape == std::vector<int64_t>{1, 5, 2, 4});
+  CHECK(steps[1].strides == std::vector<int64_t>{40, 8, 4, 1});
+  CHECK(steps[2].shape == std::vector<int64_t>{1, 2, 5, 4});
+  CHECK(steps[2].strides == std::vector<int64_t>{40, 4, 8, 1});
+  CHECK_FALSE(steps[2].contiguous);
+  CHECK(steps[3].strides == std::vector<int64_t>{40, 20, 4, 1});
+  // n = 3, d_model = 4, 2 heads: the transposed view visits memory out of order.
+  const auto t = ap::head_split_layout(3, 4, 2)[2];
+  CHECK(ap::memory_offsets(t.shape, t.strides) == std::vector<int64_t>{0, 1, 4, 5, 8, 9, 2, 3, 6, 7, 10, 11});
+}
+
+TEST_CASE("scaling lab: without 1/sqrt(d_head) the softmax saturates as d_head grows") {
+  const auto pts = ap::scaling_curves(1, 1.0, 32, 64);
+  REQUIRE(pts.size() == 11);
+  CHECK(pts.front().d_head == 1);
+  CHECK(pts.back().d_head == 1024);
+  // Unscaled scores have standard deviation √d_head: the rows go one-hot.
+  CHECK(pts.back().max_weight_unscaled > 0.9);
+  CHECK(pts.back().entropy_unscaled < 0.3);
+  CHECK(pts.back().jacobian_unscaled < 0.1);  // and gradients vanish
+  // Scaled scores keep unit variance at every width: the row entropy stays put.
+  CHECK(std::abs(pts.back().entropy_scaled - pts.front().entropy_scaled) < 0.15 * pts.front().entropy_scaled);
+  CHECK(pts.back().jacobian_scaled > 3 * pts.back().jacobian_unscaled);
+  // A higher temperature flattens both.
+  CHECK(ap::scaling_curves(1, 4.0, 32, 64)[5].entropy_scaled > pts[5].entropy_scaled);
+}
+
+TEST_CASE("constructed heads attend where their weights say") {
+  ap::Config c;
+  c.text = "the cat sat on the mat and the dog sat on the rug";
+  c.weights = ap::Weights::Constructed;
+  const ap::Trace t = ap::run(c, ap::make_inputs(c));
+  int checked = 0;
+  for (int i = 0; i < t.n_q; ++i) {
+    Eigen::Index best;
+    if (i >= 1) {
+      t.heads[0].weights.row(i).maxCoeff(&best);
+      CHECK(best == i - 1);  // previous token
+      CHECK(t.heads[0].weights(i, i - 1) > 0.9f);
+    }
+    t.heads[2].weights.row(i).maxCoeff(&best);
+    CHECK(best == 0);  // first token
+    if (i >= 2) {
+      t.heads[3].weights.row(i).maxCoeff(&best);
+      CHECK(best == i - 2);  // two back
+    }
+    // Same token: all of the weight on keys with the query's text.
+    double same = 0;
+    for (int j = 0; j < t.n_kv; ++j)
+      if (t.kv_tokens[j] == t.q_tokens[i]) same += t.heads[1].weights(i, j);
+    CHECK(same > 0.9);
+    ++checked;
+  }
+  CHECK(checked == 13);
+  c.d_model = 6;
+  c.n_heads = 2;
+  CHECK(ap::validate(c)[0].rfind("constructed heads need d_model divisible by 4", 0) == 0);
+}
