@@ -139,7 +139,7 @@ std::vector<LayoutStep> head_split_layout(int64_t n, int64_t d, int64_t h) {
     return s.append(")");
   };
   std::vector<LayoutStep> steps;
-  steps.push_back({"q                      # (batch, seq, d_model)", {1, n, d}, contiguous_strides({1, n, d}), true});
+  steps.push_back({"q  (batch, seq, d_model)", {1, n, d}, contiguous_strides({1, n, d}), true});
   // view splits the last axis without moving data: strides (n·d, d, d_head, 1).
   steps.push_back({"q.view" + str(1, n, h, dh), {1, n, h, dh}, contiguous_strides({1, n, h, dh}), true});
   // transpose swaps axes 1 and 2 of shape and strides: still the same memory.

@@ -12,6 +12,12 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 }
 
+float fully_masked_weight(FullyMasked policy, int n_kv) {
+  return policy == FullyMasked::Zero  ? 0.0f
+         : policy == FullyMasked::NaN ? std::numeric_limits<float>::quiet_NaN()
+                                      : 1.0f / float(n_kv);
+}
+
 bool dropout_keeps(uint64_t stream, int64_t index, float p) {
   if (p <= 0) return true;
   Rng rng(stream ^ (uint64_t(index) * 0xD1B54A32D192ED03ull));
@@ -31,14 +37,14 @@ std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bia
 
   std::vector<int> fully;
   out.weights.resize(n_q, n_kv);
+  out.row_max.resize(n_q);
+  out.row_sum.resize(n_q);
   for (Eigen::Index r = 0; r < n_q; ++r) {
     const auto row = out.masked.row(r).array();
     if ((bias.row(r).array() == kNegInf).all()) {
       fully.push_back(int(r));
-      const float fill = o.fully_masked == FullyMasked::Zero  ? 0.0f
-                         : o.fully_masked == FullyMasked::NaN ? std::numeric_limits<float>::quiet_NaN()
-                                                              : 1.0f / float(n_kv);
-      out.weights.row(r).setConstant(fill);
+      out.weights.row(r).setConstant(fully_masked_weight(o.fully_masked, int(n_kv)));
+      out.row_max(r) = out.row_sum(r) = std::numeric_limits<float>::quiet_NaN();
       continue;
     }
     // Stable softmax: subtract the row's max. Eigen's vectorised exp clamps its
@@ -46,7 +52,9 @@ std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bia
     // are set to exactly 0 by a select.
     const float m = row.maxCoeff();
     out.weights.row(r) = (row == kNegInf).select(0.0f, (row - m).exp()).matrix();
-    out.weights.row(r) /= out.weights.row(r).sum();
+    out.row_max(r) = m;
+    out.row_sum(r) = out.weights.row(r).sum();
+    out.weights.row(r) /= out.row_sum(r);
   }
 
   if (o.dropout > 0) {

@@ -24,6 +24,7 @@ struct HeadSteps {
   Mat capped;   // softcap·tanh(scaled / softcap); equal to scaled without softcap
   Mat masked;   // capped + bias: −inf where blocked
   Mat weights;  // softmax over keys; fully masked rows per the policy
+  Eigen::VectorXf row_max, row_sum;  // [n_q] per row: the max subtracted and Σ exp(masked − max) (NaN when fully masked)
   Mat dropped;  // weights after dropout, survivors scaled by 1/(1 − p); = weights when p = 0
   Mat context;  // [n_q x d_v] dropped · v
 };
@@ -34,6 +35,9 @@ struct HeadSteps {
 // not on the scores); such rows follow o.fully_masked. Returns their indices.
 std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
                         HeadSteps& out);
+
+// What a fully masked row of n_kv weights becomes under a policy: 0, NaN or 1/n_kv.
+float fully_masked_weight(FullyMasked policy, int n_kv);
 
 // Whether dropout keeps weight (row, col) of a head's stream: a pure function
 // of its arguments, so every run and every platform drops the same weights.

@@ -72,6 +72,36 @@
       return JSON.parse(UTF8ToString(_ap_tokens(which === 'keys' ? 1 : 0)));
     },
 
+    /** The names of the panels (views), in tab order. */
+    panels() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_panels())).panels;
+    },
+
+    /** The panel on screen now. */
+    panel() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_panels())).current;
+    },
+
+    /** Brings a panel to the front: 'heads', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes' or 'memory'. */
+    openPanel(name) {
+      need();
+      if (typeof name !== 'string') throw new TypeError('openPanel(name): name must be a string');
+      const r = callWithString(_ap_open_panel, name);
+      if (r.error) throw new Error(r.error);
+      return true;
+    },
+
+    /**
+     * The numbers the panels show, as the core computed them: per-head statistics,
+     * head similarity, the layer's costs, the scaling-lab curves and the pipeline steps.
+     */
+    analysis() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_analysis()));
+    },
+
     /** Where the heatmaps are drawn, in CSS pixels relative to the canvas. */
     layout() {
       need();

@@ -57,6 +57,48 @@ EMSCRIPTEN_KEEPALIVE const char* ap_tokens(int keys) {
   return reply(keys ? web::g_app->trace.kv_tokens : web::g_app->trace.q_tokens);
 }
 
+// Selects a panel by name: {"ok": true} or {"error": "..."}.
+EMSCRIPTEN_KEEPALIVE const char* ap_open_panel(const char* name) {
+  if (auto p = web::panel_from_name(name)) {
+    web::open_panel(*web::g_app, *p);
+    return reply({{"ok", true}});
+  }
+  std::string known;
+  for (int i = 0; i < int(web::Panel::Count); ++i) known += std::string(i ? ", " : "") + web::panel_name(web::Panel(i));
+  return reply({{"error", std::string("unknown panel \"") + name + "\"; known: " + known}});
+}
+
+// {"panels": [names], "current": name}
+EMSCRIPTEN_KEEPALIVE const char* ap_panels() {
+  nlohmann::json names = nlohmann::json::array();
+  for (int i = 0; i < int(web::Panel::Count); ++i) names.push_back(web::panel_name(web::Panel(i)));
+  return reply({{"panels", names}, {"current", web::panel_name(web::g_app->panel)}});
+}
+
+// The numbers the panels show, as the core derived them (analysis.h).
+EMSCRIPTEN_KEEPALIVE const char* ap_analysis() {
+  const web::Derived& d = web::g_app->derived;
+  nlohmann::json heads = nlohmann::json::array(), sim = nlohmann::json::array(), scaling = nlohmann::json::array();
+  for (const auto& s : d.stats) heads.push_back({{"entropy", s.entropy}, {"max_weight", s.max_weight}, {"distance", s.distance}});
+  for (Eigen::Index r = 0; r < d.similarity.rows(); ++r)
+    sim.push_back(std::vector<float>(d.similarity.row(r).data(), d.similarity.row(r).data() + d.similarity.cols()));
+  for (const auto& p : d.scaling)
+    scaling.push_back({{"d_head", p.d_head}, {"entropy_scaled", p.entropy_scaled}, {"entropy_unscaled", p.entropy_unscaled},
+                       {"max_weight_scaled", p.max_weight_scaled}, {"max_weight_unscaled", p.max_weight_unscaled},
+                       {"jacobian_scaled", p.jacobian_scaled}, {"jacobian_unscaled", p.jacobian_unscaled}});
+  const ap::LayerCosts& c = d.costs;
+  return reply({{"heads", heads}, {"similarity", sim}, {"scaling", scaling},
+                {"costs", {{"params", c.params}, {"flops", c.flops}, {"flops_projections", c.flops_projections},
+                           {"flops_attention", c.flops_attention}, {"bytes_weights", c.bytes_weights},
+                           {"bytes_scores", c.bytes_scores}, {"bytes_activations", c.bytes_activations}}},
+                {"steps", [&] {
+                   nlohmann::json steps = nlohmann::json::array();
+                   for (const auto& s : web::g_app->trace.steps)
+                     steps.push_back({{"name", s.name}, {"formula", s.formula}, {"shape", s.shape}, {"axes", s.axes}});
+                   return steps;
+                 }()}});
+}
+
 // Where the heatmaps are on the canvas (device pixels), for tests and embedders.
 EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
   nlohmann::json maps = nlohmann::json::array();

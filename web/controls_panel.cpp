@@ -5,21 +5,10 @@
 
 #include "imgui.h"
 #include "misc/cpp/imgui_stdlib.h"
+#include "widgets.h"
 
 namespace web {
 namespace {
-
-void help(const char* text) {
-  ImGui::SameLine();
-  ImGui::TextDisabled("(?)");
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
 
 // Tokens as small chips, wrapped, so a learner sees exactly what became a
 // row of X (and that é, 日 or 👍 stayed whole). Tokens before `first_live`
@@ -103,6 +92,17 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
     changed |= ImGui::InputInt("n_kv_heads", &d.n_kv_heads, 1, 1);
     help("Grouped-query attention: fewer key/value heads than query heads, each shared by a contiguous group "
          "(query head h uses kv head h / (n_heads / n_kv_heads)). 1 = multi-query attention, 0 = one per query head.");
+    int weights = int(d.weights);
+    ImGui::SetNextItemWidth(field_w * 1.3f);
+    if (ImGui::Combo("W_q, W_k", &weights, "random\0constructed\0")) {
+      d.weights = ap::Weights(weights);
+      changed = true;
+    }
+    help("random: nn.Linear's initialisation, as before training; heads attend in arbitrary ways. constructed: W_q "
+         "and W_k are built by hand so that heads 0, 1, 2, 3 (then again) attend to the previous token, the same "
+         "token, the first token and two tokens back. The token vectors then keep the embedding and the position in "
+         "separate halves, so a head can read either. This shows honestly, without a trained model, that heads "
+         "with different weights attend differently.");
     changed |= ImGui::InputScalar("seed", ImGuiDataType_U32, &d.seed, nullptr, nullptr, "%u");
     help("Seeds the token embeddings, W_q, W_k, W_v, W_o (uniform in ±1/√d_model, like nn.Linear) and dropout.");
     ImGui::SameLine();

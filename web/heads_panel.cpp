@@ -5,37 +5,19 @@
 #include <cmath>
 #include <string>
 
-#include "config.h"
 #include "imgui.h"
 #include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
+#include "widgets.h"
 
 namespace web {
 namespace {
 
 constexpr int kLegendSteps = 256;
 
-// [SECTION] Labels
-
-// Token text for an axis label: shortened with an ellipsis past max_w pixels.
-std::string fit(const std::string& s, float max_w) {
-  if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    size_t len = 1;
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
-    const std::string next = out + s.substr(i, len);
-    if (ImGui::CalcTextSize((next + "…").c_str()).x > max_w) break;
-    out = next;
-    i += len;
-  }
-  return out + "…";
-}
-
 // Text rotated to read bottom-up, its baseline end at `anchor` (x centred on a column).
 void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
   const int first = dl->VtxBuffer.Size;
-  const float w = ImGui::CalcTextSize(text).x, h = ImGui::GetTextLineHeight();
+  const float h = ImGui::GetTextLineHeight();
   const ImVec2 origin(anchor.x - h * 0.5f, anchor.y);
   dl->AddText(origin, col, text);
   for (int i = first; i < dl->VtxBuffer.Size; ++i) {
@@ -43,12 +25,17 @@ void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
     const float dx = p.x - origin.x, dy = p.y - origin.y;
     p = ImVec2(origin.x + dy, origin.y - dx);  // rotate −90° about the origin
   }
-  (void)w;
 }
 
-// [SECTION] Hover
+const char* kRoles[4] = {
+    "previous token: W_q turns each (sin, cos) pair of the position by one step back, so q_i·k_j is largest at j = i−1",
+    "same token: W_q and W_k copy embedding columns, so q_i·k_j is largest where the token's text repeats",
+    "first token: the query is constant (its bias is the encoding of position 0), so q·k_j is largest at j = 0",
+    "two back: as the previous-token head, turned by two steps",
+};
 
-// The reasons the core recorded for a blocked cell, in words.
+}  // namespace
+
 std::string block_reason(const ap::Trace& t, int q, int k) {
   const uint8_t why = t.blocked_by(q, k);
   std::string out;
@@ -64,68 +51,44 @@ std::string block_reason(const ap::Trace& t, int q, int k) {
   return out;
 }
 
-bool row_fully_masked(const ap::Trace& t, int q) {
-  return std::find(t.fully_masked_rows.begin(), t.fully_masked_rows.end(), q) != t.fully_masked_rows.end();
-}
-
-void cell_tooltip(const ap::Trace& t, int head, int q, int k) {
-  const ap::HeadSteps& s = t.heads[head];
+void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
+  const ap::HeadSteps& s = t.heads[size_t(head)];
   ImGui::BeginTooltip();
-  ImGui::Text("head %d%s", head, t.group > 1 ? (" (kv head " + std::to_string(head / t.group) + ")").c_str() : "");
-  ImGui::Text("query %d  \"%s\"", q, t.q_tokens[q].c_str());
-  ImGui::Text("key   %d  \"%s\"", k, t.kv_tokens[k].c_str());
+  if (t.group > 1) ImGui::Text("head %d (kv head %d)", head, head / t.group);
+  else ImGui::Text("head %d", head);
+  ImGui::Text("query %d  \"%s\"", q, t.q_tokens[size_t(q)].c_str());
+  ImGui::Text("key   %d  \"%s\"", k, t.kv_tokens[size_t(k)].c_str());
   ImGui::Separator();
   ImGui::Text("weight  %.9g", s.weights(q, k));
   if (s.dropped(q, k) != s.weights(q, k)) ImGui::Text("after dropout  %.9g", s.dropped(q, k));
   if (t.allowed(q, k)) {
     ImGui::TextDisabled("score q·k = %.6g", s.scores(q, k));
-    ImGui::TextDisabled("× scale %.4g%s = %.6g", t.scale,
-                        t.temperature != 1 ? (" / T " + std::to_string(t.temperature).substr(0, 5)).c_str() : "",
-                        s.scaled(q, k));
+    if (t.temperature != 1) ImGui::TextDisabled("× scale %.4g / temperature %.4g = %.6g", t.scale, t.temperature, s.scaled(q, k));
+    else ImGui::TextDisabled("× scale %.4g = %.6g", t.scale, s.scaled(q, k));
     if (s.capped(q, k) != s.scaled(q, k)) ImGui::TextDisabled("softcapped: %.6g", s.capped(q, k));
     if (t.bias(q, k) != 0) ImGui::TextDisabled("+ float mask %.4g = %.6g", t.bias(q, k), s.masked(q, k));
+    ImGui::TextDisabled("softmax: exp(%.4g − %.4g) / %.4g", s.masked(q, k), s.row_max(q), s.row_sum(q));
   } else {
     ImGui::TextDisabled("%s", block_reason(t, q, k).c_str());
-    if (row_fully_masked(t, q))
+    if (std::find(t.fully_masked_rows.begin(), t.fully_masked_rows.end(), q) != t.fully_masked_rows.end())
       ImGui::TextColored(ImVec4(1, 0.6f, 0.4f, 1), "every key of this query is blocked: the policy sets its row");
   }
   ImGui::EndTooltip();
 }
 
-// Draws one heatmap image; returns the hovered cell (or -1) through q, k.
-bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float hi, int& q, int& k, int rows, int cols) {
-  const int w = std::max(1, int(size.x)), h = std::max(1, int(size.y));
-  const GLuint tex = map.texture(w, h, 0.0f, hi, Colormap::Sequential);
-  const ImVec2 p0 = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton(id, ImVec2(float(w), float(h)));
-  const bool clicked = ImGui::IsItemClicked();
-  ImGui::GetWindowDrawList()->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), p0,
-                                       ImVec2(p0.x + w, p0.y + h));
-  q = k = -1;
-  if (ImGui::IsItemHovered()) {
-    const ImVec2 m = ImGui::GetIO().MousePos;
-    q = std::clamp(int((m.y - p0.y) / h * rows), 0, rows - 1);
-    k = std::clamp(int((m.x - p0.x) / w * cols), 0, cols - 1);
-  }
-  return clicked;
-}
-
-}  // namespace
-
-bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale, ap::Config& edit) {
+void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale, bool constructed) {
   p.drawn.clear();
-  if (t.n_heads == 0) return false;
-  bool painted = false;
+  if (t.n_heads == 0) return;
   // [SECTION] upload when the trace changed
   if (p.generation != generation) {
     // Hatch blocked cells, except in fully masked rows: there the policy's
     // weights (0, NaN or uniform) are what a learner needs to see.
     ap::MaskMat show = t.allowed;
     for (int q : t.fully_masked_rows) show.row(q).setOnes();
-    p.maps.resize(t.n_heads);
+    p.maps.resize(size_t(t.n_heads));
     for (int h = 0; h < t.n_heads; ++h) {
-      if (!p.maps[h]) p.maps[h] = std::make_unique<Heatmap>();
-      p.maps[h]->set_cells(t.heads[h].weights, &show);
+      if (!p.maps[size_t(h)]) p.maps[size_t(h)] = std::make_unique<Heatmap>();
+      p.maps[size_t(h)]->set_cells(t.heads[size_t(h)].weights, &show);
     }
     if (!p.legend) {
       p.legend = std::make_unique<Heatmap>();
@@ -140,12 +103,15 @@ bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   for (const auto& h : t.heads) max_w = std::max(max_w, h.weights.array().isNaN().select(0.0f, h.weights).maxCoeff());
   const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;
 
-  ImGui::TextWrapped("weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1.");
+  note("weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1. "
+       "Hover a cell for how its weight was computed.");
   ImGui::Checkbox("colour range 0 to the largest weight", &p.range_to_max);
-  ImGui::SameLine();
-  ImGui::Checkbox("paint the custom mask", &p.paint);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Click cells of the large heatmap to block or allow them (True = may attend).");
+  help("Off: 0 to 1 for every head, so heads compare on one scale. On: 0 to the largest weight shown, so faint patterns show.");
+  if (constructed) {
+    ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "head %d is constructed:", p.focus);
+    ImGui::SameLine();
+    note(p.focus % 4 < 4 ? kRoles[p.focus % 4] : "");
+  }
 
   // [SECTION] the focused head, with token labels and the legend
   const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -160,7 +126,7 @@ bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   // Square cells: n_q rows by n_kv columns (not square with cross-attention).
   const float room_w = avail.x - label_w - legend_w, room_h = avail.y - grid_h - label_w - 2 * line;
   const float cell = std::max(std::min(room_w / n_kv, room_h / n_q), 60 * scale / std::max(n_q, n_kv));
-  const float map_w = cell * n_kv, map_h = cell * n_q, cell_w = cell, cell_h = cell;
+  const float map_w = cell * n_kv, map_h = cell * n_q;
   const bool labels = cell >= line * 0.95f;
 
   const ImVec2 top = ImGui::GetCursorScreenPos();
@@ -170,63 +136,48 @@ bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   const ImVec2 map_pos(top.x + label_w, top.y + line * 1.4f + (labels ? label_w : 0));
   if (labels) {
     for (int k = 0; k < n_kv; ++k) {
-      const std::string s = fit(t.kv_tokens[k], label_w - 6 * scale);
-      vertical_text(dl, ImVec2(map_pos.x + (k + 0.5f) * cell_w, map_pos.y - 4 * scale),
-                    t.kv_pad[k] ? dim_col : text_col, s.c_str());
+      const std::string s = fit_text(t.kv_tokens[size_t(k)], label_w - 6 * scale);
+      vertical_text(dl, ImVec2(map_pos.x + (k + 0.5f) * cell, map_pos.y - 4 * scale),
+                    t.kv_pad[size_t(k)] ? dim_col : text_col, s.c_str());
     }
     for (int q = 0; q < n_q; ++q) {
-      const std::string s = fit(t.q_tokens[q], label_w - 6 * scale);
+      const std::string s = fit_text(t.q_tokens[size_t(q)], label_w - 6 * scale);
       const float tw = ImGui::CalcTextSize(s.c_str()).x;
-      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (q + 0.5f) * cell_h - line * 0.5f),
-                  t.q_pad[q] ? dim_col : text_col, s.c_str());
+      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (q + 0.5f) * cell - line * 0.5f),
+                  t.q_pad[size_t(q)] ? dim_col : text_col, s.c_str());
     }
   }
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
-  if (heatmap_image(*p.maps[p.focus], "##focus", ImVec2(map_w, map_h), hi, hq, hk, n_q, n_kv) && p.paint && hq >= 0) {
-    if (edit.custom_mask.empty()) edit.custom_mask.assign(size_t(n_q), std::vector<uint8_t>(size_t(n_kv), 1));
-    auto& cell = edit.custom_mask[size_t(hq)][size_t(hk)];
-    cell = !cell;
-    painted = true;
-  }
+  heatmap_image(*p.maps[size_t(p.focus)], "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk);
   p.drawn.push_back({p.focus, true, map_pos.x, map_pos.y, map_w, map_h});
   if (hq >= 0) {
     // Outline the hovered cell's row and column so the eye finds both tokens.
     const ImU32 outline = IM_COL32(255, 255, 255, 200);
-    dl->AddRect(ImVec2(map_pos.x, map_pos.y + hq * cell_h), ImVec2(map_pos.x + map_w, map_pos.y + (hq + 1) * cell_h),
+    dl->AddRect(ImVec2(map_pos.x, map_pos.y + hq * cell), ImVec2(map_pos.x + map_w, map_pos.y + (hq + 1) * cell),
                 outline, 0, 0, 1.5f * scale);
-    dl->AddRect(ImVec2(map_pos.x + hk * cell_w, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell_w, map_pos.y + map_h),
+    dl->AddRect(ImVec2(map_pos.x + hk * cell, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell, map_pos.y + map_h),
                 outline, 0, 0, 1.0f * scale);
-    cell_tooltip(t, p.focus, hq, hk);
+    weight_tooltip(t, p.focus, hq, hk);
   }
 
-  // Legend: a colour bar from hi down to 0, and the hatch for blocked cells.
+  // Legend: a colour bar from hi down to 0, the hatch for blocked cells, magenta for NaN.
   const ImVec2 bar(map_pos.x + map_w + 16 * scale, map_pos.y);
   const float bar_w = 16 * scale, bar_h = std::max(map_h * 0.8f, 120 * scale);
-  const GLuint legend_tex = p.legend->texture(int(bar_w), int(bar_h), 0.0f, 1.0f, Colormap::Sequential);
-  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(legend_tex)), bar, ImVec2(bar.x + bar_w, bar.y + bar_h));
-  char buf[32];
-  for (int i = 0; i <= 4; ++i) {
-    const float v = hi * (1.0f - i / 4.0f);
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    const float y = bar.y + bar_h * i / 4.0f;
-    dl->AddLine(ImVec2(bar.x + bar_w, y), ImVec2(bar.x + bar_w + 4 * scale, y), text_col);
-    dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, y - line * 0.5f), text_col, buf);
-  }
-  const bool any_nan = std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadSteps& h) { return h.weights.hasNaN(); });
-  if (any_nan) {
-    const ImVec2 sw(bar.x, bar.y + bar_h + line * 2.2f);
-    dl->AddRectFilled(sw, ImVec2(sw.x + bar_w, sw.y + bar_w), IM_COL32(230, 40, 200, 255));
-    dl->AddText(ImVec2(sw.x + bar_w + 9 * scale, sw.y - line * 0.2f), text_col, "NaN");
-  }
+  colour_legend(*p.legend, bar, bar_w, bar_h, 0.0f, hi, Colormap::Sequential);
+  float swatch_y = bar.y + bar_h + line;
   if (t.allowed.minCoeff() == 0) {
-    const ImVec2 sw(bar.x, bar.y + bar_h + line);
     for (int i = 0; i < 4; ++i) {
-      const float y = sw.y + i * bar_w / 4;
-      dl->AddRectFilled(ImVec2(sw.x, y), ImVec2(sw.x + bar_w, y + bar_w / 4),
+      const float y = swatch_y + i * bar_w / 4;
+      dl->AddRectFilled(ImVec2(bar.x, y), ImVec2(bar.x + bar_w, y + bar_w / 4),
                         i % 2 ? IM_COL32(69, 69, 69, 255) : IM_COL32(107, 107, 107, 255));
     }
-    dl->AddText(ImVec2(sw.x + bar_w + 9 * scale, sw.y - line * 0.2f), text_col, "masked");
+    dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, swatch_y - line * 0.2f), text_col, "masked");
+    swatch_y += line * 1.2f;
+  }
+  if (std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadSteps& h) { return h.weights.hasNaN(); })) {
+    dl->AddRectFilled(ImVec2(bar.x, swatch_y), ImVec2(bar.x + bar_w, swatch_y + bar_w), IM_COL32(230, 40, 200, 255));
+    dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, swatch_y - line * 0.2f), text_col, "NaN");
   }
 
   // [SECTION] all heads as small multiples
@@ -234,13 +185,11 @@ bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   ImGui::TextDisabled("All heads (click one to enlarge it):");
   const float gap = 8 * scale;
   const float room = ImGui::GetContentRegionAvail().y - line * 1.4f;
-  // The largest square size that fits every head in the remaining room.
   const float aspect = float(n_q) / n_kv;  // height / width of a map
   float small = 0;
   for (int cols = 1; cols <= t.n_heads; ++cols) {
     const int rows = (t.n_heads + cols - 1) / cols;
-    const float s = std::min((avail.x - gap * (cols - 1)) / cols, (room / rows - line * 1.3f - gap) / aspect);
-    small = std::max(small, s);
+    small = std::max(small, std::min((avail.x - gap * (cols - 1)) / cols, (room / rows - line * 1.3f - gap) / aspect));
   }
   small = std::max(small, 24 * scale);
   const float small_h = small * aspect;
@@ -251,13 +200,13 @@ bool draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     ImGui::TextColored(h == p.focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const std::string id = "##head" + std::to_string(h);
-    if (heatmap_image(*p.maps[h], id.c_str(), ImVec2(small, small_h), hi, hq, hk, n_q, n_kv)) p.focus = h;
+    if (heatmap_image(*p.maps[size_t(h)], id.c_str(), ImVec2(small, small_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk))
+      p.focus = h;
     p.drawn.push_back({h, false, pos.x, pos.y, small, small_h});
     if (h == p.focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
-    if (hq >= 0) cell_tooltip(t, h, hq, hk);
+    if (hq >= 0) weight_tooltip(t, h, hq, hk);
     ImGui::EndGroup();
   }
-  return painted;
 }
 
 }  // namespace web

@@ -4,9 +4,9 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "config.h"
 #include "heatmap.h"
 #include "trace.h"
 
@@ -22,15 +22,19 @@ struct DrawnMap {
 struct HeadsPanel {
   int focus = 0;              // head shown large
   bool range_to_max = true;   // colour range 0..max weight (else 0..1)
-  bool paint = false;         // clicks on the large heatmap toggle the custom mask
   std::vector<std::unique_ptr<Heatmap>> maps;  // one per head
   std::unique_ptr<Heatmap> legend;
   uint64_t generation = 0;    // trace generation the maps hold
   std::vector<DrawnMap> drawn;  // this frame's layout
 };
 
-// Returns true when the user painted a cell of the custom mask into `edit`
-// (a copy of the applied config for the app to apply).
-bool draw_heads_panel(HeadsPanel& panel, const ap::Trace& trace, uint64_t generation, float scale, ap::Config& edit);
+// Why a cell is blocked, in words, from the flags the core recorded ("" if allowed).
+std::string block_reason(const ap::Trace& t, int q, int k);
+
+// The tooltip of one cell of a weights heatmap: tokens, weight, score steps or block reasons.
+void weight_tooltip(const ap::Trace& t, int head, int q, int k);
+
+// `constructed`: the heads were built, not drawn at random; their roles are noted.
+void draw_heads_panel(HeadsPanel& panel, const ap::Trace& trace, uint64_t generation, float scale, bool constructed);
 
 }  // namespace web

@@ -222,6 +222,72 @@ test('the heatmaps are drawn: colours follow the weights, masked cells are hatch
   });
 });
 
+// Counts distinct colours in the views area (right of the controls), sampled on a grid.
+function coloursIn(png, x0, y0, x1, y1) {
+  const seen = new Set();
+  for (let y = y0; y < y1; y += 4) for (let x = x0; x < x1; x += 4) seen.add(png.pixel(x, y).join());
+  return seen.size;
+}
+
+test('every panel opens through the JS API and is drawn; its numbers agree with the tensors', async () => {
+  await withPage(async (page) => {
+    const panels = await api(page, () => playground.panels());
+    assert.deepEqual(panels, ['heads', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes', 'memory']);
+    await api(page, () => playground.setConfig({ weights: 'constructed', causal: true, pad_to: 12, mask_pad_queries: true }));
+    for (const name of panels) {
+      await api(page, (n) => playground.openPanel(n), name);
+      await page.waitForTimeout(250);
+      assert.equal(await api(page, () => playground.panel()), name);
+      const file = path.join(shots, `panel-${name}.png`);
+      await page.screenshot({ path: file });
+      const png = decodePng(fs.readFileSync(file));
+      const colours = coloursIn(png, 400, 40, png.width, png.height);
+      assert.ok(colours > 12, `panel ${name} looks blank (${colours} colours)`);
+    }
+    const thrown = await api(page, () => { try { playground.openPanel('nope'); } catch (e) { return e.message; } });
+    assert.match(thrown, /unknown panel "nope"; known: heads, compare/);
+
+    // Per-head statistics: recompute entropy, max weight and distance from the weights in JS.
+    const a = await api(page, () => playground.analysis());
+    const { shape, data } = await api(page, () => { const t = playground.tensor('weights'); return { shape: t.shape, data: Array.from(t.data) }; });
+    const [heads, nq, nkv] = shape;
+    const mask = Array.from(await api(page, () => Array.from(playground.tensor('mask').data)));
+    const emptyRows = [...Array(nq).keys()].filter((i) => mask.slice(i * nkv, (i + 1) * nkv).every((m) => m === 0));
+    assert.deepEqual(emptyRows, [11], 'the [PAD] query row is fully masked');
+    for (let h = 0; h < heads; h++) {
+      let ent = 0, mx = 0, dist = 0;
+      for (let i = 0; i < nq; i++) {
+        if (emptyRows.includes(i)) continue;
+        const row = data.slice((h * nq + i) * nkv, (h * nq + i + 1) * nkv);
+        ent += row.reduce((s, p) => s - (p > 0 ? p * Math.log(p) : 0), 0);
+        mx += Math.max(...row);
+        dist += row.reduce((s, p, j) => s + p * Math.abs(i - j), 0);
+      }
+      const rows = nq - emptyRows.length;
+      assert.ok(Math.abs(a.heads[h].entropy - ent / rows) < 1e-4, `head ${h} entropy ${a.heads[h].entropy} vs ${ent / rows}`);
+      assert.ok(Math.abs(a.heads[h].max_weight - mx / rows) < 1e-5);
+      assert.ok(Math.abs(a.heads[h].distance - dist / rows) < 1e-4);
+    }
+    // Constructed heads: previous-token head 0 looks one back, first-token head 2 as far back as it can.
+    assert.ok(Math.abs(a.heads[0].distance - 10 / 11) < 0.05, `previous-token head distance ${a.heads[0].distance}`);
+    assert.ok(a.heads[0].max_weight > 0.95);
+    // Similarity is a cosine: 1 on the diagonal, symmetric.
+    for (let h = 0; h < heads; h++) assert.ok(Math.abs(a.similarity[h][h] - 1) < 1e-5);
+    assert.ok(Math.abs(a.similarity[0][1] - a.similarity[1][0]) < 1e-6);
+    // The pipeline's shapes are the tensors' shapes (with the batch axis in front).
+    // Steps of (batch, seq, d) are 2D tensors [seq, d]; per-head steps are [heads, seq, ·].
+    for (const step of a.steps) {
+      const t = await api(page, (n) => playground.tensor(n).shape, step.name);
+      const expected = step.shape.slice(1);
+      assert.deepEqual(t, expected, `step ${step.name}: tensor ${t} vs pipeline ${step.shape}`);
+    }
+    // Costs: 4 d_model² weights + 4 d_model biases at d_model 64.
+    assert.equal(a.costs.params, 4 * 64 * 64 + 4 * 64);
+    // The scaling lab saturates without 1/√d.
+    assert.ok(a.scaling.at(-1).max_weight_unscaled > 0.9 && a.scaling.at(-1).max_weight_scaled < 0.5);
+  });
+});
+
 test('high-DPI: the canvas backing store follows devicePixelRatio', async () => {
   await withPage(async (page) => {
     const size = await page.evaluate(() => {

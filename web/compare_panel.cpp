@@ -1,0 +1,125 @@
+// Compare heads: arcs from each query to the keys it attends (one head, in the
+// manner of BertViz), per-head statistics, and how alike the heads are.
+#include <algorithm>
+#include <cmath>
+
+#include "imgui.h"
+#include "panels.h"
+#include "widgets.h"
+
+namespace web {
+
+void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const std::vector<ap::HeadStats>& stats,
+                        const ap::Mat& similarity, uint64_t generation, float scale) {
+  note("Different heads look at different things. Left: for one head, a line from each query (left column) to each "
+       "key (right column), as opaque as its weight; hover a query to see its lines alone. Right: per-head "
+       "statistics, and how alike every pair of heads is.");
+  p.head = std::clamp(p.head, 0, t.n_heads - 1);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float line = ImGui::GetTextLineHeight();
+
+  // [SECTION] arcs
+  ImGui::BeginChild("arcs", ImVec2(avail.x * 0.45f, 0));
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+  ImGui::SliderInt("head##arcs", &p.head, 0, t.n_heads - 1);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const float w = ImGui::GetContentRegionAvail().x, h = ImGui::GetContentRegionAvail().y;
+  const int n = std::max(t.n_q, t.n_kv);
+  const float step = std::min(line * 1.25f, (h - line) / std::max(1, n));
+  const bool show_text = step >= line * 0.9f;
+  const float col_w = std::min(w * 0.3f, 110 * scale), x_q = p0.x + col_w, x_k = p0.x + w - col_w;
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  p.hover_token = -1;
+  for (int i = 0; i < t.n_q; ++i) {
+    const float y = p0.y + (i + 0.5f) * step;
+    if (ImGui::IsWindowHovered() && mouse.x < x_q && std::abs(mouse.y - y) < step * 0.5f) p.hover_token = i;
+  }
+  const ap::Mat& wts = t.heads[size_t(p.head)].weights;
+  for (int i = 0; i < t.n_q; ++i) {
+    if (p.hover_token >= 0 && i != p.hover_token) continue;
+    for (int j = 0; j < t.n_kv; ++j) {
+      const float a = wts(i, j);
+      if (!(a > 0.01f)) continue;  // also skips NaN
+      const ImVec2 from(x_q + 4 * scale, p0.y + (i + 0.5f) * step), to(x_k - 4 * scale, p0.y + (j + 0.5f) * step);
+      dl->AddLine(from, to, IM_COL32(90, 170, 255, int(40 + 215 * a)), (1 + 3 * a) * scale);
+    }
+  }
+  const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text), dim = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  if (show_text) {
+    for (int i = 0; i < t.n_q; ++i) {
+      const std::string s = fit_text(t.q_tokens[size_t(i)], col_w - 8 * scale);
+      const float tw = ImGui::CalcTextSize(s.c_str()).x;
+      dl->AddText(ImVec2(x_q - tw, p0.y + (i + 0.5f) * step - line * 0.5f), i == p.hover_token ? IM_COL32(255, 217, 77, 255) : text, s.c_str());
+    }
+    for (int j = 0; j < t.n_kv; ++j)
+      dl->AddText(ImVec2(x_k, p0.y + (j + 0.5f) * step - line * 0.5f), t.kv_pad[size_t(j)] ? dim : text,
+                  fit_text(t.kv_tokens[size_t(j)], col_w - 8 * scale).c_str());
+  } else {
+    ImGui::TextDisabled("(%d tokens: too many to label; hover the left edge)", n);
+  }
+  if (p.hover_token >= 0) {
+    ImGui::BeginTooltip();
+    ImGui::Text("query %d \"%s\": head %d puts", p.hover_token, t.q_tokens[size_t(p.hover_token)].c_str(), p.head);
+    std::vector<int> order(size_t(t.n_kv));
+    for (int j = 0; j < t.n_kv; ++j) order[size_t(j)] = j;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return wts(p.hover_token, a) > wts(p.hover_token, b); });
+    for (int r = 0; r < std::min(3, t.n_kv); ++r)
+      ImGui::Text("  %.4f on \"%s\" (%d)", wts(p.hover_token, order[size_t(r)]), t.kv_tokens[size_t(order[size_t(r)])].c_str(), order[size_t(r)]);
+    ImGui::EndTooltip();
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+
+  // [SECTION] statistics and similarity
+  ImGui::BeginChild("stats", ImVec2(0, 0));
+  ImGui::TextUnformatted("Per-head statistics");
+  help("entropy: −Σ p·log p of a row, averaged over the queries (nats; uniform over n keys is log n, one key is 0). "
+       "max weight: the largest weight of a row, averaged. distance: Σ p·|query position − key position|, averaged: "
+       "how far back (or ahead) the head looks.");
+  const float table_h = std::min(line * 1.4f * (t.n_heads + 1.5f), ImGui::GetContentRegionAvail().y * 0.45f);
+  if (ImGui::BeginTable("stats", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV, ImVec2(0, table_h))) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    for (const char* c : {"head", "entropy", "max weight", "distance"}) ImGui::TableSetupColumn(c);
+    ImGui::TableHeadersRow();
+    for (int h = 0; h < t.n_heads; ++h) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      char label[16];
+      std::snprintf(label, sizeof label, "%d", h);
+      if (ImGui::Selectable(label, h == p.head, ImGuiSelectableFlags_SpanAllColumns)) p.head = h;
+      ImGui::TableNextColumn();
+      ImGui::Text("%.3f", stats[size_t(h)].entropy);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.3f", stats[size_t(h)].max_weight);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.2f", stats[size_t(h)].distance);
+    }
+    ImGui::EndTable();
+  }
+  ImGui::TextDisabled("uniform attention over %d keys has entropy log %d = %.3f", t.n_kv, t.n_kv, std::log(double(t.n_kv)));
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Head similarity");
+  help("Cosine similarity of two heads' weight matrices, flattened: 1 = they attend identically, near 0 = unrelated "
+       "patterns.");
+  if (!p.similarity) {
+    p.similarity = std::make_unique<Heatmap>();
+    p.legend = std::make_unique<Heatmap>();
+    ap::Mat ramp(256, 1);
+    for (int i = 0; i < 256; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / 256;
+    p.legend->set_cells(ramp, nullptr);
+  }
+  if (p.generation != generation) {
+    p.similarity->set_cells(similarity, nullptr);
+    p.generation = generation;
+  }
+  const float side = std::max(60 * scale, std::min(ImGui::GetContentRegionAvail().x - 100 * scale, ImGui::GetContentRegionAvail().y - line));
+  const ImVec2 pos = ImGui::GetCursorScreenPos();
+  int a, b;
+  heatmap_image(*p.similarity, "##similarity", ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, t.n_heads, t.n_heads, a, b);
+  if (a >= 0) ImGui::SetTooltip("head %d vs head %d: cosine similarity %.4f", a, b, similarity(a, b));
+  colour_legend(*p.legend, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, 0.0f, 1.0f, Colormap::Sequential);
+  ImGui::EndChild();
+}
+
+}  // namespace web

@@ -1,0 +1,142 @@
+// Tensors panel: any tensor of the trace as a heatmap (diverging colours for
+// signed values, sequential for weights), with how a hovered value was made.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "imgui.h"
+#include "panels.h"
+#include "widgets.h"
+
+namespace web {
+namespace {
+
+bool per_head(const std::string& n) {
+  return n == "q" || n == "k" || n == "v" || n == "scores" || n == "scaled_scores" || n == "softcapped_scores" ||
+         n == "masked_scores" || n == "weights" || n == "dropped_weights" || n == "context";
+}
+bool is_probability(const std::string& n) { return n == "weights" || n == "dropped_weights" || n == "mask"; }
+bool is_attention(const std::string& n) {  // [n_q x n_kv]
+  return n == "scores" || n == "scaled_scores" || n == "softcapped_scores" || n == "masked_scores" || n == "weights" ||
+         n == "dropped_weights" || n == "bias" || n == "mask";
+}
+
+void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, float v) {
+  const int kvh = (n == "k" || n == "v") ? h : h / std::max(1, t.group);
+  const ap::HeadSteps* s = per_head(n) && n != "q" && n != "k" && n != "v" ? &t.heads[size_t(h)] : nullptr;
+  const bool attn = is_attention(n);
+  const bool kv_rows = n == "k" || n == "v" || n == "k_proj" || n == "v_proj" || n == "x_kv";
+  ImGui::BeginTooltip();
+  if (attn) ImGui::Text("query %d \"%s\", key %d \"%s\"", i, t.q_tokens[size_t(i)].c_str(), j, t.kv_tokens[size_t(j)].c_str());
+  else ImGui::Text("token %d \"%s\", column %d", i, (kv_rows ? t.kv_tokens : t.q_tokens)[size_t(i)].c_str(), j);
+  ImGui::Text("value  %.9g", v);
+  ImGui::Separator();
+  const int dh = t.d_head;
+  if (n == "x" || n == "x_kv") ImGui::TextDisabled("token embedding + positional encoding");
+  else if (n == "q_proj") ImGui::TextDisabled("row %d of X · row %d of W_q + b_q[%d]", i, j, j);
+  else if (n == "k_proj" || n == "v_proj") ImGui::TextDisabled("row %d of X_kv · row %d of W_%c + b[%d]", i, j, n[0], j);
+  else if (n == "q") ImGui::TextDisabled("= q_proj[%d, %d]: head %d owns columns %d..%d", i, h * dh + j, h, h * dh, h * dh + dh - 1);
+  else if (n == "k" || n == "v") ImGui::TextDisabled("= %c_proj[%d, %d] (kv head %d)", n[0], i, h * dh + j, h);
+  else if (n == "scores") ImGui::TextDisabled("q_%d · k_%d = Σ over %d features (kv head %d)", i, j, dh, kvh);
+  else if (n == "scaled_scores")
+    ImGui::TextDisabled("%.6g × %.4g%s = %.6g", s->scores(i, j), t.scale, t.temperature != 1 ? " / T" : "", v);
+  else if (n == "softcapped_scores") ImGui::TextDisabled("softcap·tanh(%.6g / softcap) (= the scaled score when off)", s->scaled(i, j));
+  else if (n == "bias") ImGui::TextDisabled(t.allowed(i, j) ? "allowed: 0, plus any float mask" : "blocked by a mask: −inf");
+  else if (n == "mask") ImGui::TextDisabled("1 = may attend (SDPA/ONNX convention), 0 = blocked");
+  else if (n == "masked_scores")
+    ImGui::TextDisabled(t.allowed(i, j) ? "%.6g + bias %.4g" : "blocked: −inf, so its weight is exactly 0", s->capped(i, j), t.bias(i, j));
+  else if (n == "weights") {
+    if (std::isnan(s->row_max(i))) ImGui::TextDisabled("every key of this query is blocked: set by the fully-masked policy");
+    else if (t.allowed(i, j)) ImGui::TextDisabled("exp(%.5g − row max %.5g) / row sum %.5g", s->masked(i, j), s->row_max(i), s->row_sum(i));
+    else ImGui::TextDisabled("blocked: exp(−inf) = 0");
+  } else if (n == "dropped_weights")
+    ImGui::TextDisabled(v == 0 && s->weights(i, j) != 0 ? "dropped by dropout" : "kept: weight %.6g / (1 − p)", s->weights(i, j));
+  else if (n == "context") ImGui::TextDisabled("Σ_j weight[%d, j] · v_j[%d] over %d keys (kv head %d)", i, j, t.n_kv, kvh);
+  else if (n == "concat") ImGui::TextDisabled("= context of head %d, column %d", j / dh, j % dh);
+  else if (n == "output") ImGui::TextDisabled("row %d of concat · row %d of W_o + b_o[%d]", i, j, j);
+  ImGui::EndTooltip();
+}
+
+}  // namespace
+
+void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation, float scale) {
+  note("Every intermediate of the forward pass, as numbers coloured by value: blue below zero, red above, white at "
+       "zero; weights from dark to yellow. Hover a cell for its value and how it was computed.");
+  const auto& names = ap::tensor_names();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
+  if (ImGui::BeginCombo("tensor", p.name.c_str())) {
+    for (const auto& n : names)
+      if (ImGui::Selectable(n.c_str(), n == p.name)) p.name = n;
+    ImGui::EndCombo();
+  }
+  help("The names are those of playground.tensor(name, head) and of the pipeline's steps.");
+  const bool heads = per_head(p.name);
+  const int count = p.name == "k" || p.name == "v" ? t.n_kv_heads : t.n_heads;
+  if (heads) {
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+    ImGui::SliderInt(p.name == "k" || p.name == "v" ? "kv head" : "head", &p.head, 0, count - 1);
+  }
+  p.head = std::clamp(p.head, 0, count - 1);
+  std::string error;
+  const auto td = ap::find_tensor(t, p.name, heads ? p.head : 0, &error);
+  if (!td) {
+    ImGui::TextUnformatted(error.c_str());
+    return;
+  }
+  const int rows = td->shape[0], cols = td->shape[1];
+  const Eigen::Map<const ap::Mat> m(td->data.data(), rows, cols);
+  ImGui::SameLine();
+  ImGui::TextDisabled("shape (%d, %d)", rows, cols);
+
+  const std::string key = p.name + "#" + std::to_string(p.head);
+  if (!p.map) {
+    p.map = std::make_unique<Heatmap>();
+    p.legend_seq = std::make_unique<Heatmap>();
+    p.legend_div = std::make_unique<Heatmap>();
+    ap::Mat ramp(256, 1);
+    for (int i = 0; i < 256; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / 256;
+    p.legend_seq->set_cells(ramp, nullptr);
+    p.legend_div->set_cells(ramp, nullptr);
+  }
+  if (p.generation != generation || p.shown != key) {
+    if (is_attention(p.name) && p.name != "mask") {
+      ap::MaskMat show = t.allowed;
+      if (p.name == "weights" || p.name == "dropped_weights")
+        for (int q : t.fully_masked_rows) show.row(q).setOnes();
+      p.map->set_cells(m, &show);
+    } else {
+      p.map->set_cells(m, nullptr);
+    }
+    p.generation = generation;
+    p.shown = key;
+  }
+  float lo = 0, hi = 1;
+  const Colormap cm = is_probability(p.name) ? Colormap::Sequential : Colormap::Diverging;
+  if (cm == Colormap::Diverging) {
+    float big = 0;
+    for (int i = 0; i < m.size(); ++i)
+      if (std::isfinite(m.data()[i])) big = std::max(big, std::abs(m.data()[i]));
+    hi = big > 0 ? big : 1;
+    lo = -hi;  // symmetric, so white is zero
+  } else if (p.name != "mask") {
+    float big = 0;
+    for (int i = 0; i < m.size(); ++i)
+      if (std::isfinite(m.data()[i])) big = std::max(big, m.data()[i]);
+    hi = big > 0 ? big : 1;
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float legend_w = 90 * scale, room_w = avail.x - legend_w, room_h = avail.y - ImGui::GetTextLineHeight();
+  const float cell = std::min(room_w / cols, room_h / rows);
+  // Square cells when they fit; a long thin tensor (X is n x d_model) is stretched to stay visible.
+  const float w = cell * cols < room_w * 0.5f && cell * rows >= room_h * 0.99f ? std::min(room_w, room_h) : cell * cols;
+  const float h = cell * rows;
+  const ImVec2 pos = ImGui::GetCursorScreenPos();
+  int hr, hc;
+  heatmap_image(*p.map, "##tensor", ImVec2(w, h), lo, hi, cm, rows, cols, hr, hc);
+  if (hr >= 0) explain(t, p.name, p.head, hr, hc, m(hr, hc));
+  colour_legend(cm == Colormap::Sequential ? *p.legend_seq : *p.legend_div, ImVec2(pos.x + w + 16 * scale, pos.y),
+                16 * scale, std::max(h * 0.8f, 120 * scale), lo, hi, cm);
+}
+
+}  // namespace web

@@ -1,0 +1,144 @@
+// Panel helpers: see widgets.h.
+#include "widgets.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace web {
+
+void help(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+void note(const char* text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextUnformatted(text);
+  ImGui::PopTextWrapPos();
+  ImGui::PopStyleColor();
+}
+
+bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float lo, float hi, Colormap cm, int rows, int cols,
+                   int& hover_row, int& hover_col) {
+  const int w = std::max(1, int(size.x)), h = std::max(1, int(size.y));
+  const GLuint tex = map.texture(w, h, lo, hi, cm);
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(id, ImVec2(float(w), float(h)));
+  const bool clicked = ImGui::IsItemClicked();
+  ImGui::GetWindowDrawList()->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), p0,
+                                       ImVec2(p0.x + w, p0.y + h));
+  hover_row = hover_col = -1;
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    hover_row = std::clamp(int((m.y - p0.y) / h * rows), 0, rows - 1);
+    hover_col = std::clamp(int((m.x - p0.x) / w * cols), 0, cols - 1);
+  }
+  return clicked;
+}
+
+void colour_legend(Heatmap& legend, ImVec2 pos, float w, float h, float lo, float hi, Colormap cm) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const GLuint tex = legend.texture(int(w), int(h), 0.0f, 1.0f, cm);
+  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), pos, ImVec2(pos.x + w, pos.y + h));
+  const ImU32 col = ImGui::GetColorU32(ImGuiCol_Text);
+  const float line = ImGui::GetTextLineHeight(), tick = w * 0.3f;
+  char buf[32];
+  for (int i = 0; i <= 4; ++i) {
+    const float v = hi - (hi - lo) * i / 4.0f, y = pos.y + h * i / 4.0f;
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    dl->AddLine(ImVec2(pos.x + w, y), ImVec2(pos.x + w + tick, y), col);
+    dl->AddText(ImVec2(pos.x + w + tick * 2, y - line * 0.5f), col, buf);
+  }
+}
+
+int line_plot(const char* id, ImVec2 size, const std::vector<std::string>& x_labels, const std::vector<Series>& series,
+              double y_lo, double y_hi, const char* title, int marker) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(id, size);
+  const bool hovered = ImGui::IsItemHovered();
+  const float line = ImGui::GetTextLineHeight();
+  const float left = ImGui::CalcTextSize("0.000").x + line * 0.5f, bottom = line * 1.4f, top = line * 1.3f;
+  const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + size.x - line * 0.5f, p0.y + size.y - bottom);
+  const ImU32 axis = ImGui::GetColorU32(ImGuiCol_TextDisabled), text = ImGui::GetColorU32(ImGuiCol_Text);
+  dl->AddText(ImVec2(p0.x, p0.y), text, title);
+  dl->AddRect(a, b, axis);
+  const int n = int(x_labels.size());
+  const auto px = [&](double i) { return a.x + float(i / std::max(1, n - 1)) * (b.x - a.x); };
+  const auto py = [&](double v) { return b.y - float((v - y_lo) / (y_hi - y_lo)) * (b.y - a.y); };
+  char buf[32];
+  for (int k = 0; k <= 2; ++k) {
+    const double v = y_lo + (y_hi - y_lo) * k / 2;
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    dl->AddText(ImVec2(p0.x, py(v) - line * 0.5f), axis, buf);
+  }
+  // Every label that fits: skip some when the widest ones would touch.
+  float widest = 0;
+  for (const auto& l : x_labels) widest = std::max(widest, ImGui::CalcTextSize(l.c_str()).x);
+  const int every = std::max(1, int(std::ceil((widest + line) * n / (b.x - a.x))));
+  for (int i = 0; i < n; i += every) {
+    const float w = ImGui::CalcTextSize(x_labels[size_t(i)].c_str()).x;
+    dl->AddText(ImVec2(px(i) - w * 0.5f, b.y + 2), axis, x_labels[size_t(i)].c_str());
+  }
+  if (marker >= 0) dl->AddLine(ImVec2(px(marker), a.y), ImVec2(px(marker), b.y), IM_COL32(255, 217, 77, 160), 2);
+  for (const Series& s : series)
+    for (int i = 1; i < n; ++i) {
+      if (s.dashed && i % 2) continue;
+      dl->AddLine(ImVec2(px(i - 1), py(s.y[size_t(i - 1)])), ImVec2(px(i), py(s.y[size_t(i)])), s.colour, 2.0f);
+    }
+  // Legend in the top-right corner.
+  float ly = a.y + 4;
+  for (const Series& s : series) {
+    const float w = ImGui::CalcTextSize(s.label).x;
+    dl->AddLine(ImVec2(b.x - w - line * 2, ly + line * 0.5f), ImVec2(b.x - w - line * 0.6f, ly + line * 0.5f), s.colour, 2);
+    dl->AddText(ImVec2(b.x - w - 4, ly), text, s.label);
+    ly += line;
+  }
+  if (!hovered) return -1;
+  const float mx = ImGui::GetIO().MousePos.x;
+  return std::clamp(int(std::lround((mx - a.x) / (b.x - a.x) * (n - 1))), 0, n - 1);
+}
+
+std::string fit_text(const std::string& s, float max_w) {
+  if (ImGui::CalcTextSize(s.c_str()).x <= max_w) return s;
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 1;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
+    const std::string next = out + s.substr(i, len);
+    if (ImGui::CalcTextSize((next + "…").c_str()).x > max_w) break;
+    out = next;
+    i += len;
+  }
+  return out + "…";
+}
+
+std::string count_text(double n) {
+  char buf[32];
+  const char* units[] = {"", "K", "M", "G", "T", "P"};
+  int u = 0;
+  while (std::abs(n) >= 1000 && u < 5) n /= 1000, ++u;
+  std::snprintf(buf, sizeof buf, u ? "%.3g%s" : "%.0f%s", n, units[u]);
+  return buf;
+}
+
+std::string bytes_text(double b) {
+  char buf[32];
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) b /= 1024, ++u;
+  std::snprintf(buf, sizeof buf, u ? "%.3g %s" : "%.0f %s", b, units[u]);
+  return buf;
+}
+
+}  // namespace web

@@ -1,0 +1,44 @@
+// Small ImGui helpers shared by the panels: help markers, notes, heatmap
+// images with hover, and line plots drawn with the draw list.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "heatmap.h"
+#include "imgui.h"
+
+namespace web {
+
+// A "(?)" after the last item, with `text` as its tooltip.
+void help(const char* text);
+// A short explanation in the panel's own words, wrapped, dimmed.
+void note(const char* text);
+
+// Draws `map` as a w x h image at the cursor; reports the hovered cell
+// (or -1, -1) and returns true when it was clicked.
+bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float lo, float hi, Colormap cm, int rows, int cols,
+                   int& hover_row, int& hover_col);
+
+// A colour bar from hi (top) down to lo, with five ticks, at `pos`.
+void colour_legend(Heatmap& legend, ImVec2 pos, float w, float h, float lo, float hi, Colormap cm);
+
+struct Series {
+  std::vector<double> y;
+  ImU32 colour;
+  const char* label;
+  bool dashed = false;
+};
+// A line plot over x = 0..n-1 (labelled by x_labels), y in [y_lo, y_hi];
+// `marker` draws a vertical line at that x index (-1 for none). Returns the
+// hovered x index or -1.
+int line_plot(const char* id, ImVec2 size, const std::vector<std::string>& x_labels, const std::vector<Series>& series,
+              double y_lo, double y_hi, const char* title, int marker);
+
+// Token text shortened with an ellipsis to fit max_w pixels (UTF-8 safe).
+std::string fit_text(const std::string& s, float max_w);
+
+// Human-readable counts and sizes: 2.36M, 1.2 GiB.
+std::string count_text(double n);
+std::string bytes_text(double bytes);
+
+}  // namespace web
