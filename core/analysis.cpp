@@ -89,31 +89,46 @@ double softmax_jacobian_norm(const float* p, int n) {
   return std::sqrt(std::max(0.0, s2 - 2 * s3 + s2 * s2));
 }
 
-std::vector<ScalingPoint> scaling_curves(uint32_t seed, double temperature, int n_keys, int trials) {
-  std::vector<ScalingPoint> out;
+ScalingSamples scaling_samples(uint32_t seed, int n_keys, int trials) {
+  ScalingSamples out;
+  out.n_keys = n_keys;
+  out.trials = trials;
   Rng rng = stream(seed, "scaling lab");
-  std::vector<float> q, k, s(static_cast<size_t>(n_keys), 0.0f), p(static_cast<size_t>(n_keys), 0.0f);
+  std::vector<double> q, k;
   for (int dh = 1; dh <= 1024; dh *= 2) {
-    ScalingPoint pt;
-    pt.d_head = dh;
+    out.d_head.push_back(dh);
+    std::vector<float>& s = out.scores.emplace_back(size_t(trials) * size_t(n_keys));
     q.resize(size_t(dh));
-    k.resize(size_t(dh) * size_t(n_keys));
+    k.resize(size_t(dh));
     for (int t = 0; t < trials; ++t) {
-      for (auto& x : q) x = float(rng.normal());
-      for (auto& x : k) x = float(rng.normal());
+      for (auto& x : q) x = rng.normal();
       for (int j = 0; j < n_keys; ++j) {
         double dot = 0;
-        for (int e = 0; e < dh; ++e) dot += double(q[size_t(e)]) * k[size_t(j) * size_t(dh) + size_t(e)];
-        s[size_t(j)] = float(dot);
+        for (int e = 0; e < dh; ++e) dot += q[size_t(e)] * rng.normal();
+        s[size_t(t) * size_t(n_keys) + size_t(j)] = float(dot);
       }
+    }
+  }
+  return out;
+}
+
+std::vector<ScalingPoint> scaling_curves(const ScalingSamples& samples, double temperature) {
+  std::vector<ScalingPoint> out;
+  const int n = samples.n_keys, trials = samples.trials;
+  std::vector<float> p(static_cast<size_t>(n), 0.0f);
+  for (size_t d = 0; d < samples.d_head.size(); ++d) {
+    ScalingPoint pt;
+    pt.d_head = samples.d_head[d];
+    for (int t = 0; t < trials; ++t) {
+      const float* s = samples.scores[d].data() + size_t(t) * size_t(n);
       for (int scaled = 0; scaled < 2; ++scaled) {
-        const double f = (scaled ? 1.0 / std::sqrt(double(dh)) : 1.0) / temperature;
+        const double f = (scaled ? 1.0 / std::sqrt(double(pt.d_head)) : 1.0) / temperature;
         double m = -INFINITY, sum = 0;
-        for (float x : s) m = std::max(m, x * f);
-        for (int j = 0; j < n_keys; ++j) sum += (p[size_t(j)] = float(std::exp(s[size_t(j)] * f - m)));
+        for (int j = 0; j < n; ++j) m = std::max(m, s[j] * f);
+        for (int j = 0; j < n; ++j) sum += (p[size_t(j)] = float(std::exp(s[j] * f - m)));
         for (auto& x : p) x = float(x / sum);
-        const double e = row_entropy(p.data(), n_keys), mx = *std::max_element(p.begin(), p.end()),
-                     jn = softmax_jacobian_norm(p.data(), n_keys);
+        const double e = row_entropy(p.data(), n), mx = *std::max_element(p.begin(), p.end()),
+                     jn = softmax_jacobian_norm(p.data(), n);
         (scaled ? pt.entropy_scaled : pt.entropy_unscaled) += e / trials;
         (scaled ? pt.max_weight_scaled : pt.max_weight_unscaled) += mx / trials;
         (scaled ? pt.jacobian_scaled : pt.jacobian_unscaled) += jn / trials;

@@ -55,10 +55,17 @@ struct ScalingPoint {
   double max_weight_scaled = 0, max_weight_unscaled = 0;
   double jacobian_scaled = 0, jacobian_unscaled = 0;      // Frobenius norm of ∂softmax/∂scores
 };
-// For d_head = 1, 2, 4, ... 1024: q and k with N(0, 1) entries, n_keys keys,
-// scores q·k divided by √d_head (scaled) or not, then by the temperature.
-// Averaged over `trials` queries from the seed.
-std::vector<ScalingPoint> scaling_curves(uint32_t seed, double temperature, int n_keys, int trials);
+// The raw scores q·k for d_head = 1, 2, 4, ... 1024: q and k with N(0, 1)
+// entries, n_keys keys, `trials` queries from the seed. Drawing them is the
+// slow part, so it is done once; the curves for a temperature are cheap.
+struct ScalingSamples {
+  std::vector<int> d_head;                   // [11]
+  std::vector<std::vector<float>> scores;    // [11][trials · n_keys]
+  int n_keys = 0, trials = 0;
+};
+ScalingSamples scaling_samples(uint32_t seed, int n_keys, int trials);
+// Scores divided by √d_head (scaled) or not, then by the temperature; averaged over the trials.
+std::vector<ScalingPoint> scaling_curves(const ScalingSamples& samples, double temperature);
 // ‖diag(p) − p pᵀ‖_F for one softmax output p.
 double softmax_jacobian_norm(const float* p, int n);
 

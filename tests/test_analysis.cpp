@@ -69,7 +69,8 @@ TEST_CASE("strides of view, transpose and contiguous") {
 }
 
 TEST_CASE("scaling lab: without 1/sqrt(d_head) the softmax saturates as d_head grows") {
-  const auto pts = ap::scaling_curves(1, 1.0, 32, 64);
+  const ap::ScalingSamples samples = ap::scaling_samples(1, 32, 64);
+  const auto pts = ap::scaling_curves(samples, 1.0);
   REQUIRE(pts.size() == 11);
   CHECK(pts.front().d_head == 1);
   CHECK(pts.back().d_head == 1024);
@@ -81,7 +82,7 @@ TEST_CASE("scaling lab: without 1/sqrt(d_head) the softmax saturates as d_head g
   CHECK(std::abs(pts.back().entropy_scaled - pts.front().entropy_scaled) < 0.15 * pts.front().entropy_scaled);
   CHECK(pts.back().jacobian_scaled > 3 * pts.back().jacobian_unscaled);
   // A higher temperature flattens both.
-  CHECK(ap::scaling_curves(1, 4.0, 32, 64)[5].entropy_scaled > pts[5].entropy_scaled);
+  CHECK(ap::scaling_curves(samples, 4.0)[5].entropy_scaled > pts[5].entropy_scaled);
 }
 
 TEST_CASE("constructed heads attend where their weights say") {

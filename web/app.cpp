@@ -18,10 +18,11 @@ void derive(App& app) {
   d.stats = ap::head_stats(t);
   d.similarity = ap::head_similarity(t);
   d.costs = ap::layer_costs(t.n_q, t.n_kv, t.d_model, t.n_heads, t.n_kv_heads, app.config.bias);
-  // The scaling lab depends only on the seed and the temperature.
-  if (d.scaling.empty() || d.scaling_seed != app.config.seed || d.scaling_temperature != app.config.temperature) {
-    d.scaling = ap::scaling_curves(app.config.seed, app.config.temperature, 32, 48);
-    d.scaling_seed = app.config.seed;
+  // The scaling lab's random scores are drawn once, from a fixed seed, so the
+  // curves depend only on the temperature and cost little to redo.
+  if (d.scaling_samples.d_head.empty()) d.scaling_samples = ap::scaling_samples(2017, 32, 48);
+  if (d.scaling.empty() || d.scaling_temperature != app.config.temperature) {
+    d.scaling = ap::scaling_curves(d.scaling_samples, app.config.temperature);
     d.scaling_temperature = app.config.temperature;
   }
 }

@@ -21,9 +21,9 @@ struct Derived {
   std::vector<ap::HeadStats> stats;
   ap::Mat similarity;
   ap::LayerCosts costs;
+  ap::ScalingSamples scaling_samples;  // drawn once (fixed seed): the slow part
   std::vector<ap::ScalingPoint> scaling;
-  uint32_t scaling_seed = 0;
-  double scaling_temperature = 0;
+  double scaling_temperature = 0;      // the temperature `scaling` was computed for
 };
 
 enum class Panel { Heads, Compare, Pipeline, Tensors, Masks, Scaling, Sizes, Memory, Count };

@@ -14,7 +14,7 @@ void draw_scaling_panel(ScalingPanel& p, const std::vector<ap::ScalingPoint>& pt
   note("With q and k of d_head independent N(0, 1) entries, q·k has variance d_head. Unscaled, wider heads give ever "
        "larger scores: the softmax saturates onto one key (entropy falls, the max weight nears 1) and its gradient, "
        "the Jacobian diag(p) − p·pᵀ, vanishes, so training stalls. Dividing by √d_head keeps the variance at 1 at "
-       "every width. Curves: 32 keys, averaged over 48 random queries (seeded); the temperature on the left divides too.");
+       "every width. Curves: 32 keys, averaged over 48 random queries (drawn once, from a fixed seed); the temperature on the left divides too.");
   ImGui::Checkbox("scaled by 1/√d_head", &p.show_scaled);
   ImGui::SameLine();
   ImGui::Checkbox("unscaled", &p.show_unscaled);
