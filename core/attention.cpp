@@ -97,9 +97,9 @@ Trace run(const Config& cfg, const Inputs& in) {
   t.x_kv = in.x_kv;
 
   // [SECTION] project
-  t.q_proj = apply(in.w_q, in.x_q);    // [n_q x d_model]
-  t.k_proj = apply(in.w_k, in.x_kv);   // [n_kv x n_kv_heads·d_head]
-  t.v_proj = apply(in.w_v, in.x_kv);
+  t.q_proj = in.q_proj ? *in.q_proj : apply(in.w_q, in.x_q);    // [n_q x d_model]
+  t.k_proj = in.k_proj ? *in.k_proj : apply(in.w_k, in.x_kv);   // [n_kv x n_kv_heads·d_head]
+  t.v_proj = in.v_proj ? *in.v_proj : apply(in.w_v, in.x_kv);
   build_bias(cfg, in, t);
 
   // [SECTION] split into heads: head h owns columns [h·d_head, (h+1)·d_head),

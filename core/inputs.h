@@ -4,6 +4,7 @@
 // text gives the same embedding row, and the weights depend only on
 // (seed, d_model, heads, bias), not on the text.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct Inputs {
   Linear w_q;       // [d_model x d_model]
   Linear w_k, w_v;  // [n_kv_heads·d_head x d_model]
   Linear w_o;       // [d_model x d_model]
+  // Projections given instead of computed (imported .npy): Q [n_q x d_model], K, V [n_kv x n_kv_heads·d_head].
+  std::optional<Mat> q_proj, k_proj, v_proj;
 };
 
 // Precondition: validate(cfg) is empty.
