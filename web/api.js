@@ -7,7 +7,7 @@
   const ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
   ready.catch(() => {});  // a failed load is reported on the page; no unhandled rejection
 
-  Module.apFirstFrame = () => { started = true; resolveReady(window.playground); };
+  Module.apFirstFrame = () => { started = true; reportOnline(); resolveReady(window.playground); };
   Module.apLoadFailed = (message) => rejectReady(new Error(message));
 
   function need() {
@@ -24,6 +24,96 @@
       _free(ptr);
     }
   }
+
+  // [SECTION] the page's side of the app: downloads, the address, files, PNG, online state
+  const LINK_KEY = 'attention-playground:last';
+  let lastLink = null, lastPush = 0, pngWaiter = null;
+  const page = {
+    download(name, mime, bytes) {
+      const url = URL.createObjectURL(new Blob([bytes], { type: mime }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+    },
+    copyLink() {
+      if (navigator.clipboard) navigator.clipboard.writeText(location.href).catch(() => {});
+    },
+    pickFile() {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.accept = '.npy';
+      input.multiple = true;
+      input.onchange = () => importFiles(input.files);
+      input.click();
+    },
+    // Called right after the frame is drawn, while the WebGL buffer still holds it.
+    savePng(x, y, w, h) {
+      const c = document.createElement('canvas');
+      c.width = Math.max(1, Math.round(w));
+      c.height = Math.max(1, Math.round(h));
+      c.getContext('2d').drawImage(Module.canvas, x, y, w, h, 0, 0, c.width, c.height);
+      c.toBlob(async (blob) => {
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        if (pngWaiter) { const resolve = pngWaiter; pngWaiter = null; resolve(bytes); }
+        else page.download('attention_view.png', 'image/png', bytes);
+      }, 'image/png');
+    },
+    // The address follows the state: a new history entry per change, except that
+    // changes within a second of the last (typing, dragging) replace it.
+    setLink(query) {
+      const url = '#' + query, now = performance.now();
+      // The first state, and the echo of an address just loaded (back/forward), add no entry.
+      if (lastLink === null || lastLink === query || now - lastPush < 1000) history.replaceState(null, '', url);
+      else history.pushState(null, '', url);
+      if (lastLink !== null && lastLink !== query) lastPush = now;
+      lastLink = query;
+      try { localStorage.setItem(LINK_KEY, query); } catch (e) { /* storage off: the address still holds it */ }
+    },
+    startLink() {
+      if (location.hash.length > 1) return location.hash.slice(1);
+      try { return localStorage.getItem(LINK_KEY) || ''; } catch (e) { return ''; }
+    },
+  };
+  Module.apPage = page;
+
+  // Back/forward, or a hand-edited address: load what the address now says.
+  const followAddress = () => {
+    const query = location.hash.slice(1);
+    if (started && query !== lastLink) { lastLink = query; callWithString(_ap_apply_link, query); }
+  };
+  window.addEventListener('popstate', followAddress);
+  window.addEventListener('hashchange', followAddress);
+  const reportOnline = () => { if (started) _ap_set_online(navigator.onLine ? 1 : 0); };
+  window.addEventListener('online', reportOnline);
+  window.addEventListener('offline', reportOnline);
+
+  function importBytes(role, bytes) {
+    const ptr = _malloc(Math.max(1, bytes.length));
+    try {
+      HEAPU8.set(bytes, ptr);
+      const rolePtr = _malloc(lengthBytesUTF8(role) + 1);
+      stringToUTF8(role, rolePtr, lengthBytesUTF8(role) + 1);
+      try { return JSON.parse(UTF8ToString(_ap_import(rolePtr, ptr, bytes.length))); } finally { _free(rolePtr); }
+    } finally {
+      _free(ptr);
+    }
+  }
+  async function importFiles(files) {
+    for (const f of files) {
+      const role = f.name.replace(/\.npy$/i, '').toLowerCase();
+      if (f.size > 256 * 1024 * 1024) { importBytes(role, new Uint8Array(0)); continue; }  // refused with a note
+      importBytes(role, new Uint8Array(await f.arrayBuffer()));
+    }
+  }
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    if (started && e.dataTransfer && e.dataTransfer.files.length) importFiles(e.dataTransfer.files);
+  });
 
   window.playground = {
     /** Resolves (to this object) once the first frame has been drawn. */
@@ -102,6 +192,77 @@
       return JSON.parse(UTF8ToString(_ap_analysis()));
     },
 
+    /** The link to what is on screen now (every setting is in the part after '#'). */
+    link() {
+      need();
+      return location.origin + location.pathname + '#' + UTF8ToString(_ap_link());
+    },
+
+    /** What a link or an import could not use, one sentence each (also shown on the page). */
+    notes() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_notes()));
+    },
+
+    /** Loads a link's settings ('#...' or the part after '#'): {notes}. */
+    openLink(fragment) {
+      need();
+      if (typeof fragment !== 'string') throw new TypeError('openLink(fragment): fragment must be a string');
+      return callWithString(_ap_apply_link, fragment.replace(/^[^#]*#/, ''));
+    },
+
+    /** Back to the defaults, without imported tensors. */
+    reset() {
+      need();
+      JSON.parse(UTF8ToString(_ap_reset()));
+      return true;
+    },
+
+    /**
+     * A file as the page exports it: {name, mime, data: Uint8Array}. kind: 'npy' or 'csv'
+     * (of tensor(name, head); head -1 or omitted: every head), 'config', 'pytorch', 'npz'.
+     */
+    exportFile(kind, tensor = '', head = -1) {
+      need();
+      const k = _malloc(lengthBytesUTF8(String(kind)) + 1), t = _malloc(lengthBytesUTF8(String(tensor)) + 1);
+      try {
+        stringToUTF8(String(kind), k, lengthBytesUTF8(String(kind)) + 1);
+        stringToUTF8(String(tensor), t, lengthBytesUTF8(String(tensor)) + 1);
+        const r = JSON.parse(UTF8ToString(_ap_export(k, t, Number.isInteger(head) ? head : -1)));
+        if (r.error) throw new Error(r.error);
+        return { name: r.name, mime: r.mime, data: HEAPU8.slice(r.ptr, r.ptr + r.length) };
+      } finally {
+        _free(k);
+        _free(t);
+      }
+    },
+
+    /** Downloads what exportFile gives. */
+    download(kind, tensor, head) {
+      const f = this.exportFile(kind, tensor, head);
+      page.download(f.name, f.mime, f.data);
+      return f.name;
+    },
+
+    /** The view on the right as PNG bytes, at the screen's pixel ratio (after the next frame). */
+    viewPng() {
+      need();
+      return new Promise((resolve) => { pngWaiter = resolve; _ap_request_png(); });
+    },
+
+    /** Replaces X ('x') or a projection ('q', 'k', 'v') with an .npy file's bytes: {ok, error}. */
+    importNpy(role, bytes) {
+      need();
+      if (typeof role !== 'string' || !(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer))
+        throw new TypeError('importNpy(role, bytes): role a string, bytes a Uint8Array or ArrayBuffer');
+      return importBytes(role, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    },
+
+    /** Whether the page believes it is online (offline, it runs from the copy saved on this device). */
+    online() {
+      return navigator.onLine;
+    },
+
     /** Where the heatmaps are drawn, in CSS pixels relative to the canvas. */
     layout() {
       need();
@@ -111,4 +272,19 @@
       return r;
     },
   };
+
+  // [SECTION] embedding: a page that holds the playground in an iframe drives it
+  // with postMessage({playground: 1, id, method, args}); the reply carries the same id.
+  const METHODS = ['getConfig', 'setConfig', 'tensor', 'tokens', 'panels', 'panel', 'openPanel', 'analysis', 'link',
+                   'notes', 'openLink', 'reset', 'layout'];
+  window.addEventListener('message', (e) => {
+    const m = e.data;
+    if (!m || typeof m !== 'object' || m.playground !== 1 || !e.source) return;
+    const answer = (body) => e.source.postMessage(Object.assign({ playground: 1, id: m.id }, body), e.origin === 'null' ? '*' : e.origin);
+    if (!METHODS.includes(m.method)) { answer({ error: 'unknown method; known: ' + METHODS.join(', ') }); return; }
+    ready.then(() => {
+      try { answer({ result: window.playground[m.method](...(Array.isArray(m.args) ? m.args : [])) }); }
+      catch (err) { answer({ error: String(err && err.message) }); }
+    }, (err) => answer({ error: String(err && err.message) }));
+  });
 })();

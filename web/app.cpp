@@ -1,7 +1,12 @@
 // App: applying configs, deriving the panels' numbers, laying out the windows.
 #include "app.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+
+#include "config_json.h"
+#include "config_url.h"
 
 #include "imgui.h"
 
@@ -18,16 +23,20 @@ void derive(App& app) {
   d.stats = ap::head_stats(t);
   d.similarity = ap::head_similarity(t);
   d.costs = ap::layer_costs(t.n_q, t.n_kv, t.d_model, t.n_heads, t.n_kv_heads, app.config.bias);
-  // The scaling lab's random scores are drawn once, from a fixed seed, so the
-  // curves depend only on the temperature and cost little to redo.
+}
+
+}  // namespace
+
+void ensure_scaling(App& app) {
+  // The scaling lab's random scores are drawn once, from a fixed seed, on first
+  // use (about 0.1 s in wasm); the curves depend only on the temperature.
+  Derived& d = app.derived;
   if (d.scaling_samples.d_head.empty()) d.scaling_samples = ap::scaling_samples(2017, 32, 48);
   if (d.scaling.empty() || d.scaling_temperature != app.config.temperature) {
     d.scaling = ap::scaling_curves(d.scaling_samples, app.config.temperature);
     d.scaling_temperature = app.config.temperature;
   }
 }
-
-}  // namespace
 
 const char* panel_name(Panel p) { return kPanelNames[int(p)]; }
 
@@ -42,47 +51,152 @@ void open_panel(App& app, Panel p) {
   app.panel_requested = true;
 }
 
+namespace {
+
+// Recomputes everything from `next` (valid) and the imports.
+void recompute(App& app, const ap::Config& next) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ap::Inputs inputs = ap::make_inputs(next);
+  for (auto& note : ap::apply_imports(app.imported, next, inputs)) app.notes.push_back(std::move(note));
+  app.trace = ap::run(next, inputs);
+  app.inputs = std::move(inputs);
+  app.config = next;
+  derive(app);
+  app.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ++app.generation;
+}
+
+const std::vector<std::string> kPageKeys = {"panel", "head", "tensor", "embed"};
+
+}  // namespace
+
 std::vector<std::string> apply_config(App& app, const ap::Config& next) {
   auto errors = ap::validate(next);
   if (!errors.empty()) return errors;
   if (next == app.config && app.generation > 0) return {};
-  const auto t0 = std::chrono::steady_clock::now();
-  ap::Trace trace = ap::run(next, ap::make_inputs(next));
-  app.config = next;
-  app.trace = std::move(trace);
-  derive(app);
-  app.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  ++app.generation;
+  recompute(app, next);
   return {};
 }
 
+void refresh(App& app) { recompute(app, app.config); }
+
+void apply_link(App& app, const std::string& query) {
+  ap::QueryApplied r = ap::apply_query(ap::Config{}, query, kPageKeys);
+  app.notes = std::move(r.notes);
+  for (const auto& [key, value] : r.other) {
+    if (key == "panel") {
+      if (auto p = panel_from_name(value)) app.panel = *p, app.panel_requested = true;
+      else app.notes.push_back("panel=" + value.substr(0, 40) + " ignored: not a panel name");
+    } else if (key == "head" || key == "embed") {
+      char* end = nullptr;
+      const long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end || v < 0 || v > 1000) app.notes.push_back(key + " ignored: not a small whole number");
+      else if (key == "head") app.heads.focus = app.compare.head = app.tensors.head = int(v);
+      else app.embed = v != 0;
+    } else if (key == "tensor") {
+      const auto& names = ap::tensor_names();
+      if (std::find(names.begin(), names.end(), value) != names.end()) app.tensors.name = value;
+      else app.notes.push_back("tensor ignored: not a tensor name");
+    }
+  }
+  if (!(r.config == app.config) || app.generation == 0) recompute(app, r.config);
+  app.heads.focus = std::min(app.heads.focus, app.trace.n_heads - 1);
+  app.controls.synced = false;
+  app.controls.errors.clear();
+}
+
+std::string current_link(const App& app) {
+  std::string q = ap::config_to_query(app.config);
+  q += std::string("&panel=") + panel_name(app.panel) + "&head=" + std::to_string(app.heads.focus);
+  if (app.panel == Panel::Tensors) q += "&tensor=" + app.tensors.name;
+  if (app.embed) q += "&embed=1";
+  return q;
+}
+
+std::string import_npy(App& app, const std::string& role_name, const std::string& bytes) {
+  const auto role = ap::import_role(role_name);
+  if (!role) return "name the file x.npy, q.npy, k.npy or v.npy: the name says what it replaces";
+  auto parsed = ap::parse_npy(bytes);
+  if (auto* e = std::get_if<std::string>(&parsed)) return role_name + ".npy: " + *e;
+  std::string error;
+  auto m = ap::import_matrix(*role, std::get<ap::Array>(parsed), app.config, &error);
+  if (!m) return error;
+  (*role == ap::ImportRole::X ? app.imported.x : *role == ap::ImportRole::Q ? app.imported.q
+                                              : *role == ap::ImportRole::K ? app.imported.k
+                                                                           : app.imported.v) = std::move(*m);
+  recompute(app, app.config);
+  return "";
+}
+
+ExportFile export_file(const App& app, const std::string& kind, const std::string& tensor, int head) {
+  ExportFile f;
+  if (kind == "config") return {"attention_config.json", "application/json", ap::config_to_json(app.config), ""};
+  if (kind == "pytorch")
+    return {"attention_playground.py", "text/x-python", ap::pytorch_script(app.config, app.trace, "attention_playground.npz"), ""};
+  if (kind == "npz")
+    return {"attention_playground.npz", "application/octet-stream",
+            ap::npz_bytes(ap::export_arrays(app.config, app.inputs, app.trace)), ""};
+  if (kind != "npy" && kind != "csv") {
+    f.error = "unknown export "" + kind + ""; known: npy, csv, config, pytorch, npz";
+    return f;
+  }
+  auto td = ap::find_tensor(app.trace, tensor, head, &f.error);
+  if (!td) return f;
+  const std::string base = tensor + (head >= 0 && td->shape.size() == 2 && tensor != "x" && tensor != "output" ? "_head" + std::to_string(head) : "");
+  if (kind == "npy") return {base + ".npy", "application/octet-stream", ap::npy_bytes(ap::to_array(*td)), ""};
+  return {base + ".csv", "text/csv", ap::tensor_csv(*td), ""};
+}
+
 void draw_app(App& app, float width, float height, float scale) {
-  // Side by side on a wide canvas, stacked on a narrow (phone) one.
+  // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
   const bool wide = width >= 760 * scale;
-  const float controls_w = wide ? std::min(380 * scale, width * 0.4f) : width;
-  const float controls_h = wide ? height : std::min(height * 0.45f, 430 * scale);
+  const float controls_w = app.embed ? 0 : wide ? std::min(380 * scale, width * 0.4f) : width;
+  const float controls_h = app.embed ? 0 : wide ? height : std::min(height * 0.45f, 430 * scale);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
 
-  ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(ImVec2(controls_w, controls_h));
-  if (ImGui::Begin("Attention Playground", nullptr, fixed)) {
-    if (auto edited = draw_controls_panel(app.controls, app.config, app.trace, app.compute_ms))
-      app.controls.errors = apply_config(app, *edited);
+  if (!app.embed) {
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(controls_w, controls_h));
+    if (ImGui::Begin("Attention Playground", nullptr, fixed)) {
+      if (!app.online) ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "offline: working from the copy saved on this device");
+      for (size_t i = 0; i < app.notes.size(); ++i) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.75f, 0.35f, 1));
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextUnformatted(app.notes[i].c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::PopStyleColor();
+      }
+      if (!app.notes.empty() && ImGui::SmallButton("dismiss these notes")) app.notes.clear();
+      if (auto edited = draw_controls_panel(app.controls, app.config, app.trace, app.compute_ms))
+        app.controls.errors = apply_config(app, *edited);
+      draw_share_section(app);
+    }
+    ImGui::End();
   }
-  ImGui::End();
 
-  ImGui::SetNextWindowPos(wide ? ImVec2(controls_w, 0) : ImVec2(0, controls_h));
-  ImGui::SetNextWindowSize(wide ? ImVec2(width - controls_w, height) : ImVec2(width, height - controls_h));
+  const ImVec2 views_pos = app.embed ? ImVec2(0, 0) : wide ? ImVec2(controls_w, 0) : ImVec2(0, controls_h);
+  const ImVec2 views_size = app.embed ? ImVec2(width, height) : wide ? ImVec2(width - controls_w, height) : ImVec2(width, height - controls_h);
+  app.views_rect[0] = views_pos.x, app.views_rect[1] = views_pos.y, app.views_rect[2] = views_size.x, app.views_rect[3] = views_size.y;
+  ImGui::SetNextWindowPos(views_pos);
+  ImGui::SetNextWindowSize(views_size);
   app.heads.drawn.clear();
-  if (ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoTitleBar) && ImGui::BeginTabBar("panels")) {
+  if (ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoTitleBar)) {
+    // Embedded: the chosen panel alone, no tab bar.
+    const bool tabs = !app.embed && ImGui::BeginTabBar("panels");
     for (int i = 0; i < int(Panel::Count); ++i) {
       const Panel p = Panel(i);
-      const ImGuiTabItemFlags flags = app.panel_requested && app.panel == p ? ImGuiTabItemFlags_SetSelected : 0;
-      if (!ImGui::BeginTabItem(kPanelTitles[i], nullptr, flags)) continue;
-      // The tab bar switches on the frame after SetSelected: until the requested tab is
-      // the one drawn, the request stands; after, a click on a tab is what selects.
-      if (app.panel_requested && app.panel == p) app.panel_requested = false;
-      else if (!app.panel_requested) app.panel = p;
+      if (app.embed) {
+        if (p != app.panel) continue;
+        app.panel_requested = false;
+      } else {
+        if (!tabs) break;
+        const ImGuiTabItemFlags flags = app.panel_requested && app.panel == p ? ImGuiTabItemFlags_SetSelected : 0;
+        if (!ImGui::BeginTabItem(kPanelTitles[i], nullptr, flags)) continue;
+        // The tab bar switches on the frame after SetSelected: until the requested tab is
+        // the one drawn, the request stands; after, a click on a tab is what selects.
+        if (app.panel_requested && app.panel == p) app.panel_requested = false;
+        else if (!app.panel_requested) app.panel = p;
+      }
       ap::Config edit = app.config;
       bool edited = false;
       switch (p) {
@@ -98,7 +212,10 @@ void draw_app(App& app, float width, float height, float scale) {
           break;
         case Panel::Tensors: draw_tensors_panel(app.tensors, app.trace, app.generation, scale); break;
         case Panel::Masks: edited = draw_masks_panel(app.masks, app.trace, app.config, app.generation, scale, edit); break;
-        case Panel::Scaling: draw_scaling_panel(app.scaling, app.derived.scaling, app.trace, scale); break;
+        case Panel::Scaling:
+          ensure_scaling(app);
+          draw_scaling_panel(app.scaling, app.derived.scaling, app.trace, scale);
+          break;
         case Panel::Sizes:
           if (auto next = draw_sizes_panel(app.config, app.trace, scale)) edit = *next, edited = true;
           break;
@@ -109,9 +226,9 @@ void draw_app(App& app, float width, float height, float scale) {
         app.controls.errors = apply_config(app, edit);
         app.controls.synced = false;  // the controls show the change
       }
-      ImGui::EndTabItem();
+      if (!app.embed) ImGui::EndTabItem();
     }
-    ImGui::EndTabBar();
+    if (tabs) ImGui::EndTabBar();
   }
   ImGui::End();
 }

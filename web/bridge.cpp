@@ -77,6 +77,7 @@ EMSCRIPTEN_KEEPALIVE const char* ap_panels() {
 
 // The numbers the panels show, as the core derived them (analysis.h).
 EMSCRIPTEN_KEEPALIVE const char* ap_analysis() {
+  web::ensure_scaling(*web::g_app);
   const web::Derived& d = web::g_app->derived;
   nlohmann::json heads = nlohmann::json::array(), sim = nlohmann::json::array(), scaling = nlohmann::json::array();
   for (const auto& s : d.stats) heads.push_back({{"entropy", s.entropy}, {"max_weight", s.max_weight}, {"distance", s.distance}});
@@ -97,6 +98,48 @@ EMSCRIPTEN_KEEPALIVE const char* ap_analysis() {
                      steps.push_back({{"name", s.name}, {"formula", s.formula}, {"shape", s.shape}, {"axes", s.axes}});
                    return steps;
                  }()}});
+}
+
+// Loads a link's fragment (back/forward, or the JS API): {"notes": [...]}.
+EMSCRIPTEN_KEEPALIVE const char* ap_apply_link(const char* query) {
+  web::apply_link(*web::g_app, query);
+  return reply({{"notes", web::g_app->notes}});
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_link() {
+  g_reply = web::current_link(*web::g_app);
+  return g_reply.c_str();
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_notes() { return reply(web::g_app->notes); }
+
+EMSCRIPTEN_KEEPALIVE void ap_set_online(int online) { web::g_app->online = online != 0; }
+
+EMSCRIPTEN_KEEPALIVE void ap_request_png() { web::g_app->png_requested = true; }
+
+EMSCRIPTEN_KEEPALIVE const char* ap_reset() {
+  web::App& app = *web::g_app;
+  web::apply_link(app, "");
+  app.imported = {};
+  web::refresh(app);
+  return reply({{"ok", true}});
+}
+
+// An .npy file's bytes for role x, q, k or v: {"ok": true} or {"ok": false, "error": "..."}.
+EMSCRIPTEN_KEEPALIVE const char* ap_import(const char* role, const char* data, int size) {
+  const std::string error = web::import_npy(*web::g_app, role, std::string(data, size_t(size)));
+  if (!error.empty()) web::g_app->notes.push_back(error);
+  web::g_app->controls.synced = false;
+  return reply({{"ok", error.empty()}, {"error", error}});
+}
+
+// {"name", "mime", "ptr", "length"} of a file to export, or {"error"}.
+EMSCRIPTEN_KEEPALIVE const char* ap_export(const char* kind, const char* tensor, int head) {
+  static std::string bytes;
+  web::ExportFile f = web::export_file(*web::g_app, kind, tensor, head);
+  if (!f.error.empty()) return reply({{"error", f.error}});
+  bytes = std::move(f.bytes);
+  return reply({{"name", f.name}, {"mime", f.mime}, {"ptr", reinterpret_cast<uintptr_t>(bytes.data())}, {"length", bytes.size()}});
 }
 
 // Where the heatmaps are on the canvas (device pixels), for tests and embedders.

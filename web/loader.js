@@ -69,6 +69,9 @@
                          '. Check the connection and reload; if it persists, the files on the server may be incomplete.'));
     return {};  // filled in asynchronously
   };
+  // Offline support: the service worker keeps a copy of the three files (not on file://).
+  if ('serviceWorker' in navigator && /^https?:$/.test(location.protocol))
+    navigator.serviceWorker.register('sw.js').catch(() => { /* no offline copy; the page still works */ });
   Module.apFirstFrame = null;  // set by api.js
   Module.postRun = [() => { if (!failed && overlay) overlay.hidden = true; }];
 })();

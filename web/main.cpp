@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "app.h"
 #include "gl.h"
@@ -34,6 +36,21 @@ Window g_win;
 
 EM_JS(void, notify_first_frame, (), { if (Module.apFirstFrame) Module.apFirstFrame(); });
 EM_JS(void, report_fatal, (const char* msg), { if (Module.apFatal) Module.apFatal(UTF8ToString(msg)); });
+// The page's side of web::Platform and of the URL: see web/api.js (Module.apPage).
+EM_JS(void, js_download, (const char* name, const char* mime, const char* data, int size), {
+  Module.apPage.download(UTF8ToString(name), UTF8ToString(mime), HEAPU8.slice(data, data + size));
+});
+EM_JS(void, js_copy_link, (), { Module.apPage.copyLink(); });
+EM_JS(void, js_pick_file, (), { Module.apPage.pickFile(); });
+EM_JS(void, js_save_png, (float x, float y, float w, float h), { Module.apPage.savePng(x, y, w, h); });
+EM_JS(void, js_set_link, (const char* query), { Module.apPage.setLink(UTF8ToString(query)); });
+// The fragment to start from: the address's, else the last state saved on this device.
+EM_JS(char*, js_start_link, (), {
+  const s = Module.apPage.startLink();
+  const size = lengthBytesUTF8(s) + 1, p = _malloc(size);
+  stringToUTF8(s, p, size);
+  return p;
+});
 
 // Everything ImGui draws is sized in device pixels: the font is rasterised at
 // 15 CSS px x devicePixelRatio and the style scaled to match, so text is
@@ -102,6 +119,17 @@ void frame() {
   glClearColor(0.08f, 0.08f, 0.1f, 1);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  web::App& app = *web::g_app;
+  if (app.png_requested) {  // the drawing buffer holds this frame until the task ends
+    app.png_requested = false;
+    js_save_png(app.views_rect[0], app.views_rect[1], app.views_rect[2], app.views_rect[3]);
+  }
+  // The address follows what is on screen (the page decides push or replace).
+  static std::string last_link;
+  if (std::string link = web::current_link(app); link != last_link) {
+    js_set_link(link.c_str());
+    last_link = std::move(link);
+  }
   if (!g_win.first_frame_done) {
     g_win.first_frame_done = true;
     notify_first_frame();
@@ -136,7 +164,14 @@ int main() {
 
   static web::App app;
   web::g_app = &app;
-  web::apply_config(app, app.config);
+  app.platform.download = [](const std::string& name, const std::string& mime, const std::string& bytes) {
+    js_download(name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
+  };
+  app.platform.copy_link = [] { js_copy_link(); };
+  app.platform.pick_file = [] { js_pick_file(); };
+  char* start = js_start_link();
+  web::apply_link(app, start);
+  free(start);
   emscripten_set_main_loop(frame, 0, false);
   return 0;
 }
