@@ -155,6 +155,13 @@ for name, shape in stated:
     if name in known: assert known[name] == eval(shape), (name, known[name], shape)
 print('ok', len(stated), 'shapes')`, path.join(tmp, 'attention_playground.py'), path.join(tmp, 'attention_playground.npz'));
     assert.match(out, /^ok \d+ shapes/);
+    // Run it: against a NumPy stand-in for torch (tests/e2e/torch_shim; PyTorch is not installable here).
+    const run = execFileSync(python, [path.join(tmp, 'attention_playground.py')], {
+      cwd: tmp, encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: path.join(path.dirname(new URL(import.meta.url).pathname), 'torch_shim') },
+    });
+    const [, w, o] = run.match(/weights - playground\| = (\S+)\n.*output - playground\|  = (\S+)/s);
+    assert.ok(Number(w) < 1e-5 && Number(o) < 1e-5, `the script is off by ${w} (weights), ${o} (output)`);
   });
 });
 
