@@ -20,6 +20,7 @@ packages=(
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev   # fuzz targets and sanitizer runs
 )
 missing=()
 for p in "${packages[@]}"; do

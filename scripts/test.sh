@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, then builds and runs
 #   native: the doctest suite and the shader checks (glslangValidator)
+#   sanitize: the same suite under ASan + UBSan
+#   fuzz: each libFuzzer target for AP_FUZZ_SECONDS (default 15)
 #   wasm:   the same doctest suite under Node, and the end-to-end browser
 #           tests of the web app in headless Chromium
 set -euo pipefail
@@ -13,6 +15,16 @@ echo "== native build and tests"
 cmake --preset native >/dev/null
 cmake --build --preset native
 ctest --preset native
+
+echo "== native suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake --preset sanitize >/dev/null
+cmake --build --preset sanitize
+ctest --preset sanitize
+
+echo "== fuzzing every parser of outside input (${AP_FUZZ_SECONDS:-15} s per target)"
+cmake --preset fuzz -DAP_FUZZ_SECONDS="${AP_FUZZ_SECONDS:-15}" >/dev/null
+cmake --build --preset fuzz
+ctest --preset fuzz | grep -E "Done [0-9]+ runs|tests passed|Failed|Test +#"
 
 echo "== wasm build and tests (Node, headless Chromium)"
 cmake --preset wasm >/dev/null

@@ -128,6 +128,7 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
     f.write(bytes.data(), std::streamsize(bytes.size() - 5));
   }
   const std::string y = (tmp / "y.npy").string();
+  std::ofstream((tmp / "empty.npy").string()).close();
   struct Case {
     std::vector<std::string> args;
     std::string error;
@@ -149,6 +150,17 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
       {{"check", "--expected", qp, "--actual", qp, "--atol", "-1"},
        "attn: --atol: must be a number >= 0, not -1 (see attn --help)\n"},
       {{"frobnicate"}, "attn: unknown command \"frobnicate\": use sdpa, mha or check (see attn --help)\n"},
+      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--mask", save(tmp, "m.npy", ap::Array{ap::DType::Bool, {2, 5}, std::vector<double>(10, 1)}), "--out", y},
+       "attn: the mask (2, 5) does not broadcast to (B, Hq, Sq, T) = (1, 2, 3, 3)\n"},
+      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--nonpad", save(tmp, "n.npy", ap::Array{ap::DType::F32, {1}, {2}}), "--out", y},
+       "attn: nonpad_kv_seqlen must be int64 of shape (1,); got float32 (1,)\n"},
+      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--past-key", qp, "--out", y}, "attn: past_key and past_value come together\n"},
+      {{"sdpa", "--q", save(tmp, "e.npy", ap::Array{ap::DType::F32, {}, {1.0}}), "--k", qp, "--v", qp, "--out", y},
+       "attn: Q, K and V must all be 3D (B, S, H·D) or all 4D (B, H, S, D); got (), (1, 2, 3, 4) and (1, 2, 3, 4)\n"},
+      {{"check", "--expected", qp, "--actual", (tmp / "empty.npy").string()},
+       "attn: " + (tmp / "empty.npy").string() + ": not a .npy file (no \\x93NUMPY magic)\n"},
+      {{"mha", "--x", qp, "--wq", qp, "--wk", qp, "--wv", qp, "--wo", qp, "--heads", "2", "--out", y},
+       "attn: --x must be (S, d_model) or (B, S, d_model); got (1, 2, 3, 4)\n"},
   };
   for (const auto& c : cases) {
     const Run r = attn(c.args);

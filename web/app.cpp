@@ -27,6 +27,19 @@ void derive(App& app) {
 
 }  // namespace
 
+void drop_gpu_resources(App& app) {
+  const auto drop = [](std::unique_ptr<Heatmap>& m) {
+    if (m) m->abandon();
+    m.reset();
+  };
+  for (auto& m : app.heads.maps) drop(m);
+  app.heads.maps.clear();
+  for (auto* m : {&app.heads.legend, &app.compare.similarity, &app.compare.legend, &app.tensors.map,
+                  &app.tensors.legend_seq, &app.tensors.legend_div, &app.masks.map})
+    drop(*m);
+  app.heads.generation = app.compare.generation = app.tensors.generation = app.masks.generation = 0;
+}
+
 void ensure_scaling(App& app) {
   // The scaling lab's random scores are drawn once, from a fixed seed, on first
   // use (about 0.1 s in wasm); the curves depend only on the temperature.

@@ -72,6 +72,10 @@ struct App {
 // after). Returns the validation errors; on errors the app is unchanged.
 std::vector<std::string> apply_config(App& app, const ap::Config& next);
 
+// Forgets every GPU object (after a lost WebGL context); the panels make and
+// fill new ones on their next frame.
+void drop_gpu_resources(App& app);
+
 // Computes the scaling lab's curves if they are missing or stale (lazy: they are slow to start).
 void ensure_scaling(App& app);
 

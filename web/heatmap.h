@@ -24,6 +24,8 @@ class Heatmap {
   void set_cells(const ap::Mat& values, const ap::MaskMat* allowed);
   // The colour texture for a w x h pixel image (renders it if anything changed).
   GLuint texture(int w, int h, float lo, float hi, Colormap map);
+  // After a lost WebGL context the GL names are void: forget them instead of deleting.
+  void abandon() { cells_ = color_ = fbo_ = 0; }
 
  private:
   GLuint cells_ = 0, color_ = 0, fbo_ = 0;

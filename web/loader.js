@@ -8,15 +8,38 @@
   let failed = false;
 
   function show(text) { if (message) message.textContent = text; }  // textContent: never parsed as HTML
-  function fail(text) {
+  function fail(text, recoverable) {
     if (failed) return;
     failed = true;
     if (overlay) { overlay.classList.add('error'); overlay.hidden = false; }
     if (progress) progress.hidden = true;
     show(text);
+    if (recoverable && overlay) {
+      // The saved state may be what crashed it: start again from the defaults.
+      const button = document.createElement('button');
+      button.id = 'reset';
+      button.textContent = 'Start again with the default settings';
+      button.addEventListener('click', () => {
+        try { localStorage.removeItem('attention-playground:last'); } catch (e) { /* storage off */ }
+        location.replace(location.pathname + location.search);
+      });
+      overlay.appendChild(button);
+    }
     if (Module.apLoadFailed) Module.apLoadFailed(text);
   }
   Module.apFatal = fail;
+  // A trap or an out-of-memory abort inside the running module: say so, offer a way back.
+  const crashed = (what) => fail('The playground stopped: its WebAssembly code crashed (' + what + '). Your settings may have asked for more than ' +
+                                 'this browser could give.', true);
+  window.addEventListener('error', (e) => {
+    if (e.error instanceof WebAssembly.RuntimeError || /abort|out of memory/i.test(String(e.message))) {
+      crashed(String(e.error ? e.error.message : e.message));
+      e.preventDefault();
+    }
+  });
+  window.addEventListener('unhandledrejection', (e) => {
+    if (e.reason instanceof WebAssembly.RuntimeError) { crashed(String(e.reason.message)); e.preventDefault(); }
+  });
 
   // A module whose one function uses i8x16.splat: valid only with SIMD128.
   const simdProbe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
@@ -36,7 +59,7 @@
 
   Module.canvas = document.getElementById('canvas');
   Module.canvas.addEventListener('contextmenu', (e) => e.preventDefault());
-  Module.onAbort = (what) => fail('The playground stopped unexpectedly (' + what + '). Reload the page to start again.');
+  Module.onAbort = (what) => crashed(String(what));
 
   // Downloads the .wasm while counting bytes, so the bar shows real progress.
   async function fetchWithProgress(url) {

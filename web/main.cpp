@@ -4,6 +4,7 @@
 #include <GLFW/glfw3.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/html5.h>
+#include <emscripten/html5_webgl.h>
 
 #include <cmath>
 #include <cstdio>
@@ -28,6 +29,8 @@ namespace {
 
 struct Window {
   GLFWwindow* glfw = nullptr;
+  bool context_lost = false;  // WebGL context lost: draw nothing until it is restored
+  bool trap_requested = false;  // test hook: trap inside the next frame (see ap_debug_trap)
   float scale = 0;  // device pixel ratio the fonts and style were built for
   int width = 0, height = 0;  // canvas size in device pixels
   bool first_frame_done = false;
@@ -102,7 +105,27 @@ void sync_canvas_size() {
   }
 }
 
+// A lost WebGL context (GPU reset, driver update, too many contexts) can be
+// restored if the page asks: returning true makes Emscripten call preventDefault.
+EM_BOOL on_context_lost(int, const void*, void*) {
+  g_win.context_lost = true;
+  return EM_TRUE;
+}
+
+// Every GL object died with the old context: make them again and redraw the same state.
+EM_BOOL on_context_restored(int, const void*, void*) {
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplOpenGL3_Init("#version 300 es");
+  build_fonts_and_style(g_win.scale);
+  web::init_heatmap_shaders();
+  web::drop_gpu_resources(*web::g_app);
+  g_win.context_lost = false;
+  return EM_TRUE;
+}
+
 void frame() {
+  if (g_win.trap_requested) __builtin_trap();  // a real wasm trap, inside the main loop
+  if (g_win.context_lost) return;
   sync_canvas_size();
   glfwPollEvents();
   ImGui_ImplOpenGL3_NewFrame();
@@ -138,6 +161,10 @@ void frame() {
 
 }  // namespace
 
+// Test hook for the end-to-end tests: the next frame executes a trap, so the
+// page's handling of a crashed wasm module can be checked on the real path.
+extern "C" EMSCRIPTEN_KEEPALIVE void ap_debug_trap() { g_win.trap_requested = true; }
+
 int main() {
   if (!glfwInit()) {
     report_fatal("GLFW could not start.");
@@ -161,6 +188,9 @@ int main() {
     report_fatal("The heatmap shaders failed to compile on this GPU.");
     return 1;
   }
+
+  emscripten_set_webglcontextlost_callback("#canvas", nullptr, EM_FALSE, on_context_lost);
+  emscripten_set_webglcontextrestored_callback("#canvas", nullptr, EM_FALSE, on_context_restored);
 
   static web::App app;
   web::g_app = &app;
