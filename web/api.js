@@ -27,7 +27,7 @@
 
   // [SECTION] the page's side of the app: downloads, the address, files, PNG, online state
   const LINK_KEY = 'attention-playground:last';
-  let lastLink = null, lastPush = 0, pngWaiter = null;
+  let lastLink = null, lastPush = -Infinity, pngWaiter = null;
   const page = {
     download(name, mime, bytes) {
       const url = URL.createObjectURL(new Blob([bytes], { type: mime }));
