@@ -4,6 +4,8 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
@@ -54,4 +56,36 @@ export async function openPage(browser, url, { width = 1280, height = 800, scale
 export async function ready(page, timeout = 60000) {
   await page.waitForFunction(() => window.playground !== undefined, null, { timeout });
   await page.evaluate(() => window.playground.ready.then(() => true));
+}
+
+/**
+ * For a test file: serves PLAYGROUND_DIR and launches the browser before its
+ * tests, closes both after. Returns {dir, shots, server, browser} (the last
+ * two filled in by then).
+ */
+export function setup() {
+  const env = { dir: process.env.PLAYGROUND_DIR, shots: path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots') };
+  before(async () => {
+    assert.ok(env.dir && fs.existsSync(path.join(env.dir, 'index.html')), `PLAYGROUND_DIR (${env.dir}) holds no built page`);
+    fs.mkdirSync(env.shots, { recursive: true });
+    env.server = await serve(env.dir);
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
+}
+
+/** Opens a fresh page at `url` (default: the served folder), waits for ready, runs fn, then fails on console errors. */
+export async function withPage(env, fn, { url, allowErrors = false, ...options } = {}) {
+  const { page, errors, context } = await openPage(env.browser, url || env.server.url, options);
+  try {
+    await ready(page);
+    await fn(page, context);
+    if (!allowErrors) assert.deepEqual(errors, [], 'the page logged errors');
+  } finally {
+    await context.close();
+  }
 }

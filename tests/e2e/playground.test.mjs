@@ -1,40 +1,16 @@
 // End-to-end: the built static folder served on localhost, driven through the
 // JS API in Debian's headless Chromium. Run by CTest (e2e_browser) with
 // PLAYGROUND_DIR set to the build's web folder.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, openPage, ready } from './harness.mjs';
+import { serve, openPage, setup, withPage as openWith } from './harness.mjs';
 import { decodePng } from './png.mjs';
 
-const dir = process.env.PLAYGROUND_DIR;
-const shots = path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
-let server, browser;
-
-before(async () => {
-  assert.ok(dir && fs.existsSync(path.join(dir, 'index.html')), `PLAYGROUND_DIR (${dir}) holds no built page`);
-  fs.mkdirSync(shots, { recursive: true });
-  server = await serve(dir);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-// Opens a fresh page, waits for the first frame, runs fn, then fails on any console error.
-async function withPage(fn, options) {
-  const { page, errors, context } = await openPage(browser, server.url, options);
-  try {
-    await ready(page);
-    await fn(page);
-    assert.deepEqual(errors, [], 'the page logged errors');
-  } finally {
-    await context.close();
-  }
-}
+const env = setup();
+const withPage = (fn, options) => openWith(env, fn, options);
 
 const api = (page, fn, arg) => page.evaluate(fn, arg);
 
@@ -168,7 +144,7 @@ test('every variant is reachable through the JS API: cross-attention, GQA, cache
     const capped = await api(page, () => Array.from(playground.tensor('softcapped_scores').data));
     assert.ok(capped.every((v) => Math.abs(v) <= 1), 'softcap bounds the scores');
     await page.waitForTimeout(200);
-    await page.screenshot({ path: path.join(shots, 'variants.png') });
+    await page.screenshot({ path: path.join(env.shots, 'variants.png') });
   });
 });
 
@@ -176,7 +152,7 @@ test('the heatmaps are drawn: colours follow the weights, masked cells are hatch
   await withPage(async (page) => {
     await api(page, () => playground.setConfig({ causal: true }));
     await page.waitForTimeout(200);  // let a frame or two draw
-    const file = path.join(shots, 'causal.png');
+    const file = path.join(env.shots, 'causal.png');
     await page.screenshot({ path: file });
     const png = decodePng(fs.readFileSync(file));
     const { heatmaps } = await api(page, () => playground.layout());
@@ -212,7 +188,7 @@ test('the heatmaps are drawn: colours follow the weights, masked cells are hatch
     const mx = Math.round(focus.x + 2.5 * focus.w / n), my = Math.round(focus.y + 6.5 * focus.h / n);
     await page.mouse.move(mx, my);
     await page.waitForTimeout(200);
-    const hoverFile = path.join(shots, 'hover.png');
+    const hoverFile = path.join(env.shots, 'hover.png');
     await page.screenshot({ path: hoverFile });
     const hovered = decodePng(fs.readFileSync(hoverFile));
     let changed = 0;
@@ -238,7 +214,7 @@ test('every panel opens through the JS API and is drawn; its numbers agree with 
       await api(page, (n) => playground.openPanel(n), name);
       await page.waitForTimeout(250);
       assert.equal(await api(page, () => playground.panel()), name);
-      const file = path.join(shots, `panel-${name}.png`);
+      const file = path.join(env.shots, `panel-${name}.png`);
       await page.screenshot({ path: file });
       const png = decodePng(fs.readFileSync(file));
       const colours = coloursIn(png, 400, 40, png.width, png.height);
@@ -295,15 +271,15 @@ test('high-DPI: the canvas backing store follows devicePixelRatio', async () => 
       return [c.width, c.height, c.clientWidth, c.clientHeight];
     });
     assert.deepEqual(size, [size[2] * 2, size[3] * 2, size[2], size[3]]);
-    await page.screenshot({ path: path.join(shots, 'hidpi.png') });
+    await page.screenshot({ path: path.join(env.shots, 'hidpi.png') });
   }, { scale: 2 });
 });
 
 test('a missing .wasm file gives a clear message, not a blank page', async () => {
   const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'ap-broken-'));
-  for (const f of ['index.html', 'playground.js']) fs.copyFileSync(path.join(dir, f), path.join(broken, f));
+  for (const f of ['index.html', 'playground.js']) fs.copyFileSync(path.join(env.dir, f), path.join(broken, f));
   const local = await serve(broken);
-  const { page, context } = await openPage(browser, local.url);
+  const { page, context } = await openPage(env.browser, local.url);
   try {
     const rejected = await page.evaluate(() => playground.ready.then(() => 'resolved', (e) => e.message));
     assert.match(rejected, /could not be loaded: playground\.wasm: HTTP 404/);
@@ -317,7 +293,7 @@ test('a missing .wasm file gives a clear message, not a blank page', async () =>
 });
 
 test('a browser without WebGL2 is told so', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   try {
     await page.addInitScript(() => {
@@ -326,7 +302,7 @@ test('a browser without WebGL2 is told so', async () => {
         return kind === 'webgl2' ? null : original.call(this, kind, ...rest);
       };
     });
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     await page.waitForFunction(() => /WebGL2/.test(document.getElementById('message').textContent));
     assert.equal(await page.locator('#overlay').isVisible(), true);
   } finally {

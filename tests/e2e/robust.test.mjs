@@ -2,27 +2,14 @@
 // clear message, the previous state kept, the page still drawing, no uncaught
 // error), limits at their edge, a lost WebGL context, a wasm trap, and no
 // eval in the shipped code.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serve, launch, openPage, ready } from './harness.mjs';
+import { openPage, ready, setup } from './harness.mjs';
 import { decodePng } from './png.mjs';
 
-const dir = process.env.PLAYGROUND_DIR;
-const shots = path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
-let server, browser;
-
-before(async () => {
-  assert.ok(dir && fs.existsSync(path.join(dir, 'index.html')), `PLAYGROUND_DIR (${dir}) holds no built page`);
-  fs.mkdirSync(shots, { recursive: true });
-  server = await serve(dir);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = setup();
 
 const api = (page, fn, arg) => page.evaluate(fn, arg);
 // Two animation frames: the page is still drawing.
@@ -94,7 +81,7 @@ const BAD_LINKS = [
 ];
 
 test(`a catalogue of ${BAD_CONFIGS.length} bad configs, ${BAD_LINKS.length} bad links and 7 bad imports: clear messages, nothing lost`, async () => {
-  const { page, errors, context } = await openPage(browser, server.url);
+  const { page, errors, context } = await openPage(env.browser, env.server.url);
   try {
     await ready(page);
     const before = await api(page, () => playground.getConfig());
@@ -152,7 +139,7 @@ test(`a catalogue of ${BAD_CONFIGS.length} bad configs, ${BAD_LINKS.length} bad 
     bad.forEach((r, i) => { assert.equal(r.ok, false); assert.match(r.error, expected[i]); });
     assert.deepEqual(await api(page, () => Array.from(playground.tensor('weights', 0).data)), weights, 'a refused import changed the numbers');
     assert.equal(await drawing(page), true);
-    await page.screenshot({ path: path.join(shots, 'catalogue.png') });
+    await page.screenshot({ path: path.join(env.shots, 'catalogue.png') });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -160,7 +147,7 @@ test(`a catalogue of ${BAD_CONFIGS.length} bad configs, ${BAD_LINKS.length} bad 
 });
 
 test('hostile but valid text: right-to-left, emoji sequences, markup, control characters', async () => {
-  const { page, errors, context } = await openPage(browser, server.url);
+  const { page, errors, context } = await openPage(env.browser, env.server.url);
   try {
     await ready(page);
     const texts = ['مرحبا بالعالم שלום עולם', 'I ❤️ 👩‍💻 🇫🇷 e\u0301', '<script>alert(1)</script>', 'tab\there\u0007bell'];
@@ -178,7 +165,7 @@ test('hostile but valid text: right-to-left, emoji sequences, markup, control ch
 });
 
 test('the largest config inside the limits computes without a trap', async () => {
-  const { page, errors, context } = await openPage(browser, server.url);
+  const { page, errors, context } = await openPage(env.browser, env.server.url);
   try {
     await ready(page);
     const r = await api(page, (t) => playground.setConfig({ text: t, d_model: 2048, n_heads: 16 }), words(512));
@@ -192,7 +179,7 @@ test('the largest config inside the limits computes without a trap', async () =>
 });
 
 test('a lost WebGL context is restored and the same state redrawn', async () => {
-  const { page, errors, context } = await openPage(browser, server.url);
+  const { page, errors, context } = await openPage(env.browser, env.server.url);
   try {
     await ready(page);
     await api(page, () => playground.setConfig({ causal: true }));
@@ -205,7 +192,7 @@ test('a lost WebGL context is restored and the same state redrawn', async () => 
       await new Promise((r) => setTimeout(r, 300));
     });
     assert.equal(await drawing(page), true);
-    const file = path.join(shots, 'context-restored.png');
+    const file = path.join(env.shots, 'context-restored.png');
     await page.screenshot({ path: file });
     const png = decodePng(fs.readFileSync(file));
     const { heatmaps } = await api(page, () => playground.layout());
@@ -221,13 +208,13 @@ test('a lost WebGL context is restored and the same state redrawn', async () => 
 });
 
 test('a wasm trap in the running page is reported, with a way back to the defaults', async () => {
-  const { page, context } = await openPage(browser, server.url + '#n_heads=8');
+  const { page, context } = await openPage(env.browser, env.server.url + '#n_heads=8');
   try {
     await ready(page);
     await api(page, () => Module._ap_debug_trap());  // test hook: the next frame traps
     await page.waitForSelector('#reset', { timeout: 10000 });
     assert.match(await page.locator('#message').textContent(), /The playground stopped: its WebAssembly code crashed/);
-    await page.screenshot({ path: path.join(shots, 'trap.png') });
+    await page.screenshot({ path: path.join(env.shots, 'trap.png') });
     await page.click('#reset');
     await page.waitForFunction(() => window.playground && location.hash.indexOf('n_heads=4') > 0, null, { timeout: 30000 });
     await ready(page);
@@ -238,12 +225,12 @@ test('a wasm trap in the running page is reported, with a way back to the defaul
 });
 
 test('no eval or string-to-code in the shipped JavaScript, and a strict CSP in the page', () => {
-  const js = fs.readFileSync(path.join(dir, 'playground.js'), 'utf8') + fs.readFileSync(path.join(dir, 'sw.js'), 'utf8');
+  const js = fs.readFileSync(path.join(env.dir, 'playground.js'), 'utf8') + fs.readFileSync(path.join(env.dir, 'sw.js'), 'utf8');
   assert.doesNotMatch(js, /\beval\s*\(/);
   assert.doesNotMatch(js, /new\s+Function\s*\(/);
   assert.doesNotMatch(js, /setTimeout\s*\(\s*["'`]/);
   assert.doesNotMatch(js, /\.innerHTML\s*=/);
-  const html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
+  const html = fs.readFileSync(path.join(env.dir, 'index.html'), 'utf8');
   assert.match(html, /Content-Security-Policy/);
   assert.match(html, /script-src 'self' 'wasm-unsafe-eval';/);
   assert.doesNotMatch(html, /<script>(?!\s*<\/script>)/, 'no inline script');

@@ -6,37 +6,16 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, openPage, ready } from './harness.mjs';
+import { openPage, ready, setup, withPage as openWith } from './harness.mjs';
 import { decodePng } from './png.mjs';
 
-const dir = process.env.PLAYGROUND_DIR;
-const shots = path.join(path.dirname(new URL(import.meta.url).pathname), 'screenshots');
+const env = setup();
+const withPage = (fn, options) => openWith(env, fn, options);
 const python = '/usr/bin/python3';  // Debian's, which has NumPy
-let server, browser, tmp;
+let tmp;
+before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ap-share-')); });
+after(() => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
 
-before(async () => {
-  assert.ok(dir && fs.existsSync(path.join(dir, 'index.html')), `PLAYGROUND_DIR (${dir}) holds no built page`);
-  fs.mkdirSync(shots, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ap-share-'));
-  server = await serve(dir);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-async function withPage(fn, { url = server.url, allowErrors = false, ...options } = {}) {
-  const { page, errors, context } = await openPage(browser, url, options);
-  try {
-    await ready(page);
-    await fn(page, context);
-    if (!allowErrors) assert.deepEqual(errors, [], 'the page logged errors');
-  } finally {
-    await context.close();
-  }
-}
 const api = (page, fn, arg) => page.evaluate(fn, arg);
 const py = (code, ...args) => execFileSync(python, ['-c', code, ...args], { encoding: 'utf8' });
 
@@ -80,7 +59,7 @@ test('back and forward step through changes; a reload restores the last state', 
     // The address without its fragment: the state comes back from this device's storage.
     await api(page, () => playground.setConfig({ d_model: 96, n_heads: 6 }));
     await page.waitForTimeout(100);
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     await ready(page);
     const c = await api(page, () => playground.getConfig());
     assert.equal(c.d_model, 96);
@@ -103,8 +82,8 @@ test('a link with 20 malformed parameters loads with a note for each and no cons
     assert.equal(c.window, 2);
     assert.equal(c.text, '<img src=x onerror=alert(1)>');  // only ever a string to tokenize
     assert.equal(await page.locator('img').count(), 0, 'nothing from the link reached the DOM');
-    await page.screenshot({ path: path.join(shots, 'link-notes.png') });
-  }, { url: server.url + '#' + bad });
+    await page.screenshot({ path: path.join(env.shots, 'link-notes.png') });
+  }, { url: env.server.url + '#' + bad });
 });
 
 test('exported .npy and CSV load in NumPy and match playground.tensor()', async () => {
@@ -168,7 +147,7 @@ print('ok', len(stated), 'shapes')`, path.join(tmp, 'attention_playground.py'), 
 test('the view exports as a PNG at the screen pixel ratio', async () => {
   await withPage(async (page) => {
     const bytes = await api(page, async () => Array.from(await playground.viewPng()));
-    const file = path.join(shots, 'export-view.png');
+    const file = path.join(env.shots, 'export-view.png');
     fs.writeFileSync(file, Buffer.from(bytes));
     const png = decodePng(fs.readFileSync(file));
     assert.equal(png.width, (1280 - 380) * 2);  // the views window, in device pixels at DPR 2
@@ -213,7 +192,7 @@ test('import: good .npy files drive the views, bad ones are refused with a clear
     assert.match(bad[1].error, /name the file x\.npy, q\.npy, k\.npy or v\.npy/);
     assert.match(bad[2].error, /^k\.npy: not a \.npy file/);
     assert.equal((await api(page, () => playground.notes())).length, 3);
-    await page.screenshot({ path: path.join(shots, 'import-notes.png') });
+    await page.screenshot({ path: path.join(env.shots, 'import-notes.png') });
   });
 });
 
@@ -222,15 +201,15 @@ test('embedded: the chosen view alone, driven by postMessage from the host page'
     const { heatmaps } = await api(page, () => playground.layout());
     const focus = heatmaps.find((m) => m.focus);
     assert.ok(focus.x < 150, `no controls to the left (focus map at x = ${focus.x})`);
-    await page.screenshot({ path: path.join(shots, 'embed.png') });
-  }, { url: server.url + '#embed=1&panel=heads&n_heads=2' });
+    await page.screenshot({ path: path.join(env.shots, 'embed.png') });
+  }, { url: env.server.url + '#embed=1&panel=heads&n_heads=2' });
 
   // A host page on another origin: only postMessage crosses.
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const host = await context.newPage();
   const errors = [];
   host.on('pageerror', (e) => errors.push(e.message));
-  await host.setContent(`<iframe id="f" src="${server.url}#embed=1&panel=heads" width="900" height="600"></iframe>`);
+  await host.setContent(`<iframe id="f" src="${env.server.url}#embed=1&panel=heads" width="900" height="600"></iframe>`);
   const reply = await host.evaluate(() => new Promise((resolve) => {
     const frame = document.getElementById('f');
     const ask = (id, method, args) => frame.contentWindow.postMessage({ playground: 1, id, method, args }, '*');
@@ -250,7 +229,7 @@ test('embedded: the chosen view alone, driven by postMessage from the host page'
 });
 
 test('offline after the first visit: the page loads from the saved copy and says so', async () => {
-  const { page, errors, context } = await openPage(browser, server.url);
+  const { page, errors, context } = await openPage(env.browser, env.server.url);
   try {
     await ready(page);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
@@ -262,7 +241,7 @@ test('offline after the first visit: the page loads from the saved copy and says
     assert.equal(await api(page, () => playground.online()), false);
     assert.equal((await api(page, () => playground.getConfig())).d_model, 64);
     await page.waitForTimeout(200);
-    await page.screenshot({ path: path.join(shots, 'offline.png') });
+    await page.screenshot({ path: path.join(env.shots, 'offline.png') });
     assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)), []);
   } finally {
     await context.close();
