@@ -75,8 +75,13 @@ void describe_steps(Trace& t) {
 
 }  // namespace
 
-Trace run(const Config& cfg, const Inputs& in) {
-  Trace t;
+bool same_projections(const Config& a, const Config& b) {
+  return a.text == b.text && a.cross_text == b.cross_text && a.pad_to == b.pad_to && a.d_model == b.d_model &&
+         a.n_heads == b.n_heads && a.n_kv_heads == b.n_kv_heads && a.seed == b.seed && a.bias == b.bias &&
+         a.positional == b.positional && a.kv_cache == b.kv_cache && a.weights == b.weights;
+}
+
+void project(const Config& cfg, const Inputs& in, Trace& t) {
   t.n_q = int(in.q_tokens.size());
   t.n_kv = int(in.kv_tokens.size());
   t.d_model = cfg.d_model;
@@ -84,9 +89,6 @@ Trace run(const Config& cfg, const Inputs& in) {
   t.n_kv_heads = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
   t.group = t.n_heads / t.n_kv_heads;
   t.d_head = cfg.d_model / cfg.n_heads;
-  t.scale = cfg.scale > 0 ? float(cfg.scale) : float(1.0 / std::sqrt(double(t.d_head)));
-  t.temperature = float(cfg.temperature);
-  t.causal_offset = causal_offset(cfg, t.n_q, t.n_kv);
   t.cross = in.cross;
   t.q_position0 = in.q_position0;
   t.q_tokens = in.q_tokens;
@@ -96,14 +98,12 @@ Trace run(const Config& cfg, const Inputs& in) {
   t.x_q = in.x_q;
   t.x_kv = in.x_kv;
 
-  // [SECTION] project
   t.q_proj = in.q_proj ? *in.q_proj : apply(in.w_q, in.x_q);    // [n_q x d_model]
   t.k_proj = in.k_proj ? *in.k_proj : apply(in.w_k, in.x_kv);   // [n_kv x n_kv_heads·d_head]
   t.v_proj = in.v_proj ? *in.v_proj : apply(in.w_v, in.x_kv);
-  build_bias(cfg, in, t);
 
-  // [SECTION] split into heads: head h owns columns [h·d_head, (h+1)·d_head),
-  // which is what view(n, heads, d_head).transpose(1, 2) gives in PyTorch.
+  // Split into heads: head h owns columns [h·d_head, (h+1)·d_head), which is
+  // what view(n, heads, d_head).transpose(1, 2) gives in PyTorch.
   const int dh = t.d_head;
   t.q.resize(t.n_heads);
   t.k.resize(t.n_kv_heads);
@@ -113,8 +113,16 @@ Trace run(const Config& cfg, const Inputs& in) {
     t.k[g] = t.k_proj.middleCols(g * dh, dh);
     t.v[g] = t.v_proj.middleCols(g * dh, dh);
   }
+}
 
-  // [SECTION] attend, head by head; groups of query heads share a kv head (GQA)
+void attend_all(const Config& cfg, const Inputs& in, Trace& t) {
+  t.scale = cfg.scale > 0 ? float(cfg.scale) : float(1.0 / std::sqrt(double(t.d_head)));
+  t.temperature = float(cfg.temperature);
+  t.causal_offset = causal_offset(cfg, t.n_q, t.n_kv);
+  build_bias(cfg, in, t);
+
+  // Head by head; groups of query heads share a kv head (GQA).
+  const int dh = t.d_head;
   AttendOptions o;
   o.scale = t.scale / t.temperature;
   o.softcap = float(cfg.softcap);
@@ -130,9 +138,14 @@ Trace run(const Config& cfg, const Inputs& in) {
     t.concat.middleCols(h * dh, dh) = t.heads[h].context;
   }
 
-  // [SECTION] output projection
   t.output = apply(in.w_o, t.concat);
   describe_steps(t);
+}
+
+Trace run(const Config& cfg, const Inputs& in) {
+  Trace t;
+  project(cfg, in, t);
+  attend_all(cfg, in, t);
   return t;
 }
 

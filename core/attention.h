@@ -12,4 +12,13 @@ namespace ap {
 // Precondition: validate(cfg) is empty and `in` came from make_inputs(cfg).
 Trace run(const Config& cfg, const Inputs& in);
 
+// The two halves of run(), so that an edit that leaves the projections alone
+// (masks, scale, temperature, softcap, dropout, policy) redoes only the second:
+// project() fills the token vectors, Q/K/V and their split into heads;
+// attend_all() the bias, every head's steps, the concat and the output.
+void project(const Config& cfg, const Inputs& in, Trace& t);
+void attend_all(const Config& cfg, const Inputs& in, Trace& t);
+// Whether two valid configs give the same inputs and projections.
+bool same_projections(const Config& a, const Config& b);
+
 }  // namespace ap

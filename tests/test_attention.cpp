@@ -287,3 +287,27 @@ TEST_CASE("find_tensor returns per-head and stacked tensors, and explains bad re
   CHECK(!ap::find_tensor(t, "attn", 0, &err));
   CHECK(err.rfind("unknown tensor \"attn\"", 0) == 0);
 }
+
+TEST_CASE("an edit that leaves the projections alone gives the same trace when only attention is redone") {
+  ap::Config a;
+  a.text = "the cat sat on the mat and slept";
+  a.pad_to = 10;
+  const ap::Inputs in = ap::make_inputs(a);
+  ap::Trace t = ap::run(a, in);
+  ap::Config b = a;
+  b.causal = true;
+  b.window = 3;
+  b.temperature = 0.5;
+  b.softcap = 3;
+  b.dropout = 0.2;
+  b.mask_pad_queries = true;
+  b.fully_masked = ap::FullyMasked::Uniform;
+  REQUIRE(ap::same_projections(a, b));
+  ap::attend_all(b, in, t);  // reuses t's projections
+  const ap::Trace full = ap::run(b, ap::make_inputs(b));
+  CHECK((t.output.array() == full.output.array()).all());
+  CHECK((t.heads[3].weights.array() == full.heads[3].weights.array()).all());
+  CHECK(t.fully_masked_rows == full.fully_masked_rows);
+  b.seed = 7;
+  CHECK_FALSE(ap::same_projections(a, b));
+}

@@ -19,10 +19,7 @@ static_assert(sizeof kPanelNames / sizeof *kPanelNames == size_t(Panel::Count));
 
 void derive(App& app) {
   const ap::Trace& t = app.trace;
-  Derived& d = app.derived;
-  d.stats = ap::head_stats(t);
-  d.similarity = ap::head_similarity(t);
-  d.costs = ap::layer_costs(t.n_q, t.n_kv, t.d_model, t.n_heads, t.n_kv_heads, app.config.bias);
+  app.derived.costs = ap::layer_costs(t.n_q, t.n_kv, t.d_model, t.n_heads, t.n_kv_heads, app.config.bias);
 }
 
 }  // namespace
@@ -38,6 +35,14 @@ void drop_gpu_resources(App& app) {
                   &app.tensors.legend_seq, &app.tensors.legend_div, &app.masks.map})
     drop(*m);
   app.heads.generation = app.compare.generation = app.tensors.generation = app.masks.generation = 0;
+}
+
+void ensure_head_stats(App& app) {
+  Derived& d = app.derived;
+  if (d.generation == app.generation && !d.stats.empty()) return;
+  d.stats = ap::head_stats(app.trace);
+  d.similarity = ap::head_similarity(app.trace);
+  d.generation = app.generation;
 }
 
 void ensure_scaling(App& app) {
@@ -87,6 +92,17 @@ std::vector<std::string> apply_config(App& app, const ap::Config& next) {
   auto errors = ap::validate(next);
   if (!errors.empty()) return errors;
   if (next == app.config && app.generation > 0) return {};
+  if (app.generation > 0 && ap::same_projections(app.config, next)) {
+    // Masks, scale, temperature, softcap, dropout or the policy: the
+    // projections stand, only attention is redone.
+    const auto t0 = std::chrono::steady_clock::now();
+    ap::attend_all(next, app.inputs, app.trace);
+    app.config = next;
+    derive(app);
+    app.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ++app.generation;
+    return {};
+  }
   recompute(app, next);
   return {};
 }
@@ -216,7 +232,10 @@ void draw_app(App& app, float width, float height, float scale) {
         case Panel::Heads:
           draw_heads_panel(app.heads, app.trace, app.generation, scale, app.config.weights == ap::Weights::Constructed);
           break;
-        case Panel::Compare: draw_compare_panel(app.compare, app.trace, app.derived.stats, app.derived.similarity, app.generation, scale); break;
+        case Panel::Compare:
+          ensure_head_stats(app);
+          draw_compare_panel(app.compare, app.trace, app.derived.stats, app.derived.similarity, app.generation, scale);
+          break;
         case Panel::Pipeline:
           if (auto name = draw_pipeline_panel(app.trace, app.derived.costs, scale)) {
             app.tensors.name = *name;

@@ -20,6 +20,7 @@ namespace web {
 
 // Everything the core derives from the trace for the panels (see analysis.h).
 struct Derived {
+  uint64_t generation = 0;  // the trace generation stats and similarity belong to (filled on demand)
   std::vector<ap::HeadStats> stats;
   ap::Mat similarity;
   ap::LayerCosts costs;
@@ -78,6 +79,9 @@ void drop_gpu_resources(App& app);
 
 // Computes the scaling lab's curves if they are missing or stale (lazy: they are slow to start).
 void ensure_scaling(App& app);
+// Computes the per-head statistics and similarity for the current trace if not yet done
+// (lazy: O(heads²·n²), needed only by the Compare panel and analysis()).
+void ensure_head_stats(App& app);
 
 // Recomputes the current config (after imports change).
 void refresh(App& app);

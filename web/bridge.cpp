@@ -78,6 +78,7 @@ EMSCRIPTEN_KEEPALIVE const char* ap_panels() {
 // The numbers the panels show, as the core derived them (analysis.h).
 EMSCRIPTEN_KEEPALIVE const char* ap_analysis() {
   web::ensure_scaling(*web::g_app);
+  web::ensure_head_stats(*web::g_app);
   const web::Derived& d = web::g_app->derived;
   nlohmann::json heads = nlohmann::json::array(), sim = nlohmann::json::array(), scaling = nlohmann::json::array();
   for (const auto& s : d.stats) heads.push_back({{"entropy", s.entropy}, {"max_weight", s.max_weight}, {"distance", s.distance}});
