@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "gemm.h"
 #include "rng.h"
 
 namespace ap {
@@ -14,12 +15,7 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // x: [n x d_in] -> [n x d_out]
-Mat apply(const Linear& l, const Mat& x) {
-  Mat y(x.rows(), l.weight.rows());
-  y.noalias() = x * l.weight.transpose();
-  y.rowwise() += l.bias;
-  return y;
-}
+Mat apply(const Linear& l, const Mat& x) { return linear_forward(x, l.weight, l.panels, l.bias); }
 
 // Folds every mask of the config into the additive bias, recording why each
 // blocked cell is blocked.

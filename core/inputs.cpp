@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gemm.h"
 #include "rng.h"
 
 namespace ap {
@@ -13,7 +14,7 @@ namespace ap {
 Linear init_linear(uint32_t seed, const char* name, int d_out, int d_in, bool bias) {
   Rng rng = stream(seed, name);
   const double bound = 1.0 / std::sqrt(double(d_in));
-  Linear l{Mat(d_out, d_in), RowVec::Zero(d_out)};
+  Linear l{Mat(d_out, d_in), RowVec::Zero(d_out), {}};
   for (int r = 0; r < d_out; ++r)
     for (int c = 0; c < d_in; ++c) l.weight(r, c) = float(rng.uniform(bound));
   if (bias)
@@ -131,6 +132,7 @@ Inputs make_inputs(const Config& cfg) {
   in.w_o = init_linear(cfg.seed, "w_o", d, d, cfg.bias);
   if (constructed)
     for (int h = 0; h < cfg.n_heads; ++h) construct_head(h, d, d_head, in.w_q, in.w_k);
+  for (Linear* l : {&in.w_q, &in.w_k, &in.w_v, &in.w_o}) l->panels = pack_panels(l->weight);
   return in;
 }
 
