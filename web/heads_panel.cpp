@@ -110,7 +110,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   if (constructed) {
     ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "head %d is constructed:", p.focus);
     ImGui::SameLine();
-    note(p.focus % 4 < 4 ? kRoles[p.focus % 4] : "");
+    note(kRoles[p.focus % 4]);
   }
 
   // [SECTION] the focused head, with token labels and the legend
