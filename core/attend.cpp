@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "gemm.h"
 #include "rng.h"
 
 namespace ap {
@@ -27,7 +28,9 @@ bool dropout_keeps(uint64_t stream, int64_t index, float p) {
 std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
                         HeadSteps& out) {
   const Eigen::Index n_q = q.rows(), n_kv = k.rows();
-  out.scores.noalias() = q * k.transpose();
+  // q·kᵀ is x·Wᵀ with k as the weight: the projection kernel does it (gemm.h).
+  const RowVec none;
+  out.scores = linear_forward(q, k, pack_panels(k), none);
   out.scaled = out.scores * o.scale;
   if (o.softcap > 0)
     out.capped = (out.scaled.array() / o.softcap).tanh().matrix() * o.softcap;
@@ -66,7 +69,8 @@ std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bia
   } else {
     out.dropped = out.weights;
   }
-  out.context.noalias() = out.dropped * v;
+  const Mat vt = v.transpose();  // weights·v = weights·(vᵀ)ᵀ
+  out.context = linear_forward(out.dropped, vt, pack_panels(vt), none);
   return fully;
 }
 

@@ -47,9 +47,15 @@ inline void block(const float* x, int d_in, const float* panel, float* out) {
 
 }  // namespace
 
+namespace {
+bool g_simd_on = true;
+}
+
+void use_simd_kernels(bool on) { g_simd_on = on; }
+
 bool simd_kernels() {
 #if defined(__wasm_simd128__)
-  return true;
+  return g_simd_on;
 #else
   return false;
 #endif

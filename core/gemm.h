@@ -19,7 +19,10 @@ std::vector<float> pack_panels(const Mat& weight);
 // Uses `panels` (from pack_panels(weight)) when given, else Eigen.
 Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& panels, const RowVec& bias);
 
-// True when pack_panels packs: a wasm build with -msimd128.
+// True when pack_panels packs: a wasm build with -msimd128 (and not switched off).
 bool simd_kernels();
+// Switches the SIMD kernel off (or back on), so the benchmark can time the
+// same layer with Eigen alone as its baseline.
+void use_simd_kernels(bool on);
 
 }  // namespace ap

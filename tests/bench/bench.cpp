@@ -81,8 +81,9 @@ int main() {
     c.d_model = sz[1];
     c.n_heads = sz[2];
     const ap::Inputs in = ap::make_inputs(c);
-    ap::Inputs plain = in;  // the same layer with every product left to Eigen
-    for (ap::Linear* l : {&plain.w_q, &plain.w_k, &plain.w_v, &plain.w_o}) l->panels.clear();
+    ap::use_simd_kernels(false);  // the same layer with every product left to Eigen
+    const ap::Inputs plain = ap::make_inputs(c);
+    ap::use_simd_kernels(true);
     const int reps = sz[0] <= 64 ? 20 : sz[0] <= 256 ? 5 : 2;
     // The projections alone: the packed kernel, and Eigen on the same data.
     const ap::Linear& w = in.w_q;
@@ -92,7 +93,9 @@ int main() {
     for (bool causal : {false, true}) {
       c.causal = causal;
       const double s = best_of(reps, [&] { volatile float f = ap::run(c, in).output(0, 0); (void)f; });
+      ap::use_simd_kernels(false);
       const double s_plain = best_of(reps, [&] { volatile float f = ap::run(c, plain).output(0, 0); (void)f; });
+      ap::use_simd_kernels(true);
       const double flops = double(ap::layer_costs(sz[0], sz[0], sz[1], sz[2], sz[2], true).flops);
       std::printf("%5d, %4d, %3d     %-7s %10.3f %10.2f %12.3f %12.2f %12.2f %10.2f\n", sz[0], sz[1], sz[2],
                   causal ? "yes" : "no", s * 1e3, flops / s / 1e9, s_plain * 1e3, proj_flops / proj_s / 1e9,
