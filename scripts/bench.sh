@@ -17,3 +17,7 @@ echo
 echo "== ratios: wasm / native time per forward; wasm speed-up over the Eigen-only wasm forward"
 paste <(grep -E '^ +[0-9]+,' /tmp/ap_bench_native.txt) <(grep -E '^ +[0-9]+,' /tmp/ap_bench_wasm.txt) |
   awk '{ printf "%s %s %s causal=%-4s wasm/native %.2fx   Eigen-only/kernels %.2fx\n", $1, $2, $3, $4, $15 / $5, $17 / $15 }'
+echo
+echo "== the page: transferred size and time to the first frame (headless Chromium)"
+cmake --build --preset wasm --target playground >/dev/null
+node tests/e2e/pageweight.mjs build/wasm/web

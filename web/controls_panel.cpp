@@ -215,7 +215,11 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
   if (!trace.fully_masked_rows.empty())
     ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
                        ap::to_string(applied.fully_masked));
-  ImGui::TextDisabled("computed in %.2f ms", compute_ms);
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("computed in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", compute_ms,
+                      double(ap::trace_bytes(trace.n_q, trace.n_kv, trace.d_model, trace.n_heads)) / (1 << 20),
+                      ap::Limits::max_trace_bytes >> 20);
+  ImGui::PopTextWrapPos();
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("Hover a cell for the exact weight. Click a head to enlarge it.");
   ImGui::PopTextWrapPos();

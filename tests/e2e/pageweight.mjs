@@ -1,0 +1,32 @@
+// Page weight and start-up time (a measurement, not a test): the gzip size of
+// every file of the static folder, and the time from navigation to the first
+// drawn frame (playground.ready) in headless Chromium, median of five loads.
+//   node tests/e2e/pageweight.mjs build/wasm/web
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { serve, launch, openPage } from './harness.mjs';
+
+const dir = process.argv[2] || 'build/wasm/web';
+let raw = 0, gz = 0;
+for (const f of fs.readdirSync(dir).sort()) {
+  const bytes = fs.readFileSync(path.join(dir, f));
+  const z = zlib.gzipSync(bytes, { level: 9 }).length;
+  raw += bytes.length;
+  gz += z;
+  console.log(`${f.padEnd(18)} ${String(bytes.length).padStart(9)} B  gzip ${String(z).padStart(8)} B`);
+}
+console.log(`${'total'.padEnd(18)} ${String(raw).padStart(9)} B  gzip ${String(gz).padStart(8)} B  (${(gz / 1048576).toFixed(2)} MiB)`);
+
+const server = await serve(dir);
+const browser = await launch();
+const times = [];
+for (let i = 0; i < 5; i++) {
+  const { page, context } = await openPage(browser, server.url);
+  times.push(await page.evaluate(() => window.playground.ready.then(() => performance.now())));
+  await context.close();
+}
+times.sort((a, b) => a - b);
+console.log(`first frame after navigation: median ${times[2].toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times[4].toFixed(0)}) over 5 loads from localhost`);
+await browser.close();
+await server.close();
