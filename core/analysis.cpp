@@ -8,6 +8,20 @@
 
 namespace ap {
 
+float max_finite(const float* v, size_t n) {
+  float m = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (std::isfinite(v[i])) m = std::max(m, v[i]);
+  return m;
+}
+
+float max_abs_finite(const float* v, size_t n) {
+  float m = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (std::isfinite(v[i])) m = std::max(m, std::abs(v[i]));
+  return m;
+}
+
 double row_entropy(const float* p, int n) {
   double h = 0;
   for (int j = 0; j < n; ++j)

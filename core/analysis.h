@@ -12,6 +12,11 @@
 
 namespace ap {
 
+// [SECTION] colour ranges: the largest finite value, or magnitude, of some numbers (0 if none)
+
+float max_finite(const float* v, size_t n);
+float max_abs_finite(const float* v, size_t n);
+
 // [SECTION] heads
 
 struct HeadStats {

@@ -116,3 +116,11 @@ TEST_CASE("constructed heads attend where their weights say") {
   c.n_heads = 2;
   CHECK(ap::validate(c)[0].rfind("constructed heads need d_model divisible by 4", 0) == 0);
 }
+
+TEST_CASE("colour ranges skip NaN and infinities") {
+  const float v[5] = {-3.0f, NAN, 2.0f, -INFINITY, 1.0f};
+  CHECK(ap::max_finite(v, 5) == 2.0f);
+  CHECK(ap::max_abs_finite(v, 5) == 3.0f);
+  const float none[2] = {NAN, -INFINITY};
+  CHECK(ap::max_finite(none, 2) == 0.0f);
+}

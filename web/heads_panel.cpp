@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "analysis.h"
 #include "imgui.h"
 #include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
 #include "widgets.h"
@@ -100,7 +101,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     p.generation = generation;
   }
   float max_w = 0;
-  for (const auto& h : t.heads) max_w = std::max(max_w, h.weights.array().isNaN().select(0.0f, h.weights).maxCoeff());
+  for (const auto& h : t.heads) max_w = std::max(max_w, ap::max_finite(h.weights.data(), size_t(h.weights.size())));
   const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;
 
   note("weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1. "

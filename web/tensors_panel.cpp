@@ -114,15 +114,11 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
   float lo = 0, hi = 1;
   const Colormap cm = is_probability(p.name) ? Colormap::Sequential : Colormap::Diverging;
   if (cm == Colormap::Diverging) {
-    float big = 0;
-    for (int i = 0; i < m.size(); ++i)
-      if (std::isfinite(m.data()[i])) big = std::max(big, std::abs(m.data()[i]));
+    const float big = ap::max_abs_finite(m.data(), size_t(m.size()));
     hi = big > 0 ? big : 1;
     lo = -hi;  // symmetric, so white is zero
   } else if (p.name != "mask") {
-    float big = 0;
-    for (int i = 0; i < m.size(); ++i)
-      if (std::isfinite(m.data()[i])) big = std::max(big, m.data()[i]);
+    const float big = ap::max_finite(m.data(), size_t(m.size()));
     hi = big > 0 ? big : 1;
   }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
