@@ -31,6 +31,8 @@ Mat HeadSteps::*head_step(const std::string& name) {
 
 }  // namespace
 
+bool per_head_tensor(const std::string& name) { return name == "q" || name == "k" || name == "v" || head_step(name); }
+
 const std::vector<std::string>& tensor_names() {
   static const std::vector<std::string> names = {
       "x",      "x_kv",          "q_proj",            "k_proj",        "v_proj",  "q",

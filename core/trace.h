@@ -74,6 +74,9 @@ struct TensorData {
 // of range return nullopt and set *error.
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error);
 
+// Whether find_tensor() indexes `name` by head (q, k, v, scores ... context).
+bool per_head_tensor(const std::string& name);
+
 // The names find_tensor() accepts, in pipeline order.
 const std::vector<std::string>& tensor_names();
 

@@ -71,13 +71,19 @@ void open_panel(App& app, Panel p) {
 
 namespace {
 
-// Recomputes everything from `next` (valid) and the imports.
-void recompute(App& app, const ap::Config& next) {
+// Recomputes the trace for `next` (valid). With `attention_only`, the
+// projections of the current trace stand (same_projections holds) and only
+// attention is redone: masks, scale, temperature, softcap, dropout, policy.
+void recompute(App& app, const ap::Config& next, bool attention_only = false) {
   const auto t0 = std::chrono::steady_clock::now();
-  ap::Inputs inputs = ap::make_inputs(next);
-  for (auto& note : ap::apply_imports(app.imported, next, inputs)) app.notes.push_back(std::move(note));
-  app.trace = ap::run(next, inputs);
-  app.inputs = std::move(inputs);
+  if (attention_only) {
+    ap::attend_all(next, app.inputs, app.trace);
+  } else {
+    ap::Inputs inputs = ap::make_inputs(next);
+    for (auto& note : ap::apply_imports(app.imported, next, inputs)) app.notes.push_back(std::move(note));
+    app.trace = ap::run(next, inputs);
+    app.inputs = std::move(inputs);
+  }
   app.config = next;
   derive(app);
   app.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -92,22 +98,19 @@ std::vector<std::string> apply_config(App& app, const ap::Config& next) {
   auto errors = ap::validate(next);
   if (!errors.empty()) return errors;
   if (next == app.config && app.generation > 0) return {};
-  if (app.generation > 0 && ap::same_projections(app.config, next)) {
-    // Masks, scale, temperature, softcap, dropout or the policy: the
-    // projections stand, only attention is redone.
-    const auto t0 = std::chrono::steady_clock::now();
-    ap::attend_all(next, app.inputs, app.trace);
-    app.config = next;
-    derive(app);
-    app.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    ++app.generation;
-    return {};
-  }
-  recompute(app, next);
+  recompute(app, next, app.generation > 0 && ap::same_projections(app.config, next));
   return {};
 }
 
 void refresh(App& app) { recompute(app, app.config); }
+
+void reset(App& app) {
+  app.imported = {};
+  recompute(app, ap::Config{});
+  app.notes.clear();
+  app.controls.synced = false;
+  app.controls.errors.clear();
+}
 
 void apply_link(App& app, const std::string& query) {
   ap::QueryApplied r = ap::apply_query(ap::Config{}, query, kPageKeys);
@@ -171,7 +174,7 @@ ExportFile export_file(const App& app, const std::string& kind, const std::strin
   }
   auto td = ap::find_tensor(app.trace, tensor, head, &f.error);
   if (!td) return f;
-  const std::string base = tensor + (head >= 0 && td->shape.size() == 2 && tensor != "x" && tensor != "output" ? "_head" + std::to_string(head) : "");
+  const std::string base = tensor + (head >= 0 && ap::per_head_tensor(tensor) ? "_head" + std::to_string(head) : "");
   if (kind == "npy") return {base + ".npy", "application/octet-stream", ap::npy_bytes(ap::to_array(*td)), ""};
   return {base + ".csv", "text/csv", ap::tensor_csv(*td), ""};
 }

@@ -86,6 +86,9 @@ void ensure_head_stats(App& app);
 // Recomputes the current config (after imports change).
 void refresh(App& app);
 
+// Back to the defaults, without imported tensors or notes.
+void reset(App& app);
+
 // Loads a link's settings (the URL fragment, with or without '#'): every
 // parameter that can be used is; the others become notes. Page keys: panel,
 // head (focused head), tensor, embed.

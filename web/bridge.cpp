@@ -119,10 +119,7 @@ EMSCRIPTEN_KEEPALIVE void ap_set_online(int online) { web::g_app->online = onlin
 EMSCRIPTEN_KEEPALIVE void ap_request_png() { web::g_app->png_requested = true; }
 
 EMSCRIPTEN_KEEPALIVE const char* ap_reset() {
-  web::App& app = *web::g_app;
-  web::apply_link(app, "");
-  app.imported = {};
-  web::refresh(app);
+  web::reset(*web::g_app);
   return reply({{"ok", true}});
 }
 

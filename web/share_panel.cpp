@@ -19,13 +19,7 @@ void draw_share_section(App& app) {
   help("The page's address holds every setting (after the #): send it and the receiver sees exactly this. Back and "
        "forward step through your changes; the last state is also kept on this device.");
   ImGui::SameLine();
-  if (ImGui::Button("reset to defaults")) {
-    app.imported = {};
-    app.notes.clear();
-    if (!apply_config(app, ap::Config{}).empty() || app.config == ap::Config{}) refresh(app);
-    app.controls.synced = false;
-    app.controls.errors.clear();
-  }
+  if (ImGui::Button("reset to defaults")) reset(app);
   ImGui::SameLine();
   if (ImGui::Button("view as PNG")) app.png_requested = true;
   help("Saves the view on the right at this screen's pixel ratio.");

@@ -11,10 +11,6 @@
 namespace web {
 namespace {
 
-bool per_head(const std::string& n) {
-  return n == "q" || n == "k" || n == "v" || n == "scores" || n == "scaled_scores" || n == "softcapped_scores" ||
-         n == "masked_scores" || n == "weights" || n == "dropped_weights" || n == "context";
-}
 bool is_probability(const std::string& n) { return n == "weights" || n == "dropped_weights" || n == "mask"; }
 bool is_attention(const std::string& n) {  // [n_q x n_kv]
   return n == "scores" || n == "scaled_scores" || n == "softcapped_scores" || n == "masked_scores" || n == "weights" ||
@@ -23,7 +19,7 @@ bool is_attention(const std::string& n) {  // [n_q x n_kv]
 
 void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, float v) {
   const int kvh = (n == "k" || n == "v") ? h : h / std::max(1, t.group);
-  const ap::HeadSteps* s = per_head(n) && n != "q" && n != "k" && n != "v" ? &t.heads[size_t(h)] : nullptr;
+  const ap::HeadSteps* s = ap::per_head_tensor(n) && n != "q" && n != "k" && n != "v" ? &t.heads[size_t(h)] : nullptr;
   const bool attn = is_attention(n);
   const bool kv_rows = n == "k" || n == "v" || n == "k_proj" || n == "v_proj" || n == "x_kv";
   ImGui::BeginTooltip();
@@ -70,7 +66,7 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
     ImGui::EndCombo();
   }
   help("The names are those of playground.tensor(name, head) and of the pipeline's steps.");
-  const bool heads = per_head(p.name);
+  const bool heads = ap::per_head_tensor(p.name);
   const int count = p.name == "k" || p.name == "v" ? t.n_kv_heads : t.n_heads;
   if (heads) {
     ImGui::SameLine();
