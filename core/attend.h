@@ -16,6 +16,10 @@ struct AttendOptions {
   FullyMasked fully_masked = FullyMasked::Zero;
   float dropout = 0;  // probability of dropping a weight
   uint64_t dropout_stream = 0;  // seeds this head's dropout pattern
+  // Skip the keys after each row's last allowed one (a causal mask's upper
+  // triangle), as causal kernels do: their scores are left NaN ("not
+  // computed"), masked scores −inf and weights 0, which is what they would be.
+  bool skip_blocked = true;
 };
 
 struct HeadSteps {
@@ -27,6 +31,7 @@ struct HeadSteps {
   Eigen::VectorXf row_max, row_sum;  // [n_q] per row: the max subtracted and Σ exp(masked − max) (NaN when fully masked)
   Mat dropped;  // weights after dropout, survivors scaled by 1/(1 − p); = weights when p = 0
   Mat context;  // [n_q x d_v] dropped · v
+  std::vector<int> key_limit;  // [n_q] keys >= key_limit[r] were blocked and skipped (n_kv when nothing was skipped)
 };
 
 // q: [n_q x d]  k: [n_kv x d]  v: [n_kv x d_v]

@@ -109,6 +109,7 @@ void project(const Config& cfg, const Inputs& in, Trace& t) {
     t.k[g] = t.k_proj.middleCols(g * dh, dh);
     t.v[g] = t.v_proj.middleCols(g * dh, dh);
   }
+  describe_steps(t);  // the shapes are settled here; attention-only edits keep them
 }
 
 void attend_all(const Config& cfg, const Inputs& in, Trace& t) {
@@ -135,7 +136,6 @@ void attend_all(const Config& cfg, const Inputs& in, Trace& t) {
   }
 
   t.output = apply(in.w_o, t.concat);
-  describe_steps(t);
 }
 
 Trace run(const Config& cfg, const Inputs& in) {

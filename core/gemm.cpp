@@ -6,6 +6,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <limits>
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -23,8 +24,9 @@ Mat eigen_forward(const Mat& x, const Mat& w, const RowVec& bias) {
 
 #if defined(__wasm_simd128__)
 // R rows of x (R <= 4) times one panel of Wᵀ into out[R][16].
+// x rows are `stride` floats apart; the inner sum runs over k < d_in.
 template <int R>
-inline void block(const float* x, int d_in, const float* panel, float* out) {
+inline void block(const float* x, int stride, int d_in, const float* panel, float* out) {
   v128_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < 4; ++c) acc[r][c] = wasm_f32x4_splat(0.0f);
@@ -33,7 +35,7 @@ inline void block(const float* x, int d_in, const float* panel, float* out) {
     const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4), b2 = wasm_v128_load(b + 8),
                  b3 = wasm_v128_load(b + 12);
     for (int r = 0; r < R; ++r) {
-      const v128_t a = wasm_f32x4_splat(x[size_t(r) * d_in + k]);
+      const v128_t a = wasm_f32x4_splat(x[size_t(r) * stride + k]);
       acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(a, b0));
       acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(a, b1));
       acc[r][2] = wasm_f32x4_add(acc[r][2], wasm_f32x4_mul(a, b2));
@@ -43,13 +45,27 @@ inline void block(const float* x, int d_in, const float* panel, float* out) {
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < 4; ++c) wasm_v128_store(out + r * kPanel + c * 4, acc[r][c]);
 }
+
+// Rows [r, r + rows) of x (rows <= 4) times one panel, summing k < d_in.
+inline void block_rows(const float* x, int stride, int rows, int d_in, const float* panel, float* tile) {
+  if (rows == 4) block<4>(x, stride, d_in, panel, tile);
+  else if (rows == 3) block<3>(x, stride, d_in, panel, tile);
+  else if (rows == 2) block<2>(x, stride, d_in, panel, tile);
+  else block<1>(x, stride, d_in, panel, tile);
+}
 #endif
 
-}  // namespace
-
-namespace {
-bool g_simd_on = true;
+// The largest limit over rows [r, r + rows).
+int block_limit(const std::vector<int>& limit, int r, int rows) {
+  return *std::max_element(limit.begin() + r, limit.begin() + r + rows);
 }
+
+// Without the SIMD kernel, Eigen works on blocks of this many rows.
+constexpr int kEigenRows = 16;
+
+bool g_simd_on = true;
+
+}  // namespace
 
 void use_simd_kernels(bool on) { g_simd_on = on; }
 
@@ -82,12 +98,8 @@ Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& panels,
       const float* pw = panels.data() + size_t(panel) * d_in * kPanel;
       const int cols = std::min(kPanel, d_out - panel * kPanel);
       for (int r = 0; r < n; r += 4) {
-        const float* xr = x.data() + size_t(r) * d_in;
         const int rows = std::min(4, n - r);
-        if (rows == 4) block<4>(xr, d_in, pw, tile);
-        else if (rows == 3) block<3>(xr, d_in, pw, tile);
-        else if (rows == 2) block<2>(xr, d_in, pw, tile);
-        else block<1>(xr, d_in, pw, tile);
+        block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
         for (int i = 0; i < rows; ++i)
           for (int c = 0; c < cols; ++c)
             y(r + i, panel * kPanel + c) = tile[i * kPanel + c] + (bias.size() ? bias(panel * kPanel + c) : 0.0f);
@@ -98,6 +110,63 @@ Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& panels,
 #endif
   (void)panels;
   return eigen_forward(x, w, bias);
+}
+
+Mat scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit) {
+  const int n = int(x.rows()), m = int(w.rows());
+  Mat y = Mat::Constant(n, m, std::numeric_limits<float>::quiet_NaN());
+#if defined(__wasm_simd128__)
+  if (!panels.empty()) {
+    const int d = int(x.cols());
+    float tile[4 * kPanel];
+    for (int r = 0; r < n; r += 4) {
+      const int rows = std::min(4, n - r), stop = block_limit(limit, r, rows);
+      for (int panel = 0; panel * kPanel < stop; ++panel) {
+        block_rows(x.data() + size_t(r) * d, d, rows, d, panels.data() + size_t(panel) * d * kPanel, tile);
+        for (int i = 0; i < rows; ++i)
+          for (int c = panel * kPanel; c < std::min(limit[r + i], (panel + 1) * kPanel); ++c)
+            y(r + i, c) = tile[i * kPanel + c - panel * kPanel];
+      }
+    }
+    return y;
+  }
+#endif
+  (void)panels;
+  for (int r = 0; r < n; r += kEigenRows) {
+    const int rows = std::min(kEigenRows, n - r), stop = block_limit(limit, r, rows);
+    if (stop == 0) continue;
+    const Mat part = x.middleRows(r, rows) * w.topRows(stop).transpose();
+    for (int i = 0; i < rows; ++i) y.row(r + i).head(limit[r + i]) = part.row(i).head(limit[r + i]);
+  }
+  return y;
+}
+
+Mat context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit) {
+  const int n = int(p.rows()), dv = int(vt.rows());
+  Mat y(n, dv);
+#if defined(__wasm_simd128__)
+  if (!panels.empty()) {
+    const int m = int(p.cols());
+    float tile[4 * kPanel];
+    for (int r = 0; r < n; r += 4) {
+      // Past a row's own limit p is zero, so summing to the block's limit is exact.
+      const int rows = std::min(4, n - r), stop = block_limit(limit, r, rows);
+      for (int panel = 0; panel * kPanel < dv; ++panel) {
+        block_rows(p.data() + size_t(r) * m, m, rows, stop, panels.data() + size_t(panel) * m * kPanel, tile);
+        for (int i = 0; i < rows; ++i)
+          for (int c = panel * kPanel; c < std::min(dv, (panel + 1) * kPanel); ++c)
+            y(r + i, c) = tile[i * kPanel + c - panel * kPanel];
+      }
+    }
+    return y;
+  }
+#endif
+  (void)panels;
+  for (int r = 0; r < n; r += kEigenRows) {
+    const int rows = std::min(kEigenRows, n - r), stop = block_limit(limit, r, rows);
+    y.middleRows(r, rows).noalias() = p.block(r, 0, rows, stop) * vt.leftCols(stop).transpose();
+  }
+  return y;
 }
 
 }  // namespace ap

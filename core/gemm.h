@@ -19,6 +19,16 @@ std::vector<float> pack_panels(const Mat& weight);
 // Uses `panels` (from pack_panels(weight)) when given, else Eigen.
 Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& panels, const RowVec& bias);
 
+// The causal-aware products of attention, where row r of the scores needs only
+// keys [0, limit[r]) (every later key is blocked). Both work in blocks of rows
+// and stop at the block's largest limit, so a causal mask halves their work.
+// scores: y(r, j) = x.row(r)·w.row(j) for j < limit[r]; later cells are NaN
+// ("not computed"). x: [n_q x d], w: [n_kv x d] -> [n_q x n_kv].
+Mat scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit);
+// context: y.row(r) = Σ_{j < limit[r]} p(r, j)·v.row(j), where p is zero past
+// each row's limit. p: [n_q x n_kv], vt = vᵀ: [d_v x n_kv] -> [n_q x d_v].
+Mat context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit);
+
 // True when pack_panels packs: a wasm build with -msimd128 (and not switched off).
 bool simd_kernels();
 // Switches the SIMD kernel off (or back on), so the benchmark can time the

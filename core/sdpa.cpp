@@ -146,6 +146,7 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
   ao.scale = float(o.scale > 0 ? o.scale : 1.0 / std::sqrt(double(D)));
   ao.softcap = float(o.softcap);
   ao.fully_masked = o.fully_masked;
+  ao.skip_blocked = o.qk_mode != 0 && o.qk_mode != 1;  // those outputs need every raw score
   HeadSteps steps;
   Mat qm(Sq, D), km(T, D), vm(T, Dv), bias(Sq, T);
   for (int64_t b = 0; b < B; ++b) {

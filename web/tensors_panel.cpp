@@ -27,6 +27,12 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
   else ImGui::Text("token %d \"%s\", column %d", i, (kv_rows ? t.kv_tokens : t.q_tokens)[size_t(i)].c_str(), j);
   ImGui::Text("value  %.9g", v);
   ImGui::Separator();
+  if (s && attn && j >= s->key_limit[size_t(i)] && (n == "scores" || n == "scaled_scores" || n == "softcapped_scores")) {
+    ImGui::TextDisabled("not computed: this key and every later one are blocked for query %d,", i);
+    ImGui::TextDisabled("so the kernel skips them, as causal attention kernels do (their weight is 0 anyway)");
+    ImGui::EndTooltip();
+    return;
+  }
   const int dh = t.d_head;
   if (n == "x" || n == "x_kv") ImGui::TextDisabled("token embedding + positional encoding");
   else if (n == "q_proj") ImGui::TextDisabled("row %d of X · row %d of W_q + b_q[%d]", i, j, j);
