@@ -99,6 +99,40 @@ std::string npz_bytes(const std::vector<std::pair<std::string, Array>>& arrays) 
   return out;
 }
 
+namespace {
+uint32_t get16(std::string_view s, size_t at) { return uint32_t(uint8_t(s[at])) | uint32_t(uint8_t(s[at + 1])) << 8; }
+uint32_t get32(std::string_view s, size_t at) { return get16(s, at) | get16(s, at + 2) << 16; }
+}  // namespace
+
+std::variant<std::vector<std::pair<std::string, Array>>, std::string> parse_npz(std::string_view bytes) {
+  // Walks the local file headers in order: enough for archives of stored
+  // entries, where every size is in the header (no data descriptors).
+  std::vector<std::pair<std::string, Array>> out;
+  size_t at = 0;
+  while (at + 4 <= bytes.size() && get32(bytes, at) == 0x04034b50) {
+    if (at + 30 > bytes.size()) return std::string("the .npz ends inside a file header");
+    const uint32_t flags = get16(bytes, at + 6), method = get16(bytes, at + 8), crc = get32(bytes, at + 14);
+    const uint32_t size = get32(bytes, at + 18), stored = get32(bytes, at + 22);
+    const uint32_t name_len = get16(bytes, at + 26), extra_len = get16(bytes, at + 28);
+    const size_t data_at = at + 30 + name_len + extra_len;
+    if (data_at > bytes.size()) return std::string("the .npz ends inside a file header");
+    std::string name(bytes.substr(at + 30, name_len));
+    if (method != 0)
+      return "'" + name + "' is compressed (np.savez_compressed); save with np.savez, which stores the arrays as they are";
+    if ((flags & 8) || size != stored || data_at + size > bytes.size())
+      return "'" + name + "': its size is missing or runs past the end of the file";
+    const std::string data(bytes.substr(data_at, size));
+    if (crc32(data) != crc) return "'" + name + "' is damaged (its checksum does not match)";
+    auto parsed = parse_npy(data);
+    if (auto* e = std::get_if<std::string>(&parsed)) return "'" + name + "': " + *e;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
+    out.emplace_back(std::move(name), std::move(std::get<Array>(parsed)));
+    at = data_at + size;
+  }
+  if (out.empty()) return std::string("not a .npz archive (no zip entries found)");
+  return out;
+}
+
 std::vector<std::pair<std::string, Array>> export_arrays(const Config& cfg, const Inputs& in, const Trace& t) {
   std::vector<std::pair<std::string, Array>> a;
   const auto batched = [](Array x) {  // (n, d) -> (1, n, d): PyTorch's batch axis

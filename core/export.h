@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "config.h"
@@ -22,6 +24,10 @@ Array to_array(const TensorData& t);
 
 // A .npz archive (a zip of .npy files, stored uncompressed), as np.load reads it.
 std::string npz_bytes(const std::vector<std::pair<std::string, Array>>& arrays);
+// Reads a .npz written by npz_bytes or np.savez (stored entries; np.savez_compressed's
+// deflated ones are refused with a message saying so). Names lose ".npy".
+// Every entry is checked (sizes, CRC, .npy parse); the first problem is returned.
+std::variant<std::vector<std::pair<std::string, Array>>, std::string> parse_npz(std::string_view bytes);
 
 // The arrays the PyTorch script needs: inputs, weights, the additive mask,
 // the dropout pattern, and the playground's weights and output to compare with.

@@ -24,6 +24,33 @@ TEST_CASE(".npz: a zip of .npy files with the right structure") {
   CHECK(z.find(ap::npy_bytes(a)) != std::string::npos);  // stored, not compressed
 }
 
+TEST_CASE(".npz: read back what was written; damaged, compressed and truncated archives are refused") {
+  const ap::Array a{ap::DType::F64, {2, 3}, {1, 2, 3, 4, 5, 6}}, b{ap::DType::F32, {1}, {-1.5}};
+  const std::string z = ap::npz_bytes({{"l0.w_q", a}, {"b", b}});
+  auto back = ap::parse_npz(z);
+  REQUIRE(std::holds_alternative<std::vector<std::pair<std::string, ap::Array>>>(back));
+  const auto& arrays = std::get<0>(back);
+  REQUIRE(arrays.size() == 2);
+  CHECK(arrays[0].first == "l0.w_q");
+  CHECK(arrays[0].second.shape == a.shape);
+  CHECK(arrays[0].second.values == a.values);
+  CHECK(arrays[1].first == "b");
+  CHECK(arrays[1].second.values == b.values);
+  const auto error = [](const std::string& bytes) {
+    auto r = ap::parse_npz(bytes);
+    return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string();
+  };
+  std::string damaged = z;
+  damaged[damaged.find(ap::npy_bytes(a)) + 80] ^= 1;  // a byte of the first array's data
+  CHECK(error(damaged).find("checksum") != std::string::npos);
+  std::string deflated = z;
+  deflated[8] = 8;  // compression method: deflate
+  CHECK(error(deflated).find("np.savez_compressed") != std::string::npos);
+  CHECK(error(z.substr(0, 100)).find("past the end") != std::string::npos);
+  CHECK(error(z.substr(0, 20)).find("ends inside") != std::string::npos);
+  CHECK(error("hello").find("not a .npz") != std::string::npos);
+}
+
 TEST_CASE("the PyTorch script states the shapes of this config") {
   ap::Config c;
   c.d_model = 48;
