@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 
 #include "gemm.h"
 #include "rng.h"
@@ -14,15 +15,10 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// x: [n x d_in] -> [n x d_out]
-Mat apply(const Linear& l, const Mat& x) { return linear_forward(x, l.weight, l.panels, l.bias); }
-
 // Folds every mask of the config into the additive bias, recording why each
-// blocked cell is blocked.
-void build_bias(const Config& cfg, const Inputs& in, Trace& t) {
-  t.bias.resize(t.n_q, t.n_kv);
-  t.blocked_by.resize(t.n_q, t.n_kv);
-  for (int i = 0; i < t.n_q; ++i)
+// blocked cell is blocked: rows [r0, r1) of bias, blocked_by and allowed.
+void build_bias(const Config& cfg, const Inputs& in, int r0, int r1, Trace& t) {
+  for (int i = r0; i < r1; ++i)
     for (int j = 0; j < t.n_kv; ++j) {
       const int diagonal = i + t.causal_offset;  // the key "at" query i's position
       uint8_t why = 0;
@@ -35,9 +31,12 @@ void build_bias(const Config& cfg, const Inputs& in, Trace& t) {
       if (extra == kNegInf) why |= kBlockFloatMask;
       t.blocked_by(i, j) = why;
       t.bias(i, j) = why ? kNegInf : extra;
+      t.allowed(i, j) = why == 0 && extra > kNegInf;
     }
-  t.allowed = (t.bias.array() > kNegInf).cast<uint8_t>();
 }
+
+// Rough costs per item (plan.h): a multiply-add, an element of a score row's steps.
+constexpr double kFlopCost = 0.05, kCellCost = 30;
 
 std::string dims(const std::vector<int>& s) {
   std::string out = "(";
@@ -77,65 +76,124 @@ bool same_projections(const Config& a, const Config& b) {
          a.positional == b.positional && a.kv_cache == b.kv_cache && a.weights == b.weights;
 }
 
+void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
+  // Planned when the inputs are ready (they may be pieces of the same plan);
+  // the cost is estimated from the config now.
+  const Sequences s = make_sequences(cfg);
+  const double d = cfg.d_model, d_kv = double(cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads) * (cfg.d_model / cfg.n_heads);
+  const double cost = 2 * (s.n_q() * d * d + 2 * s.n_kv() * d * d_kv) * kFlopCost + 3.0 * s.n_kv() * d * kFlopCost;
+  plan.add(cost, [&cfg, &in, &t, &plan] {
+    t.n_q = int(in.q_tokens.size());
+    t.n_kv = int(in.kv_tokens.size());
+    t.d_model = cfg.d_model;
+    t.n_heads = cfg.n_heads;
+    t.n_kv_heads = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
+    t.group = t.n_heads / t.n_kv_heads;
+    t.d_head = cfg.d_model / cfg.n_heads;
+    t.cross = in.cross;
+    t.q_position0 = in.q_position0;
+    t.q_tokens = in.q_tokens;
+    t.kv_tokens = in.kv_tokens;
+    t.q_pad = in.q_pad;
+    t.kv_pad = in.kv_pad;
+    t.x_q = in.x_q;
+    t.x_kv = in.x_kv;
+    // Q = X·W_qᵀ + b_q [n_q x d_model]; K, V [n_kv x n_kv_heads·d_head]; a slice of rows per piece.
+    const auto rows = [&](Mat& out, const std::optional<Mat>& given, const Linear& w, const Mat& x) {
+      if (given) {
+        plan.add(double(given->size()), [&out, &given] { out = *given; });
+        return;
+      }
+      out.resize(x.rows(), w.weight.rows());
+      const double per_row = 2.0 * double(w.weight.size()) * kFlopCost;
+      for_ranges(int(x.rows()), per_row, [&](int r0, int r1) {
+        plan.add((r1 - r0) * per_row, [&out, &w, &x, r0, r1] {
+          out.middleRows(r0, r1 - r0) = linear_forward(x.middleRows(r0, r1 - r0), w.weight, w.panels, w.bias);
+        });
+      });
+    };
+    rows(t.q_proj, in.q_proj, in.w_q, in.x_q);
+    rows(t.k_proj, in.k_proj, in.w_k, in.x_kv);
+    rows(t.v_proj, in.v_proj, in.w_v, in.x_kv);
+    // Split into heads: head h owns columns [h·d_head, (h+1)·d_head), which is
+    // what view(n, heads, d_head).transpose(1, 2) gives in PyTorch.
+    plan.add(3.0 * t.n_kv * t.d_model * kFlopCost, [&t] {
+      const int dh = t.d_head;
+      t.q.resize(size_t(t.n_heads));
+      t.k.resize(size_t(t.n_kv_heads));
+      t.v.resize(size_t(t.n_kv_heads));
+      for (int h = 0; h < t.n_heads; ++h) t.q[size_t(h)] = t.q_proj.middleCols(h * dh, dh);
+      for (int g = 0; g < t.n_kv_heads; ++g) {
+        t.k[size_t(g)] = t.k_proj.middleCols(g * dh, dh);
+        t.v[size_t(g)] = t.v_proj.middleCols(g * dh, dh);
+      }
+      describe_steps(t);  // the shapes are settled here; attention-only edits keep them
+    });
+  });
+}
+
+void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
+  const Sequences s = make_sequences(cfg);
+  const double n_q = s.n_q(), n_kv = s.n_kv(), d = cfg.d_model, dh = cfg.d_model / cfg.n_heads;
+  const double cost = n_q * n_kv * kCellCost + cfg.n_heads * (n_q + 1) * n_kv * (4 * dh * kFlopCost + kCellCost) +
+                      n_q * d + 2 * n_q * d * d * kFlopCost;
+  plan.add(cost, [&cfg, &in, &t, &plan] {
+    t.scale = cfg.scale > 0 ? float(cfg.scale) : float(1.0 / std::sqrt(double(t.d_head)));
+    t.temperature = float(cfg.temperature);
+    t.causal_offset = causal_offset(cfg, t.n_q, t.n_kv);
+    t.bias.resize(t.n_q, t.n_kv);
+    t.blocked_by.resize(t.n_q, t.n_kv);
+    t.allowed.resize(t.n_q, t.n_kv);
+    t.fully_masked_rows.clear();
+    for_ranges(t.n_q, t.n_kv * kCellCost, [&](int r0, int r1) {
+      plan.add((r1 - r0) * t.n_kv * kCellCost, [&cfg, &in, &t, r0, r1] { build_bias(cfg, in, r0, r1, t); });
+    });
+
+    // Head by head, a slice of query rows per piece; groups of query heads share a kv head (GQA).
+    AttendOptions o;
+    o.scale = t.scale / t.temperature;
+    o.softcap = float(cfg.softcap);
+    o.fully_masked = cfg.fully_masked;
+    o.dropout = float(cfg.dropout);
+    t.heads.resize(size_t(t.n_heads));
+    t.concat.resize(t.n_q, t.d_model);
+    const double per_row = t.n_kv * (4.0 * t.d_head * kFlopCost + kCellCost);
+    for (int h = 0; h < t.n_heads; ++h) {
+      o.dropout_stream = stream(cfg.seed, "dropout").next() + uint64_t(h) * 0x9E3779B97F4A7C15ull;
+      const auto ops = std::make_shared<HeadOperands>();
+      const size_t g = size_t(h / t.group);
+      plan.add(per_row, [&t, o, ops, h, g] { attend_begin(t.q[size_t(h)], t.k[g], t.v[g], t.bias, o, t.heads[size_t(h)], *ops); });
+      for_ranges(t.n_q, per_row, [&](int r0, int r1) {
+        plan.add((r1 - r0) * per_row, [&t, o, ops, h, g, r0, r1] {
+          auto fully = attend_rows(t.q[size_t(h)], t.k[g], t.bias, o, *ops, r0, r1, t.heads[size_t(h)]);
+          // The bias is shared, so every head agrees: head 0 records them.
+          if (h == 0) t.fully_masked_rows.insert(t.fully_masked_rows.end(), fully.begin(), fully.end());
+          if (r1 == t.n_q) ops->k_panels.clear(), ops->vt_panels.clear(), ops->vt.resize(0, 0);  // done with them
+        });
+      });
+      plan.add(double(t.n_q) * t.d_head, [&t, h] { t.concat.middleCols(h * t.d_head, t.d_head) = t.heads[size_t(h)].context; });
+    }
+    // output = concat·W_oᵀ + b_o, a slice of rows per piece.
+    t.output.resize(t.n_q, t.d_model);
+    const double out_row = 2.0 * double(in.w_o.weight.size()) * kFlopCost;
+    for_ranges(t.n_q, out_row, [&](int r0, int r1) {
+      plan.add((r1 - r0) * out_row, [&in, &t, r0, r1] {
+        t.output.middleRows(r0, r1 - r0) = linear_forward(t.concat.middleRows(r0, r1 - r0), in.w_o.weight, in.w_o.panels, in.w_o.bias);
+      });
+    });
+  });
+}
+
 void project(const Config& cfg, const Inputs& in, Trace& t) {
-  t.n_q = int(in.q_tokens.size());
-  t.n_kv = int(in.kv_tokens.size());
-  t.d_model = cfg.d_model;
-  t.n_heads = cfg.n_heads;
-  t.n_kv_heads = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
-  t.group = t.n_heads / t.n_kv_heads;
-  t.d_head = cfg.d_model / cfg.n_heads;
-  t.cross = in.cross;
-  t.q_position0 = in.q_position0;
-  t.q_tokens = in.q_tokens;
-  t.kv_tokens = in.kv_tokens;
-  t.q_pad = in.q_pad;
-  t.kv_pad = in.kv_pad;
-  t.x_q = in.x_q;
-  t.x_kv = in.x_kv;
-
-  t.q_proj = in.q_proj ? *in.q_proj : apply(in.w_q, in.x_q);    // [n_q x d_model]
-  t.k_proj = in.k_proj ? *in.k_proj : apply(in.w_k, in.x_kv);   // [n_kv x n_kv_heads·d_head]
-  t.v_proj = in.v_proj ? *in.v_proj : apply(in.w_v, in.x_kv);
-
-  // Split into heads: head h owns columns [h·d_head, (h+1)·d_head), which is
-  // what view(n, heads, d_head).transpose(1, 2) gives in PyTorch.
-  const int dh = t.d_head;
-  t.q.resize(t.n_heads);
-  t.k.resize(t.n_kv_heads);
-  t.v.resize(t.n_kv_heads);
-  for (int h = 0; h < t.n_heads; ++h) t.q[h] = t.q_proj.middleCols(h * dh, dh);
-  for (int g = 0; g < t.n_kv_heads; ++g) {
-    t.k[g] = t.k_proj.middleCols(g * dh, dh);
-    t.v[g] = t.v_proj.middleCols(g * dh, dh);
-  }
-  describe_steps(t);  // the shapes are settled here; attention-only edits keep them
+  Plan plan;
+  plan_projections(cfg, in, t, plan);
+  plan.finish();
 }
 
 void attend_all(const Config& cfg, const Inputs& in, Trace& t) {
-  t.scale = cfg.scale > 0 ? float(cfg.scale) : float(1.0 / std::sqrt(double(t.d_head)));
-  t.temperature = float(cfg.temperature);
-  t.causal_offset = causal_offset(cfg, t.n_q, t.n_kv);
-  build_bias(cfg, in, t);
-
-  // Head by head; groups of query heads share a kv head (GQA).
-  const int dh = t.d_head;
-  AttendOptions o;
-  o.scale = t.scale / t.temperature;
-  o.softcap = float(cfg.softcap);
-  o.fully_masked = cfg.fully_masked;
-  o.dropout = float(cfg.dropout);
-  t.heads.resize(t.n_heads);
-  t.concat.resize(t.n_q, t.d_model);
-  for (int h = 0; h < t.n_heads; ++h) {
-    o.dropout_stream = stream(cfg.seed, "dropout").next() + uint64_t(h) * 0x9E3779B97F4A7C15ull;
-    const int g = h / t.group;
-    auto fully = attend(t.q[h], t.k[g], t.v[g], t.bias, o, t.heads[h]);
-    if (h == 0) t.fully_masked_rows = std::move(fully);  // the bias is shared, so every head agrees
-    t.concat.middleCols(h * dh, dh) = t.heads[h].context;
-  }
-
-  t.output = apply(in.w_o, t.concat);
+  Plan plan;
+  plan_attention(cfg, in, t, plan);
+  plan.finish();
 }
 
 Trace run(const Config& cfg, const Inputs& in) {

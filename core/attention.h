@@ -5,6 +5,7 @@
 #pragma once
 #include "config.h"
 #include "inputs.h"
+#include "plan.h"
 #include "trace.h"
 
 namespace ap {
@@ -18,6 +19,11 @@ Trace run(const Config& cfg, const Inputs& in);
 // attend_all() the bias, every head's steps, the concat and the output.
 void project(const Config& cfg, const Inputs& in, Trace& t);
 void attend_all(const Config& cfg, const Inputs& in, Trace& t);
+// The same two halves as pieces of a plan (plan.h), for a caller that spreads
+// a large config over frames; cfg, in, t and plan must outlive the pieces.
+// project() and attend_all() run exactly these pieces at once.
+void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan);
+void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan);
 // Whether two valid configs give the same inputs and projections.
 bool same_projections(const Config& a, const Config& b);
 

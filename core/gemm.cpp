@@ -112,15 +112,15 @@ Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& panels,
   return eigen_forward(x, w, bias);
 }
 
-Mat scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit) {
-  const int n = int(x.rows()), m = int(w.rows());
-  Mat y = Mat::Constant(n, m, std::numeric_limits<float>::quiet_NaN());
+void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit, int r0,
+                   int r1, Mat& y) {
+  y.middleRows(r0, r1 - r0).setConstant(std::numeric_limits<float>::quiet_NaN());
 #if defined(__wasm_simd128__)
   if (!panels.empty()) {
     const int d = int(x.cols());
     float tile[4 * kPanel];
-    for (int r = 0; r < n; r += 4) {
-      const int rows = std::min(4, n - r), stop = block_limit(limit, r, rows);
+    for (int r = r0; r < r1; r += 4) {
+      const int rows = std::min(4, r1 - r), stop = block_limit(limit, r, rows);
       for (int panel = 0; panel * kPanel < stop; ++panel) {
         block_rows(x.data() + size_t(r) * d, d, rows, d, panels.data() + size_t(panel) * d * kPanel, tile);
         for (int i = 0; i < rows; ++i)
@@ -128,29 +128,28 @@ Mat scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, 
             y(r + i, c) = tile[i * kPanel + c - panel * kPanel];
       }
     }
-    return y;
+    return;
   }
 #endif
   (void)panels;
-  for (int r = 0; r < n; r += kEigenRows) {
-    const int rows = std::min(kEigenRows, n - r), stop = block_limit(limit, r, rows);
+  for (int r = r0; r < r1; r += kEigenRows) {
+    const int rows = std::min(kEigenRows, r1 - r), stop = block_limit(limit, r, rows);
     if (stop == 0) continue;
     const Mat part = x.middleRows(r, rows) * w.topRows(stop).transpose();
     for (int i = 0; i < rows; ++i) y.row(r + i).head(limit[r + i]) = part.row(i).head(limit[r + i]);
   }
-  return y;
 }
 
-Mat context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit) {
-  const int n = int(p.rows()), dv = int(vt.rows());
-  Mat y(n, dv);
+void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit,
+                    int r0, int r1, Mat& y) {
+  const int dv = int(vt.rows());
 #if defined(__wasm_simd128__)
   if (!panels.empty()) {
     const int m = int(p.cols());
     float tile[4 * kPanel];
-    for (int r = 0; r < n; r += 4) {
+    for (int r = r0; r < r1; r += 4) {
       // Past a row's own limit p is zero, so summing to the block's limit is exact.
-      const int rows = std::min(4, n - r), stop = block_limit(limit, r, rows);
+      const int rows = std::min(4, r1 - r), stop = block_limit(limit, r, rows);
       for (int panel = 0; panel * kPanel < dv; ++panel) {
         block_rows(p.data() + size_t(r) * m, m, rows, stop, panels.data() + size_t(panel) * m * kPanel, tile);
         for (int i = 0; i < rows; ++i)
@@ -158,15 +157,15 @@ Mat context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels
             y(r + i, c) = tile[i * kPanel + c - panel * kPanel];
       }
     }
-    return y;
+    return;
   }
 #endif
   (void)panels;
-  for (int r = 0; r < n; r += kEigenRows) {
-    const int rows = std::min(kEigenRows, n - r), stop = block_limit(limit, r, rows);
+  (void)dv;
+  for (int r = r0; r < r1; r += kEigenRows) {
+    const int rows = std::min(kEigenRows, r1 - r), stop = block_limit(limit, r, rows);
     y.middleRows(r, rows).noalias() = p.block(r, 0, rows, stop) * vt.leftCols(stop).transpose();
   }
-  return y;
 }
 
 }  // namespace ap

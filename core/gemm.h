@@ -22,12 +22,16 @@ Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& pa
 // The causal-aware products of attention, where row r of the scores needs only
 // keys [0, limit[r]) (every later key is blocked). Both work in blocks of rows
 // and stop at the block's largest limit, so a causal mask halves their work.
+// They fill rows [r0, r1) of y, which the caller has sized, so that a large
+// head can be computed a slice of rows at a time.
 // scores: y(r, j) = x.row(r)·w.row(j) for j < limit[r]; later cells are NaN
-// ("not computed"). x: [n_q x d], w: [n_kv x d] -> [n_q x n_kv].
-Mat scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit);
+// ("not computed"). x: [n_q x d], w: [n_kv x d], y: [n_q x n_kv].
+void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit, int r0,
+                   int r1, Mat& y);
 // context: y.row(r) = Σ_{j < limit[r]} p(r, j)·v.row(j), where p is zero past
-// each row's limit. p: [n_q x n_kv], vt = vᵀ: [d_v x n_kv] -> [n_q x d_v].
-Mat context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit);
+// each row's limit. p: [n_q x n_kv], vt = vᵀ: [d_v x n_kv], y: [n_q x d_v].
+void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit,
+                    int r0, int r1, Mat& y);
 
 // True when pack_panels packs: a wasm build with -msimd128 (and not switched off).
 bool simd_kernels();

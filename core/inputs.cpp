@@ -11,24 +11,15 @@ namespace ap {
 
 // nn.Linear initialises weight and bias uniform in ±1/√fan_in (kaiming_uniform
 // with a = √5 works out to that bound); it also keeps softmax inputs O(1).
-Linear init_linear(uint32_t seed, const char* name, int d_out, int d_in, bool bias) {
-  Rng rng = stream(seed, name);
-  const double bound = 1.0 / std::sqrt(double(d_in));
-  Linear l{Mat(d_out, d_in), RowVec::Zero(d_out), {}};
-  for (int r = 0; r < d_out; ++r)
-    for (int c = 0; c < d_in; ++c) l.weight(r, c) = float(rng.uniform(bound));
-  if (bias)
-    for (int r = 0; r < d_out; ++r) l.bias(r) = float(rng.uniform(bound));
-  return l;
-}
-
-Mat sinusoidal_encoding(int n, int d_model) {
+Mat sinusoidal_encoding(int n, int d_model, int first) {
   Mat pe(n, d_model);
   for (int c = 0; c < d_model; ++c) {
     const int i2 = c - (c % 2);  // the even index 2i this column pairs with
     const double inv_freq = std::pow(10000.0, -double(i2) / d_model);
-    for (int pos = 0; pos < n; ++pos)
-      pe(pos, c) = float(c % 2 == 0 ? std::sin(pos * inv_freq) : std::cos(pos * inv_freq));
+    for (int row = 0; row < n; ++row) {
+      const int pos = first + row;
+      pe(row, c) = float(c % 2 == 0 ? std::sin(pos * inv_freq) : std::cos(pos * inv_freq));
+    }
   }
   return pe;
 }
@@ -89,50 +80,108 @@ void construct_head(int h, int d_model, int d_head, Linear& wq, Linear& wk) {
 
 }  // namespace
 
-Inputs make_inputs(const Config& cfg) {
-  Inputs in;
+namespace {
+
+// Rows [r0, r1) of a sequence's token vectors: embedding + positional encoding.
+void fill_vectors(const Config& cfg, const std::vector<std::string>& tokens, int r0, int r1, Mat& x) {
+  const int d = cfg.d_model, n = r1 - r0;
+  auto rows = x.middleRows(r0, n);
+  rows = embed_tokens(std::vector<std::string>(tokens.begin() + r0, tokens.begin() + r1), d, cfg.seed);
+  if (cfg.weights == Weights::Constructed) {  // embedding in the first half, position in the second
+    rows.rightCols(d / 2).setZero();
+    if (cfg.positional) rows.rightCols(d / 2) = sinusoidal_encoding(n, d / 2, r0);
+  } else if (cfg.positional) {
+    rows += sinusoidal_encoding(n, d, r0);
+  }
+}
+
+// Rows [r0, r1) of a weight, from its place in init_linear's stream.
+void fill_weight_rows(uint32_t seed, const char* name, int r0, int r1, Linear& l) {
+  Rng rng = stream(seed, name);
+  rng.skip(uint64_t(r0) * uint64_t(l.weight.cols()));
+  const double bound = 1.0 / std::sqrt(double(l.weight.cols()));
+  for (int r = r0; r < r1; ++r)
+    for (int c = 0; c < l.weight.cols(); ++c) l.weight(r, c) = float(rng.uniform(bound));
+}
+
+// The bias, drawn after every weight, as init_linear does.
+void fill_bias(uint32_t seed, const char* name, bool bias, Linear& l) {
+  l.bias = RowVec::Zero(l.weight.rows());
+  if (!bias) return;
+  Rng rng = stream(seed, name);
+  rng.skip(uint64_t(l.weight.rows()) * uint64_t(l.weight.cols()));
+  const double bound = 1.0 / std::sqrt(double(l.weight.cols()));
+  for (int r = 0; r < l.bias.size(); ++r) l.bias(r) = float(rng.uniform(bound));
+}
+
+std::vector<uint8_t> pad_flags(const Sequence& seq) {
+  std::vector<uint8_t> f(seq.tokens.size(), 0);
+  for (size_t i = size_t(seq.n_text); i < f.size(); ++i) f[i] = 1;
+  return f;
+}
+
+// Rough costs per item (plan.h): a normal draw, a uniform draw, a copied float.
+constexpr double kNormalCost = 40, kUniformCost = 10, kCopyCost = 2;
+
+}  // namespace
+
+Linear init_linear(uint32_t seed, const char* name, int d_out, int d_in, bool bias) {
+  Linear l{Mat(d_out, d_in), {}, {}};
+  fill_weight_rows(seed, name, 0, d_out, l);
+  fill_bias(seed, name, bias, l);
+  return l;
+}
+
+void plan_inputs(const Config& cfg, Inputs& in, Plan& plan) {
   const Sequences s = make_sequences(cfg);
   const int d = cfg.d_model;
-  const bool constructed = cfg.weights == Weights::Constructed;
-  const auto vectors = [&](const Sequence& seq) {
-    const int n = int(seq.tokens.size());
-    Mat x = embed_tokens(seq.tokens, d, cfg.seed);
-    if (constructed) {  // embedding in the first half, position in the second
-      x.rightCols(d / 2).setZero();
-      if (cfg.positional) x.rightCols(d / 2) = sinusoidal_encoding(n, d / 2);
-    } else if (cfg.positional) {
-      x += sinusoidal_encoding(n, d);
-    }
-    return x;
-  };
-  const auto pad_flags = [](const Sequence& seq) {
-    std::vector<uint8_t> f(seq.tokens.size(), 0);
-    for (size_t i = size_t(seq.n_text); i < f.size(); ++i) f[i] = 1;
-    return f;
-  };
   in.cross = s.cross;
   in.kv_tokens = s.kv.tokens;
   in.kv_pad = pad_flags(s.kv);
-  in.x_kv = vectors(s.kv);
   in.q_position0 = s.first_query;
   if (s.cross) {
     in.q_tokens = s.q_source.tokens;
     in.q_pad = pad_flags(s.q_source);
-    in.x_q = vectors(s.q_source);
   } else {
     // Self-attention: the queries are the text's rows from the first non-cached token on.
     in.q_tokens.assign(s.q_source.tokens.begin() + s.first_query, s.q_source.tokens.end());
     in.q_pad.assign(in.kv_pad.begin() + s.first_query, in.kv_pad.end());
-    in.x_q = in.x_kv.bottomRows(s.n_q());
+  }
+  in.x_kv.resize(s.n_kv(), d);
+  for_ranges(s.n_kv(), d * kNormalCost, [&](int r0, int r1) {
+    plan.add((r1 - r0) * d * kNormalCost, [&cfg, &in, r0, r1] { fill_vectors(cfg, in.kv_tokens, r0, r1, in.x_kv); });
+  });
+  if (s.cross) {
+    in.x_q.resize(s.n_q(), d);
+    for_ranges(s.n_q(), d * kNormalCost, [&](int r0, int r1) {
+      plan.add((r1 - r0) * d * kNormalCost, [&cfg, &in, r0, r1] { fill_vectors(cfg, in.q_tokens, r0, r1, in.x_q); });
+    });
   }
   const int d_head = d / cfg.n_heads, n_kv_heads = cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads;
-  in.w_q = init_linear(cfg.seed, "w_q", d, d, cfg.bias);
-  in.w_k = init_linear(cfg.seed, "w_k", n_kv_heads * d_head, d, cfg.bias);
-  in.w_v = init_linear(cfg.seed, "w_v", n_kv_heads * d_head, d, cfg.bias);
-  in.w_o = init_linear(cfg.seed, "w_o", d, d, cfg.bias);
-  if (constructed)
-    for (int h = 0; h < cfg.n_heads; ++h) construct_head(h, d, d_head, in.w_q, in.w_k);
-  for (Linear* l : {&in.w_q, &in.w_k, &in.w_v, &in.w_o}) l->panels = pack_panels(l->weight);
+  const std::pair<Linear*, const char*> weights[] = {{&in.w_q, "w_q"}, {&in.w_k, "w_k"}, {&in.w_v, "w_v"}, {&in.w_o, "w_o"}};
+  for (auto [l, name] : weights) {
+    const int d_out = l == &in.w_k || l == &in.w_v ? n_kv_heads * d_head : d;
+    l->weight.resize(d_out, d);
+    for_ranges(d_out, d * kUniformCost, [&, l = l, name = name](int r0, int r1) {
+      plan.add((r1 - r0) * d * kUniformCost, [&cfg, l, name, r0, r1] { fill_weight_rows(cfg.seed, name, r0, r1, *l); });
+    });
+  }
+  plan.add(double(s.n_q()) * d * kCopyCost, [&cfg, &in, cross = s.cross, n_q = s.n_q(), d_head] {
+    for (auto [l, name] : {std::pair{&in.w_q, "w_q"}, {&in.w_k, "w_k"}, {&in.w_v, "w_v"}, {&in.w_o, "w_o"}})
+      fill_bias(cfg.seed, name, cfg.bias, *l);
+    if (cfg.weights == Weights::Constructed)
+      for (int h = 0; h < cfg.n_heads; ++h) construct_head(h, cfg.d_model, d_head, in.w_q, in.w_k);
+    if (!cross) in.x_q = in.x_kv.bottomRows(n_q);
+  });
+  for (Linear* l : {&in.w_q, &in.w_k, &in.w_v, &in.w_o})
+    plan.add(double(l->weight.size()) * kCopyCost, [l] { l->panels = pack_panels(l->weight); });
+}
+
+Inputs make_inputs(const Config& cfg) {
+  Inputs in;
+  Plan plan;
+  plan_inputs(cfg, in, plan);
+  plan.finish();
   return in;
 }
 

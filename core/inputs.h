@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.h"
+#include "plan.h"
 #include "tensor.h"
 
 namespace ap {
@@ -35,6 +36,8 @@ struct Inputs {
 };
 
 // Precondition: validate(cfg) is empty.
+// make_inputs runs plan_inputs' pieces at once; plan_inputs lets a caller
+// spread them over frames (plan.h). `in` must outlive the plan's pieces.
 //
 // With Weights::Constructed, token vectors keep the embedding in the first
 // half of the columns and the positional encoding (of width d_model/2) in the
@@ -45,14 +48,15 @@ struct Inputs {
 //   h % 4 == 3  two back: as the previous-token head with an offset of 2
 // c makes the best key's scaled score about 8 above its nearest rival's.
 Inputs make_inputs(const Config& cfg);
+void plan_inputs(const Config& cfg, Inputs& in, Plan& plan);
 
 // One N(0, 1) row per token, like nn.Embedding; rows depend on (token text, seed) only.
 // out: [n x d_model]
 Mat embed_tokens(const std::vector<std::string>& tokens, int d_model, uint32_t seed);
 
-// PE[pos, 2i] = sin(pos / 10000^(2i/d_model)), PE[pos, 2i+1] = cos(same angle).
-// out: [n x d_model]
-Mat sinusoidal_encoding(int n, int d_model);
+// PE[pos, 2i] = sin(pos / 10000^(2i/d_model)), PE[pos, 2i+1] = cos(same angle),
+// for pos = first .. first + n - 1. out: [n x d_model]
+Mat sinusoidal_encoding(int n, int d_model, int first = 0);
 
 // nn.Linear's initialisation: weight and bias uniform in ±1/√d_in, from a named stream of the seed.
 Linear init_linear(uint32_t seed, const char* name, int d_out, int d_in, bool bias);

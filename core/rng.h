@@ -18,6 +18,9 @@ class Rng {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
+  // As if next() had been called n times: each call only adds the constant to
+  // the state, so a stream can be entered anywhere (a slice of a weight's rows).
+  void skip(uint64_t n) { state_ += n * 0x9E3779B97F4A7C15ull; }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   // Uniform in [-bound, bound).

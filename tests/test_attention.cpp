@@ -346,3 +346,48 @@ TEST_CASE("an edit that leaves the projections alone gives the same trace when o
   b.seed = 7;
   CHECK_FALSE(ap::same_projections(a, b));
 }
+
+TEST_CASE("a forward pass spread over many slices equals run(), bit for bit") {
+  ap::Config c;
+  c.text.clear();
+  for (int i = 0; i < 300; ++i) c.text += "w" + std::to_string(i % 37) + " ";
+  c.d_model = 96;
+  c.n_heads = 6;
+  c.n_kv_heads = 3;
+  c.causal = true;
+  c.softcap = 5;
+  c.dropout = 0.1;
+  REQUIRE(ap::validate(c).empty());
+  const ap::Inputs in = ap::make_inputs(c);
+  const ap::Trace whole = ap::run(c, in);
+
+  ap::Inputs in2;
+  ap::Trace t;
+  ap::Plan plan;
+  ap::plan_inputs(c, in2, plan);
+  ap::plan_projections(c, in2, t, plan);
+  ap::plan_attention(c, in2, t, plan);
+  int slices = 0;
+  double last = -1;
+  bool monotone = true;
+  while (!plan.advance(0)) {  // one piece per slice
+    ++slices;
+    monotone = monotone && plan.progress() >= last;
+    last = plan.progress();
+  }
+  CHECK(slices > 20);  // the work really was cut up
+  CHECK(monotone);
+  CHECK(plan.progress() == 1.0);
+  CHECK(in2.w_v.weight == in.w_v.weight);
+  CHECK(in2.x_q == in.x_q);
+  CHECK(t.output == whole.output);
+  CHECK(t.fully_masked_rows == whole.fully_masked_rows);
+  // Equal, NaN ("not computed") where the other is NaN too.
+  const auto same = [](const ap::Mat& a, const ap::Mat& b) {
+    return ((a.array() == b.array()) || (a.array().isNaN() && b.array().isNaN())).all();
+  };
+  for (int h = 0; h < c.n_heads; ++h) {
+    CHECK(same(t.heads[size_t(h)].capped, whole.heads[size_t(h)].capped));
+    CHECK(t.heads[size_t(h)].dropped == whole.heads[size_t(h)].dropped);
+  }
+}

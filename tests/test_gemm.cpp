@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gemm.h"
@@ -46,10 +47,14 @@ TEST_CASE("the causal-aware products compute each row's prefix of keys, and only
         for (int r = 0; r < n; ++r) limit[size_t(r)] = r % 5 == 3 ? 0 : r % 7 == 6 ? m : std::min(m, r + 1 + (r % 3) * 4);
         for (int r = 0; r < n; ++r)
           for (int j = 0; j < m; ++j) p(r, j) = j < limit[size_t(r)] ? float(rng.uniform(1.0)) : 0.0f;
-        const ap::Mat s = ap::scores_prefix(q, k, ap::pack_panels(k), limit);
-        const ap::Mat full = q * k.transpose();
+        // In two slices of rows, as a large head is computed across frames.
         const ap::Mat vt = k.transpose();  // any [d x m] will do as vᵀ
-        const ap::Mat ctx = ap::context_prefix(p, vt, ap::pack_panels(vt), limit);
+        ap::Mat s(n, m), ctx(n, d);
+        for (auto [r0, r1] : {std::pair{0, n / 2}, std::pair{n / 2, n}}) {
+          ap::scores_prefix(q, k, ap::pack_panels(k), limit, r0, r1, s);
+          ap::context_prefix(p, vt, ap::pack_panels(vt), limit, r0, r1, ctx);
+        }
+        const ap::Mat full = q * k.transpose();
         CAPTURE(n);
         CAPTURE(m);
         CAPTURE(d);
