@@ -1,23 +1,99 @@
 #!/usr/bin/env bash
-# Benchmark of one multi-head attention forward (tests/bench/bench.cpp),
-# natively and as wasm under Node, in one run so the ratios compare like with like.
-#   scripts/bench.sh          (after scripts/test.sh, or it builds what it needs)
+# Benchmark of one multi-head attention forward (tests/bench/bench.cpp) natively,
+# as wasm under Node and as wasm in headless Chromium, one after the other in
+# one run so that the ratios compare like with like on a noisy machine; then
+# the web page's weight and time to its first frame.
+#   scripts/bench.sh          (installs what is missing, builds what it needs)
+#   AP_BENCH_NATIVE_DIR=build/x AP_BENCH_WASM_DIR=build/y scripts/bench.sh
+#                             (other build folders than build/native and build/wasm)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-export NODE_PATH=/usr/share/nodejs
-cmake --preset native >/dev/null && cmake --build --preset native --target ap_bench >/dev/null
-cmake --preset wasm >/dev/null && cmake --build --preset wasm --target ap_bench >/dev/null
+native_dir=${AP_BENCH_NATIVE_DIR:-build/native}
+wasm_dir=${AP_BENCH_WASM_DIR:-build/wasm}
+export NODE_PATH=/usr/share/nodejs  # Debian's em++ needs Node to find acorn
+
+"$root/scripts/setup.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Runs a build step quietly; on failure shows its last lines and stops.
+quiet() {
+  if ! "$@" >"$out/build.log" 2>&1; then
+    tail -n 40 "$out/build.log" >&2
+    echo "bench.sh: this step failed: $*" >&2
+    exit 1
+  fi
+}
+quiet cmake --preset native -B "$native_dir"
+quiet cmake --build "$native_dir" --target ap_bench
+quiet cmake --preset wasm -B "$wasm_dir"
+quiet cmake --build "$wasm_dir" --target ap_bench ap_bench_web
+
 echo "== native"
-build/native/ap_bench | tee /tmp/ap_bench_native.txt
+"$native_dir/ap_bench" | tee "$out/native.txt" || { echo "bench.sh: the native run failed" >&2; exit 1; }
 echo
 echo "== wasm under Node $(node --version)"
-node build/wasm/ap_bench.js | tee /tmp/ap_bench_wasm.txt
+node "$wasm_dir/ap_bench.js" | tee "$out/node.txt" || { echo "bench.sh: the run under Node failed" >&2; exit 1; }
 echo
-echo "== ratios: wasm / native time per forward; wasm speed-up over the Eigen-only wasm forward"
-paste <(grep -E '^ +[0-9]+,' /tmp/ap_bench_native.txt) <(grep -E '^ +[0-9]+,' /tmp/ap_bench_wasm.txt) |
-  awk '{ printf "%s %s %s causal=%-4s wasm/native %.2fx   Eigen-only/kernels %.2fx\n", $1, $2, $3, $4, $15 / $5, $17 / $15 }'
+echo "== wasm in headless Chromium"
+node tests/e2e/bench_chromium.mjs "$wasm_dir/bench" | tee "$out/chromium.txt" ||
+  { echo "bench.sh: the run in headless Chromium failed" >&2; exit 1; }
+echo
+
+# Every run must have printed both tables whole, or the ratios would be wrong.
+for run in native node chromium; do
+  forward=$(grep -cE '^ +[0-9]+,' "$out/$run.txt" || true)
+  heads=$(grep -cE '^head ' "$out/$run.txt" || true)
+  if [ "$forward" -ne 8 ] || [ "$heads" -ne 4 ]; then
+    echo "bench.sh: the $run run printed $forward forward rows and $heads head rows, not 8 and 4" >&2
+    exit 1
+  fi
+done
+
+# Columns of the forward table: $1-$3 n, d_model, heads; $4 causal; $5 ms;
+# $7 Eigen-only ms; $10 proj/peak. Of the head table: $2-$3 n, d_head;
+# $6 q.kT/peak; $9 w.v/peak. Files: 1 native, 2 Node, 3 Chromium.
+awk '
+  function ratio(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "n/a" }
+  FNR == 1 { f++ }
+  /^ +[0-9]+,/ {
+    size = $1 " " $2 " " $3; row = size "  " $4
+    d = $2; sub(/,/, "", d)
+    if (f == 1) { rows[++nrows] = row; if ($4 == "no") { sizes[++nsizes] = size; label[size] = $1 " " d } }
+    ms[f, row] = $5; plain[f, row] = $7; proj[f, size] = $10
+  }
+  /^head / {
+    head = $2 " " $3
+    if (f == 1) heads[++nheads] = head
+    qk[f, head] = $6; wv[f, head] = $9
+  }
+  END {
+    print "== ratios: time per forward, wasm / native; speed-up = Eigen-only wasm forward / wasm forward"
+    printf "%-22s %12s %16s %14s %14s %18s\n", "n, d_model, heads, mask", "Node/native", "Chromium/native",
+           "Chromium/Node", "Node speed-up", "Chromium speed-up"
+    for (i = 1; i <= nrows; i++) {
+      r = rows[i]
+      printf "%-22s %12s %16s %14s %14s %18s\n", r, ratio(ms[2, r], ms[1, r]), ratio(ms[3, r], ms[1, r]),
+             ratio(ms[3, r], ms[2, r]), ratio(plain[2, r], ms[2, r]), ratio(plain[3, r], ms[3, r])
+    }
+    print ""
+    print "== each kernel / the multiply-add peak measured in the same run (native: Eigen, wasm: SIMD128 kernel)"
+    printf "%-38s %8s %8s %9s\n", "kernel", "native", "Node", "Chromium"
+    for (i = 1; i <= nsizes; i++) {
+      s = sizes[i]
+      printf "%-38s %8s %8s %9s\n", "projection (n, d_model) = (" label[s] ")", proj[1, s], proj[2, s], proj[3, s]
+    }
+    for (i = 1; i <= nheads; i++) {
+      h = heads[i]
+      printf "%-38s %8s %8s %9s\n", "q.kT (n, d_head) = (" h ")", qk[1, h], qk[2, h], qk[3, h]
+    }
+    for (i = 1; i <= nheads; i++) {
+      h = heads[i]
+      printf "%-38s %8s %8s %9s\n", "w.v  (n, d_head) = (" h ")", wv[1, h], wv[2, h], wv[3, h]
+    }
+  }' "$out/native.txt" "$out/node.txt" "$out/chromium.txt"
 echo
 echo "== the page: transferred size and time to the first frame (headless Chromium)"
-cmake --build --preset wasm --target playground >/dev/null
-node tests/e2e/pageweight.mjs build/wasm/web
+quiet cmake --build "$wasm_dir" --target playground
+node tests/e2e/pageweight.mjs "$wasm_dir/web"
