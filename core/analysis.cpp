@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "rng.h"
 
@@ -13,6 +14,54 @@ float max_finite(const float* v, size_t n) {
   for (size_t i = 0; i < n; ++i)
     if (std::isfinite(v[i])) m = std::max(m, v[i]);
   return m;
+}
+
+namespace {
+// Block sides that bring n cells down to at most `most`.
+int pool_factor(Eigen::Index n, int most) { return int((n + most - 1) / std::max(1, most)); }
+}  // namespace
+
+Mat pool_max(const Mat& m, int max_rows, int max_cols) {
+  if (m.rows() <= max_rows && m.cols() <= max_cols) return m;
+  const int fr = std::max(1, pool_factor(m.rows(), max_rows)), fc = std::max(1, pool_factor(m.cols(), max_cols));
+  const Eigen::Index rows = (m.rows() + fr - 1) / fr, cols = (m.cols() + fc - 1) / fc;
+  Mat out = Mat::Constant(rows, cols, -std::numeric_limits<float>::infinity());
+  Eigen::Array<uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> finite = decltype(finite)::Zero(rows, cols);
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      const float v = m(r, c);
+      if (!std::isfinite(v)) continue;
+      float& o = out(r / fr, c / fc);
+      o = std::max(o, v);
+      finite(r / fr, c / fc) = 1;
+    }
+  for (Eigen::Index i = 0; i < out.size(); ++i)
+    if (!finite.data()[i]) out.data()[i] = std::numeric_limits<float>::quiet_NaN();
+  return out;
+}
+
+MaskMat pool_any(const MaskMat& m, int max_rows, int max_cols) {
+  if (m.rows() <= max_rows && m.cols() <= max_cols) return m;
+  const int fr = std::max(1, pool_factor(m.rows(), max_rows)), fc = std::max(1, pool_factor(m.cols(), max_cols));
+  MaskMat out = MaskMat::Zero((m.rows() + fr - 1) / fr, (m.cols() + fc - 1) / fc);
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c) out(r / fr, c / fc) |= m(r, c);
+  return out;
+}
+
+float max_weight(const HeadSteps& h) {
+  float m = 0;
+  for (Eigen::Index r = 0; r < h.row_sum.size(); ++r) {
+    const float w = std::isnan(h.row_sum(r)) ? h.weights(r, 0) : 1.0f / h.row_sum(r);
+    if (std::isfinite(w)) m = std::max(m, w);
+  }
+  return m;
+}
+
+bool has_nan_weight(const HeadSteps& h) {
+  for (Eigen::Index r = 0; r < h.row_sum.size(); ++r)
+    if (std::isnan(h.row_sum(r)) && std::isnan(h.weights(r, 0))) return true;
+  return false;
 }
 
 float max_abs_finite(const float* v, size_t n) {

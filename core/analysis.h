@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attend.h"
 #include "tensor.h"
 #include "trace.h"
 
@@ -15,6 +16,19 @@ namespace ap {
 // [SECTION] colour ranges: the largest finite value, or magnitude, of some numbers (0 if none)
 
 float max_finite(const float* v, size_t n);
+// A matrix shrunk for display to at most max_rows x max_cols by the largest
+// finite value of each block (NaN only where a block holds nothing else), so a
+// sharp peak survives; `m` itself when it already fits. A mask shrinks by "any".
+Mat pool_max(const Mat& m, int max_rows, int max_cols);
+MaskMat pool_any(const MaskMat& m, int max_rows, int max_cols);
+
+// The largest finite weight of a head, max_finite(weights), in O(n_q): a
+// softmax row's largest weight is exp(0) / row_sum; a fully masked row holds
+// its policy's constant.
+float max_weight(const HeadSteps& h);
+// Whether any weight of a head is NaN, in O(n_q): a NaN score makes its whole
+// row NaN (row_sum too), and the NaN policy fills fully masked rows with it.
+bool has_nan_weight(const HeadSteps& h);
 float max_abs_finite(const float* v, size_t n);
 
 // [SECTION] heads

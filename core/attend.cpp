@@ -56,14 +56,19 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
   // Row by row, so that any slicing of the rows gives the same bits (Eigen's
   // vectorised tanh and exp round differently at a packet's edge).
   for (int r = r0; r < r1; ++r) {
-    const int end = limit[size_t(r)];
-    out.scaled.row(r) = out.scores.row(r) * o.scale;
+    // Only the computed keys [0, end) cost work; the skipped tail is filled.
+    const int end = limit[size_t(r)], tail = n_kv - end;
+    constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+    out.scaled.row(r).head(end) = out.scores.row(r).head(end) * o.scale;
     if (o.softcap > 0)
-      out.capped.row(r) = (out.scaled.row(r).array() / o.softcap).tanh().matrix() * o.softcap;
+      out.capped.row(r).head(end) = (out.scaled.row(r).head(end).array() / o.softcap).tanh().matrix() * o.softcap;
     else
-      out.capped.row(r) = out.scaled.row(r);
-    out.masked.row(r) = out.capped.row(r) + bias.row(r);  // x + (−inf) = −inf: blocked cells need no select
-    out.masked.row(r).tail(n_kv - end).setConstant(kNegInf);
+      out.capped.row(r).head(end) = out.scaled.row(r).head(end);
+    // x + (−inf) = −inf: blocked cells need no select.
+    out.masked.row(r).head(end) = out.capped.row(r).head(end) + bias.row(r).head(end);
+    out.scaled.row(r).tail(tail).setConstant(kNaN);
+    out.capped.row(r).tail(tail).setConstant(kNaN);
+    out.masked.row(r).tail(tail).setConstant(kNegInf);
 
     if ((bias.row(r).head(end).array() == kNegInf).all()) {
       fully.push_back(r);

@@ -81,7 +81,7 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
   // the cost is estimated from the config now.
   const Sequences s = make_sequences(cfg);
   const double d = cfg.d_model, d_kv = double(cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads) * (cfg.d_model / cfg.n_heads);
-  const double cost = 2 * (s.n_q() * d * d + 2 * s.n_kv() * d * d_kv) * kFlopCost + 3.0 * s.n_kv() * d * kFlopCost;
+  const double cost = 2 * (s.n_q() * d * d + 2 * s.n_kv() * d * d_kv) * kFlopCost + 5.0 * s.n_kv() * d * kCopyCost;
   plan.add(cost, [&cfg, &in, &t, &plan] {
     t.n_q = int(in.q_tokens.size());
     t.n_kv = int(in.kv_tokens.size());
@@ -96,8 +96,8 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
     t.kv_tokens = in.kv_tokens;
     t.q_pad = in.q_pad;
     t.kv_pad = in.kv_pad;
-    t.x_q = in.x_q;
-    t.x_kv = in.x_kv;
+    plan_copy_rows(plan, in.x_q, 0, int(in.x_q.rows()), t.x_q);
+    plan_copy_rows(plan, in.x_kv, 0, int(in.x_kv.rows()), t.x_kv);
     // Q = X·W_qᵀ + b_q [n_q x d_model]; K, V [n_kv x n_kv_heads·d_head]; a slice of rows per piece.
     const auto rows = [&](Mat& out, const std::optional<Mat>& given, const Linear& w, const Mat& x) {
       if (given) {
@@ -117,18 +117,17 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
     rows(t.v_proj, in.v_proj, in.w_v, in.x_kv);
     // Split into heads: head h owns columns [h·d_head, (h+1)·d_head), which is
     // what view(n, heads, d_head).transpose(1, 2) gives in PyTorch.
-    plan.add(3.0 * t.n_kv * t.d_model * kFlopCost, [&t] {
-      const int dh = t.d_head;
-      t.q.resize(size_t(t.n_heads));
-      t.k.resize(size_t(t.n_kv_heads));
-      t.v.resize(size_t(t.n_kv_heads));
-      for (int h = 0; h < t.n_heads; ++h) t.q[size_t(h)] = t.q_proj.middleCols(h * dh, dh);
-      for (int g = 0; g < t.n_kv_heads; ++g) {
-        t.k[size_t(g)] = t.k_proj.middleCols(g * dh, dh);
-        t.v[size_t(g)] = t.v_proj.middleCols(g * dh, dh);
-      }
-      describe_steps(t);  // the shapes are settled here; attention-only edits keep them
-    });
+    t.q.resize(size_t(t.n_heads));
+    t.k.resize(size_t(t.n_kv_heads));
+    t.v.resize(size_t(t.n_kv_heads));
+    for (int h = 0; h < t.n_heads; ++h)
+      plan.add(double(t.n_q) * t.d_head * kCopyCost, [&t, h] { t.q[size_t(h)] = t.q_proj.middleCols(h * t.d_head, t.d_head); });
+    for (int g = 0; g < t.n_kv_heads; ++g)
+      plan.add(2.0 * t.n_kv * t.d_head * kCopyCost, [&t, g] {
+        t.k[size_t(g)] = t.k_proj.middleCols(g * t.d_head, t.d_head);
+        t.v[size_t(g)] = t.v_proj.middleCols(g * t.d_head, t.d_head);
+      });
+    plan.add(0, [&t] { describe_steps(t); });  // the shapes are settled here; attention-only edits keep them
   });
 }
 

@@ -68,11 +68,13 @@ struct Config {
 // Limits, and why: the trace keeps every intermediate, and the per-head
 // score matrices grow as n_heads · n_q · n_kv (six of them are kept).
 struct Limits {
-  static constexpr int max_tokens = 512;         // a row of the heatmap must stay visible
+  static constexpr int max_tokens = 1024;        // issue 7's largest size; rows are then under a pixel, hover still exact
   static constexpr int max_d_model = 2048;       // above GPT-2 XL's 1600
   static constexpr int max_heads = 64;
   static constexpr size_t max_text_bytes = 16384;
-  static constexpr size_t max_trace_bytes = size_t{256} << 20;  // wasm memory stays small
+  // (1024 tokens, d_model 1600, 25 heads) needs 750 MiB; while a new trace is
+  // computed the old one is still drawn, so wasm memory (2 GiB) holds two.
+  static constexpr size_t max_trace_bytes = size_t{768} << 20;
 };
 
 // Bytes the Trace of a config of this size will hold (see trace.h).

@@ -77,14 +77,23 @@ bool simd_kernels() {
 #endif
 }
 
-std::vector<float> pack_panels(const Mat& w) {
-  if (!simd_kernels()) return {};
-  const int d_out = int(w.rows()), d_in = int(w.cols()), panels = (d_out + kPanel - 1) / kPanel;
-  std::vector<float> p(size_t(panels) * size_t(d_in) * kPanel, 0.0f);
-  for (int panel = 0; panel < panels; ++panel)
+size_t panels_size(const Mat& w) {
+  if (!simd_kernels()) return 0;
+  return size_t((w.rows() + kPanel - 1) / kPanel) * size_t(w.cols()) * kPanel;
+}
+
+void pack_panel_range(const Mat& w, int p0, int p1, std::vector<float>& p) {
+  const int d_out = int(w.rows()), d_in = int(w.cols());
+  p.resize(std::max(p.size(), size_t(p1) * d_in * kPanel));  // grows with the ranges: each piece touches its own memory
+  for (int panel = p0; panel < p1; ++panel)
     for (int k = 0; k < d_in; ++k)
-      for (int c = 0; c < kPanel && panel * kPanel + c < d_out; ++c)
-        p[(size_t(panel) * d_in + k) * kPanel + c] = w(panel * kPanel + c, k);
+      for (int c = 0; c < kPanel; ++c)
+        p[(size_t(panel) * d_in + k) * kPanel + c] = panel * kPanel + c < d_out ? w(panel * kPanel + c, k) : 0.0f;
+}
+
+std::vector<float> pack_panels(const Mat& w) {
+  std::vector<float> p;
+  if (panels_size(w)) pack_panel_range(w, 0, int((w.rows() + kPanel - 1) / kPanel), p);
   return p;
 }
 

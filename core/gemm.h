@@ -14,6 +14,11 @@ inline constexpr int kPanel = 16;  // output columns per panel: four f32x4 regis
 // holds rows k = 0..d_in-1 of Wᵀ[:, p·kPanel .. p·kPanel + kPanel), zero-padded.
 // Empty when the build has no SIMD kernel (Eigen then uses W as it is).
 std::vector<float> pack_panels(const Mat& weight);
+// The same in pieces, for a large weight spread over frames: pack_panels() is
+// pack_panel_range() over every panel; ranges in order grow `panels` to
+// panels_size() floats (0 without the kernel).
+size_t panels_size(const Mat& weight);
+void pack_panel_range(const Mat& weight, int p0, int p1, std::vector<float>& panels);
 
 // x: [n x d_in], weight: [d_out x d_in] -> [n x d_out] = x·Wᵀ + bias.
 // Uses `panels` (from pack_panels(weight)) when given, else Eigen.

@@ -120,8 +120,8 @@ std::vector<uint8_t> pad_flags(const Sequence& seq) {
   return f;
 }
 
-// Rough costs per item (plan.h): a normal draw, a uniform draw, a copied float.
-constexpr double kNormalCost = 40, kUniformCost = 10, kCopyCost = 2;
+// Rough costs per item (plan.h): a normal draw, a uniform draw.
+constexpr double kNormalCost = 40, kUniformCost = 10;
 
 }  // namespace
 
@@ -166,15 +166,22 @@ void plan_inputs(const Config& cfg, Inputs& in, Plan& plan) {
       plan.add((r1 - r0) * d * kUniformCost, [&cfg, l, name, r0, r1] { fill_weight_rows(cfg.seed, name, r0, r1, *l); });
     });
   }
-  plan.add(double(s.n_q()) * d * kCopyCost, [&cfg, &in, cross = s.cross, n_q = s.n_q(), d_head] {
+  plan.add(4.0 * d * kUniformCost, [&cfg, &in, d_head] {
     for (auto [l, name] : {std::pair{&in.w_q, "w_q"}, {&in.w_k, "w_k"}, {&in.w_v, "w_v"}, {&in.w_o, "w_o"}})
       fill_bias(cfg.seed, name, cfg.bias, *l);
     if (cfg.weights == Weights::Constructed)
       for (int h = 0; h < cfg.n_heads; ++h) construct_head(h, cfg.d_model, d_head, in.w_q, in.w_k);
-    if (!cross) in.x_q = in.x_kv.bottomRows(n_q);
   });
-  for (Linear* l : {&in.w_q, &in.w_k, &in.w_v, &in.w_o})
-    plan.add(double(l->weight.size()) * kCopyCost, [l] { l->panels = pack_panels(l->weight); });
+  if (!s.cross) plan_copy_rows(plan, in.x_kv, s.first_query, s.n_q(), in.x_q);
+  for (Linear* l : {&in.w_q, &in.w_k, &in.w_v, &in.w_o}) {
+    const size_t size = panels_size(l->weight);
+    if (size == 0) continue;
+    plan.add(0, [l, size] { l->panels.clear(), l->panels.reserve(size); });  // memory untouched until packed
+    const double per_panel = double(kPanel) * d * kCopyCost;
+    for_ranges(int(size / (size_t(kPanel) * size_t(d))), per_panel, [&, l = l](int p0, int p1) {
+      plan.add((p1 - p0) * per_panel, [l, p0, p1] { pack_panel_range(l->weight, p0, p1, l->panels); });
+    });
+  }
 }
 
 Inputs make_inputs(const Config& cfg) {

@@ -1,6 +1,7 @@
 // See plan.h.
 #include "plan.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace ap {
@@ -20,7 +21,9 @@ void Plan::add(double cost, std::function<void()> piece) {
 bool Plan::advance(double budget_ms) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
+  const auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
   do {
+    const auto t_piece = Clock::now();
     // Move the piece out first: pieces it adds may reallocate the list.
     Piece p = std::move(pieces_[next_]);
     ++next_;
@@ -30,8 +33,19 @@ bool Plan::advance(double budget_ms) {
     p.run();
     running_ = false;
     done_cost_ += parent_left_;
-  } while (!done() && std::chrono::duration<double, std::milli>(Clock::now() - t0).count() < budget_ms);
+    longest_ms_ = std::max(longest_ms_, ms_since(t_piece));
+  } while (!done() && ms_since(t0) < budget_ms);
   return done();
+}
+
+void plan_copy_rows(Plan& plan, const Mat& src, int first, int rows, Mat& dst) {
+  plan.add(double(rows) * double(src.cols()) * kCopyCost, [&plan, &src, &dst, first, rows] {
+    dst.resize(rows, src.cols());
+    for_ranges(rows, double(src.cols()) * kCopyCost, [&](int r0, int r1) {
+      plan.add((r1 - r0) * double(src.cols()) * kCopyCost,
+               [&src, &dst, first, r0, r1] { dst.middleRows(r0, r1 - r0) = src.middleRows(first + r0, r1 - r0); });
+    });
+  });
 }
 
 }  // namespace ap

@@ -7,6 +7,8 @@
 #include <functional>
 #include <vector>
 
+#include "tensor.h"
+
 namespace ap {
 
 class Plan {
@@ -17,6 +19,8 @@ class Plan {
   // Runs pieces until `budget_ms` has passed (always at least one). Returns done().
   bool advance(double budget_ms);
   void finish() { while (!done()) advance(1e300); }
+  double total() const { return total_; }
+  double longest_piece_ms() const { return longest_ms_; }  // the slowest piece so far
   // The share of the known work done, 0..1.
   double progress() const { return total_ > 0 ? done_cost_ / total_ : 1.0; }
 
@@ -30,11 +34,14 @@ class Plan {
   size_t insert_ = 0;    // while a piece runs: where the pieces it adds go
   bool running_ = false;
   double total_ = 0, done_cost_ = 0;
+  double longest_ms_ = 0;
   double parent_left_ = 0;  // while a piece runs: its declared cost not yet handed to pieces it added
 };
 
 // Pieces of about this cost keep a slice short (a few ms in wasm).
-inline constexpr double kPieceCost = 4e6;
+inline constexpr double kPieceCost = 2e6;
+// A float copied into memory not touched before (page faults included).
+inline constexpr double kCopyCost = 4;
 
 // Calls f(r0, r1) for consecutive ranges of [0, n) costing about kPieceCost
 // each at `cost_per_item` (at least one item per range).
@@ -43,5 +50,10 @@ void for_ranges(int n, double cost_per_item, F&& f) {
   const int step = std::max(1, int(kPieceCost / std::max(cost_per_item, 1.0)));
   for (int r0 = 0; r0 < n; r0 += step) f(r0, std::min(n, r0 + step));
 }
+
+// dst = src.middleRows(first, rows), a slice of rows per piece (large copies
+// hold a frame too). src must have its size already (its values may come
+// from earlier pieces); src and dst must outlive the pieces.
+void plan_copy_rows(Plan& plan, const Mat& src, int first, int rows, Mat& dst);
 
 }  // namespace ap

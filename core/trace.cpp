@@ -42,6 +42,17 @@ const std::vector<std::string>& tensor_names() {
   return names;
 }
 
+Trace projections_of(const Trace& t) {
+  Trace p;
+  p.n_q = t.n_q, p.n_kv = t.n_kv, p.d_model = t.d_model, p.n_heads = t.n_heads, p.n_kv_heads = t.n_kv_heads;
+  p.d_head = t.d_head, p.group = t.group, p.cross = t.cross, p.q_position0 = t.q_position0;
+  p.q_tokens = t.q_tokens, p.kv_tokens = t.kv_tokens, p.q_pad = t.q_pad, p.kv_pad = t.kv_pad;
+  p.x_q = t.x_q, p.x_kv = t.x_kv, p.q_proj = t.q_proj, p.k_proj = t.k_proj, p.v_proj = t.v_proj;
+  p.q = t.q, p.k = t.k, p.v = t.v;
+  p.steps = t.steps;
+  return p;
+}
+
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error) {
   if (const Mat* m = whole_tensor(t, name)) {
     TensorData td{{int(m->rows()), int(m->cols())}, {}};

@@ -60,6 +60,10 @@ struct Trace {
   std::vector<Step> steps;  // the pipeline, in order
 };
 
+// A copy of everything project() fills (tokens, X, Q/K/V, steps), without
+// the attention that follows: the start of an attention-only recompute.
+Trace projections_of(const Trace& t);
+
 // A tensor copied out of the trace, row-major, shape without the batch axis.
 struct TensorData {
   std::vector<int> shape;

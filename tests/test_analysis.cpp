@@ -2,6 +2,8 @@
 // constructed heads' patterns.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include <cmath>
 
 #include "analysis.h"
@@ -123,4 +125,43 @@ TEST_CASE("colour ranges skip NaN and infinities") {
   CHECK(ap::max_abs_finite(v, 5) == 3.0f);
   const float none[2] = {NAN, -INFINITY};
   CHECK(ap::max_finite(none, 2) == 0.0f);
+}
+
+TEST_CASE("max_weight and has_nan_weight from the row sums equal a scan of every weight") {
+  for (auto policy : {ap::FullyMasked::Zero, ap::FullyMasked::NaN, ap::FullyMasked::Uniform}) {
+    ap::Config c;
+    c.pad_to = 16;
+    c.mask_pad_queries = true;  // fully masked rows, under each policy
+    c.causal = true;
+    c.fully_masked = policy;
+    const ap::Trace t = ap::run(c, ap::make_inputs(c));
+    REQUIRE(!t.fully_masked_rows.empty());
+    for (const auto& h : t.heads) {
+      CHECK(ap::max_weight(h) == ap::max_finite(h.weights.data(), size_t(h.weights.size())));
+      CHECK(ap::has_nan_weight(h) == h.weights.hasNaN());
+    }
+  }
+}
+
+TEST_CASE("pool_max keeps each block's peak; pool_any keeps any allowed cell") {
+  ap::Mat m = ap::Mat::Zero(5, 7);
+  m(4, 6) = 3;  // in the last, partial block
+  m(0, 1) = std::numeric_limits<float>::quiet_NaN();
+  m(1, 0) = 0.5f;
+  const ap::Mat p = ap::pool_max(m, 3, 4);
+  REQUIRE(p.rows() == 3);
+  REQUIRE(p.cols() == 4);
+  CHECK(p(0, 0) == 0.5f);  // NaN ignored beside finite values
+  CHECK(p(2, 3) == 3.0f);
+  const ap::Mat same = ap::pool_max(m, 5, 7);  // fits: unchanged (NaN and all)
+  CHECK(same.rows() == 5);
+  CHECK(std::isnan(same(0, 1)));
+  CHECK(same(4, 6) == 3.0f);
+  ap::Mat all_nan = ap::Mat::Constant(4, 4, std::numeric_limits<float>::quiet_NaN());
+  CHECK(std::isnan(ap::pool_max(all_nan, 2, 2)(1, 1)));
+  ap::MaskMat mask = ap::MaskMat::Zero(4, 4);
+  mask(3, 0) = 1;
+  const ap::MaskMat q = ap::pool_any(mask, 2, 2);
+  CHECK(int(q(1, 0)) == 1);
+  CHECK(int(q(0, 0)) == 0);
 }

@@ -26,15 +26,15 @@ TEST_CASE("validation messages") {
   c.text = std::string(20000, 'a');
   CHECK(ap::validate(c)[0] == "text is 20000 bytes long; the limit is 16384 bytes");
   c.text.clear();
-  for (int i = 0; i < 600; ++i) c.text += "w ";
-  CHECK(ap::validate(c)[0] == "text has 600 tokens; the limit is 512");
+  for (int i = 0; i < 1100; ++i) c.text += "w ";
+  CHECK(ap::validate(c)[0] == "text has 1100 tokens; the limit is 1024");
   c = {};
   c.text.clear();
-  for (int i = 0; i < 500; ++i) c.text += "w ";
+  for (int i = 0; i < 1000; ++i) c.text += "w ";
   c.d_model = 2048;
   c.n_heads = 64;
   REQUIRE(ap::validate(c).size() == 1);
-  CHECK(ap::validate(c)[0].find("MiB for the trace; the limit is 256 MiB") != std::string::npos);
+  CHECK(ap::validate(c)[0].find("MiB for the trace; the limit is 768 MiB") != std::string::npos);
 }
 
 TEST_CASE("JSON: round trip and partial updates") {
