@@ -45,7 +45,7 @@
     pickFile() {
       const input = document.createElement('input');
       input.type = 'file';
-      input.accept = '.npy';
+      input.accept = '.npy,.npz';
       input.multiple = true;
       input.onchange = () => importFiles(input.files);
       input.click();
@@ -104,7 +104,8 @@
   }
   async function importFiles(files) {
     for (const f of files) {
-      const role = f.name.replace(/\.npy$/i, '').toLowerCase();
+      // A .npz is a training lab's weights; an .npy's name says which tensor it replaces.
+      const role = /\.npz$/i.test(f.name) ? 'npz' : f.name.replace(/\.npy$/i, '').toLowerCase();
       if (f.size > 256 * 1024 * 1024) { importBytes(role, new Uint8Array(0)); continue; }  // refused with a note
       importBytes(role, new Uint8Array(await f.arrayBuffer()));
     }
@@ -114,6 +115,13 @@
     e.preventDefault();
     if (started && e.dataTransfer && e.dataTransfer.files.length) importFiles(e.dataTransfer.files);
   });
+
+  function trainCall(request) {
+    need();
+    const r = callWithString(_ap_train, JSON.stringify(request));
+    if (r.error) throw new Error(Array.isArray(r.error) ? r.error.join(' ') : r.error);
+    return r;
+  }
 
   window.playground = {
     /** Resolves (to this object) once the first frame has been drawn. */
@@ -125,7 +133,11 @@
       return JSON.parse(UTF8ToString(_ap_get_config()));
     },
 
-    /** Changes some fields: {ok, errors}. With any error nothing changes. */
+    /**
+     * Changes some fields: {ok, errors, pending}. With any error nothing changes. A large config
+     * is computed over the next frames while the page keeps drawing (pending: true): await
+     * settled() before reading its tensors.
+     */
     setConfig(partial) {
       need();
       if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
@@ -256,6 +268,42 @@
       if (typeof role !== 'string' || !(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer))
         throw new TypeError('importNpy(role, bytes): role a string, bytes a Uint8Array or ArrayBuffer');
       return importBytes(role, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    },
+
+    /**
+     * The training lab (the Train tab). Each call returns the lab's state:
+     * {step, running, pending, link, eval: {loss, accuracy}, curve: {step, loss, accuracy},
+     *  trainLoss (per step), stepsPerSecond, longestSliceMs (the longest a frame waited for training), probe: {tokens, predictions, weights[layer][head] (T·T, row-major)}}.
+     * Training happens between frames, a slice per frame: start() returns at once.
+     */
+    train: {
+      state: () => trainCall({ action: 'state' }),
+      start: () => trainCall({ action: 'start' }),
+      pause: () => trainCall({ action: 'pause' }),
+      /** Queues n steps (done over the next frames). */
+      step: (n = 1) => trainCall({ action: 'step', steps: n }),
+      /** Back to step 0 with the same settings. */
+      reset: () => trainCall({ action: 'reset' }),
+      /** New settings ({task: 'reverse', len, vocab, layers, heads, d_model, lr, batch, seed, ln, mlp}); restarts. */
+      settings: (s) => trainCall({ action: 'settings', settings: s }),
+      /** Switches head `head` of layer `layer` off (on = true) or back on. */
+      ablate: (layer, head, on = true) => trainCall({ action: 'ablate', layer, head, on }),
+    },
+
+    /**
+     * {busy, progress (0..1), lastMs, longestFrameMs}: whether a large config is still being
+     * computed; longestFrameMs is the most any frame spent in the page's code since the last call.
+     */
+    computing() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_computing()));
+    },
+
+    /** Resolves once no computation is under way (at once if none is). */
+    async settled() {
+      need();
+      while (JSON.parse(UTF8ToString(_ap_computing())).busy) await new Promise((r) => requestAnimationFrame(r));
+      return true;
     },
 
     /** Whether the page believes it is online (offline, it runs from the copy saved on this device). */

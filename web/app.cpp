@@ -3,18 +3,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "config_json.h"
 #include "config_url.h"
+#include "train/url.h"
 
 #include "imgui.h"
 
 namespace web {
 namespace {
 
-constexpr const char* kPanelNames[] = {"heads", "compare", "pipeline", "tensors", "masks", "scaling", "sizes", "memory"};
-constexpr const char* kPanelTitles[] = {"Heads", "Compare heads", "Pipeline", "Tensors", "Masks", "Why √d", "Sizes", "Memory layout"};
+constexpr const char* kPanelNames[] = {"heads", "compare", "pipeline", "tensors", "masks", "scaling", "sizes", "memory", "train"};
+constexpr const char* kPanelTitles[] = {"Heads", "Compare heads", "Pipeline", "Tensors", "Masks", "Why √d", "Sizes", "Memory layout", "Train"};
 static_assert(sizeof kPanelNames / sizeof *kPanelNames == size_t(Panel::Count));
 
 void derive(App& app) {
@@ -31,9 +33,12 @@ void drop_gpu_resources(App& app) {
   };
   for (auto& m : app.heads.maps) drop(m);
   app.heads.maps.clear();
-  for (auto* m : {&app.heads.legend, &app.compare.similarity, &app.compare.legend, &app.tensors.map,
+  for (auto& m : app.train.maps) drop(m);
+  app.train.maps.clear();
+  for (auto* m : {&app.heads.legend, &app.heads.focus_map, &app.compare.similarity, &app.compare.legend, &app.tensors.map,
                   &app.tensors.legend_seq, &app.tensors.legend_div, &app.masks.map})
     drop(*m);
+  app.heads.focus_shown = -1;
   app.heads.generation = app.compare.generation = app.tensors.generation = app.masks.generation = 0;
 }
 
@@ -71,35 +76,81 @@ void open_panel(App& app, Panel p) {
 
 namespace {
 
+// Work a frame can absorb: plans estimated below this run at once (plan.h
+// costs are roughly ns in wasm), larger ones a slice per frame.
+constexpr double kAtOnceCost = 30e6;
+
+void swap_in(App& app) {
+  Pending& p = *app.pending;
+  app.trace = std::move(p.trace);
+  if (!p.attention_only) app.inputs = std::move(p.inputs);
+  app.config = p.config;
+  app.compute_ms = p.ms;
+  app.longest_slice_ms = p.longest_slice_ms;
+  app.longest_piece_ms = p.plan.longest_piece_ms();
+  app.pending.reset();
+  derive(app);
+  ++app.generation;
+}
+
 // Recomputes the trace for `next` (valid). With `attention_only`, the
 // projections of the current trace stand (same_projections holds) and only
 // attention is redone: masks, scale, temperature, softcap, dropout, policy.
 void recompute(App& app, const ap::Config& next, bool attention_only = false) {
-  const auto t0 = std::chrono::steady_clock::now();
+  app.pending = std::make_unique<Pending>();  // a newer edit replaces one under way
+  Pending& p = *app.pending;
+  p.config = next;
+  p.attention_only = attention_only;
   if (attention_only) {
-    ap::attend_all(next, app.inputs, app.trace);
+    p.in = &app.inputs;
+    p.trace = ap::projections_of(app.trace);
   } else {
-    ap::Inputs inputs = ap::make_inputs(next);
-    for (auto& note : ap::apply_imports(app.imported, next, inputs)) app.notes.push_back(std::move(note));
-    app.trace = ap::run(next, inputs);
-    app.inputs = std::move(inputs);
+    p.in = &p.inputs;
+    ap::plan_inputs(p.config, p.inputs, p.plan);
+    p.plan.add(0, [&app, &p] {
+      for (auto& note : ap::apply_imports(app.imported, p.config, p.inputs)) app.notes.push_back(std::move(note));
+    });
+    ap::plan_projections(p.config, *p.in, p.trace, p.plan);
   }
-  app.config = next;
-  derive(app);
-  app.compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  ++app.generation;
+  ap::plan_attention(p.config, *p.in, p.trace, p.plan);
+  // The first trace is made before the first frame (the loader shows progress meanwhile).
+  if (p.plan.total() <= kAtOnceCost || app.generation == 0) advance_pending(app, 1e300);
 }
 
-const std::vector<std::string> kPageKeys = {"panel", "head", "tensor", "embed"};
+// The page's own keys, and the training lab's settings (core/train/url.h).
+const std::vector<std::string>& page_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k = {"panel", "head", "tensor", "embed"};
+    for (const auto& t : ap::train::settings_keys()) k.push_back(t);
+    return k;
+  }();
+  return keys;
+}
 
 }  // namespace
 
 std::vector<std::string> apply_config(App& app, const ap::Config& next) {
   auto errors = ap::validate(next);
   if (!errors.empty()) return errors;
-  if (next == app.config && app.generation > 0) return {};
+  if (app.pending && next == app.pending->config) return {};  // already under way
+  if (next == app.config && app.generation > 0) {
+    app.pending.reset();  // back to what is shown
+    return {};
+  }
   recompute(app, next, app.generation > 0 && ap::same_projections(app.config, next));
   return {};
+}
+
+const ap::Config& target_config(const App& app) { return app.pending ? app.pending->config : app.config; }
+
+void advance_pending(App& app, double budget_ms) {
+  if (!app.pending) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool done = app.pending->plan.advance(budget_ms);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  app.pending->ms += ms;
+  app.pending->longest_slice_ms = std::max(app.pending->longest_slice_ms, ms);
+  if (done) swap_in(app);
 }
 
 void refresh(App& app) { recompute(app, app.config); }
@@ -113,9 +164,14 @@ void reset(App& app) {
 }
 
 void apply_link(App& app, const std::string& query) {
-  ap::QueryApplied r = ap::apply_query(ap::Config{}, query, kPageKeys);
+  ap::QueryApplied r = ap::apply_query(ap::Config{}, query, page_keys());
   app.notes = std::move(r.notes);
+  std::vector<std::pair<std::string, std::string>> train_pairs;
   for (const auto& [key, value] : r.other) {
+    if (key.rfind("t_", 0) == 0) {
+      train_pairs.emplace_back(key, value);
+      continue;
+    }
     if (key == "panel") {
       if (auto p = panel_from_name(value)) app.panel = *p, app.panel_requested = true;
       else app.notes.push_back("panel=" + value.substr(0, 40) + " ignored: not a panel name");
@@ -132,6 +188,14 @@ void apply_link(App& app, const std::string& query) {
     }
   }
   if (!(r.config == app.config) || app.generation == 0) recompute(app, r.config);
+  if (!train_pairs.empty()) {
+    auto t = ap::train::apply_settings(ap::train::TrainSettings{}, train_pairs);
+    for (auto& n : t.notes) app.notes.push_back(std::move(n));
+    if (!(t.settings == app.train.settings) || !app.train.trainer) {
+      app.train.settings = app.train.edit = t.settings;
+      app.train.trainer.reset();  // made on the lab's first frame
+    }
+  }
   app.heads.focus = std::min(app.heads.focus, app.trace.n_heads - 1);
   app.controls.synced = false;
   app.controls.errors.clear();
@@ -141,11 +205,17 @@ std::string current_link(const App& app) {
   std::string q = ap::config_to_query(app.config);
   q += std::string("&panel=") + panel_name(app.panel) + "&head=" + std::to_string(app.heads.focus);
   if (app.panel == Panel::Tensors) q += "&tensor=" + app.tensors.name;
+  if (app.panel == Panel::Train) q += "&" + ap::train::settings_to_query(app.train.settings);
   if (app.embed) q += "&embed=1";
   return q;
 }
 
 std::string import_npy(App& app, const std::string& role_name, const std::string& bytes) {
+  if (role_name == "npz") {
+    std::string error = train_import_npz(app.train, bytes);
+    app.train.message = error.empty() ? "weights loaded" : error;
+    return error;
+  }
   const auto role = ap::import_role(role_name);
   if (!role) return "name the file x.npy, q.npy, k.npy or v.npy: the name says what it replaces";
   auto parsed = ap::parse_npy(bytes);
@@ -168,8 +238,14 @@ ExportFile export_file(const App& app, const std::string& kind, const std::strin
   if (kind == "npz")
     return {"attention_playground.npz", "application/octet-stream",
             ap::npz_bytes(ap::export_arrays(app.config, app.inputs, app.trace)), ""};
+  if (kind == "weights") {
+    if (!app.train.trainer) return {"", "", "", "nothing trained yet: open the Train tab first"};
+    return {std::string("attention_train_") + ap::train::task_info(app.train.settings.task).key + "_step" +
+                std::to_string(app.train.trainer->steps()) + ".npz",
+            "application/octet-stream", train_export_npz(app.train), ""};
+  }
   if (kind != "npy" && kind != "csv") {
-    f.error = "unknown export "" + kind + ""; known: npy, csv, config, pytorch, npz";
+    f.error = "unknown export '" + kind + "'; known: npy, csv, config, pytorch, npz, weights";
     return f;
   }
   auto td = ap::find_tensor(app.trace, tensor, head, &f.error);
@@ -180,6 +256,10 @@ ExportFile export_file(const App& app, const std::string& kind, const std::strin
 }
 
 void draw_app(App& app, float width, float height, float scale) {
+  // A large recompute and training run between frames, in slices of about
+  // half a 60 Hz frame, so drawing stays smooth.
+  advance_pending(app, 8.0);
+  train_tick(app.train, 8.0);
   // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
   const bool wide = width >= 760 * scale;
   const float controls_w = app.embed ? 0 : wide ? std::min(380 * scale, width * 0.4f) : width;
@@ -199,7 +279,12 @@ void draw_app(App& app, float width, float height, float scale) {
         ImGui::PopStyleColor();
       }
       if (!app.notes.empty() && ImGui::SmallButton("dismiss these notes")) app.notes.clear();
-      if (auto edited = draw_controls_panel(app.controls, app.config, app.trace, app.compute_ms))
+      if (app.pending) {
+        char label[64];
+        std::snprintf(label, sizeof label, "computing the new trace: %.0f%%", 100 * app.pending->plan.progress());
+        ImGui::ProgressBar(float(app.pending->plan.progress()), ImVec2(-1, 0), label);
+      }
+      if (auto edited = draw_controls_panel(app.controls, target_config(app), app.trace, app.compute_ms))
         app.controls.errors = apply_config(app, *edited);
       draw_share_section(app);
     }
@@ -255,6 +340,16 @@ void draw_app(App& app, float width, float height, float scale) {
           if (auto next = draw_sizes_panel(app.config, app.trace, scale)) edit = *next, edited = true;
           break;
         case Panel::Memory: draw_memory_panel(app.trace, scale); break;
+        case Panel::Train: {
+          bool export_weights = false, load_weights = false;
+          draw_train_panel(app.train, scale, export_weights, load_weights);
+          if (export_weights && app.platform.download) {
+            const ExportFile w = export_file(app, "weights", "", -1);
+            if (w.error.empty()) app.platform.download(w.name, w.mime, w.bytes);
+          }
+          if (load_weights && app.platform.pick_file) app.platform.pick_file();
+          break;
+        }
         case Panel::Count: break;
       }
       if (edited) {

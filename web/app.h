@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,8 +14,10 @@
 #include "config.h"
 #include "controls_panel.h"
 #include "export.h"
+#include "plan.h"
 #include "heads_panel.h"
 #include "panels.h"
+#include "train_panel.h"
 
 namespace web {
 
@@ -29,7 +32,7 @@ struct Derived {
   double scaling_temperature = 0;      // the temperature `scaling` was computed for
 };
 
-enum class Panel { Heads, Compare, Pipeline, Tensors, Masks, Scaling, Sizes, Memory, Count };
+enum class Panel { Heads, Compare, Pipeline, Tensors, Masks, Scaling, Sizes, Memory, Train, Count };
 const char* panel_name(Panel p);
 std::optional<Panel> panel_from_name(const std::string& name);
 
@@ -42,13 +45,30 @@ struct Platform {
   std::function<void(float x, float y, float w, float h)> save_png;  // canvas pixels of this frame
 };
 
+// A recompute too large for one frame, spread over frames (plan.h): the
+// page keeps drawing the current trace until this one is done.
+struct Pending {
+  ap::Config config;          // what is being computed
+  bool attention_only = false;
+  ap::Inputs inputs;          // made by the plan (full recomputes)
+  const ap::Inputs* in = nullptr;  // &inputs, or the app's current inputs (attention only)
+  ap::Trace trace;
+  ap::Plan plan;
+  double ms = 0;              // compute time so far, summed over slices
+  double longest_slice_ms = 0;  // the longest a frame spent on it
+};
+
 struct App {
-  ap::Config config;        // applied and valid
+  ap::Config config;        // applied and valid: the config of `trace`
   ap::Inputs inputs;        // made from config (and imports): what export_arrays needs
   ap::Trace trace;          // computed from config
+  std::unique_ptr<Pending> pending;  // a larger config under way, if any
   Derived derived;
   uint64_t generation = 0;  // bumps with every new trace; views re-upload then
-  double compute_ms = 0;    // wall time of the last make_inputs + run + analysis
+  double compute_ms = 0;    // compute time of the last trace (summed over its slices)
+  double longest_slice_ms = 0;  // of the last pending recompute
+  double longest_piece_ms = 0;  // its slowest piece of work (plan.h)
+  double longest_frame_ms = 0;  // the most draw_app (compute slices, panels, uploads) took in a frame; computing() resets it
   Panel panel = Panel::Heads;
   bool panel_requested = false;  // select `panel` on the next frame (openPanel, pipeline clicks)
   ap::Imported imported;    // .npy tensors that replace X or the projections
@@ -66,12 +86,18 @@ struct App {
   TensorsPanel tensors;
   MasksPanel masks;
   ScalingPanel scaling;
+  TrainPanel train;
 };
 
-// Validates `next`; if valid and different, makes it current and recomputes
-// the trace and the derived numbers at once (so the JS API reads them right
-// after). Returns the validation errors; on errors the app is unchanged.
+// Validates `next`; if valid and different, recomputes the trace and the
+// derived numbers: at once when that is quick (so the JS API reads them right
+// after), else over the next frames (app.pending; see advance_pending).
+// Returns the validation errors; on errors the app is unchanged.
 std::vector<std::string> apply_config(App& app, const ap::Config& next);
+// The config the app is heading for: the pending one, or the applied one.
+const ap::Config& target_config(const App& app);
+// Advances a pending recompute by about budget_ms; swaps it in when done.
+void advance_pending(App& app, double budget_ms);
 
 // Forgets every GPU object (after a lost WebGL context); the panels make and
 // fill new ones on their next frame.
@@ -96,10 +122,12 @@ void apply_link(App& app, const std::string& query);
 // The fragment describing what is on screen now.
 std::string current_link(const App& app);
 
-// Imports an .npy file's bytes for role "x", "q", "k" or "v". Returns "" or the reason it was refused.
+// Imports an .npy file's bytes for role "x", "q", "k" or "v", or a .npz of trained weights for
+// role "npz" (the training lab). Returns "" or the reason it was refused.
 std::string import_npy(App& app, const std::string& role, const std::string& bytes);
 
-// A file to download: kind "npy" or "csv" (of tensor/head), "config", "pytorch", "npz".
+// A file to download: kind "npy" or "csv" (of tensor/head), "config", "pytorch", "npz",
+// or "weights" (the training lab's parameters as .npz).
 struct ExportFile {
   std::string name, mime, bytes, error;
 };

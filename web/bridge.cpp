@@ -2,11 +2,13 @@
 // tensor data handed over as a pointer into the wasm heap for JS to copy.
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "app.h"
 #include "config_json.h"
+#include "train/url.h"
 
 namespace web {
 extern App* g_app;
@@ -27,20 +29,35 @@ const char* reply(const nlohmann::json& j) {
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE const char* ap_get_config() {
-  g_reply = ap::config_to_json(web::g_app->config);
+  g_reply = ap::config_to_json(web::target_config(*web::g_app));
   return g_reply.c_str();
 }
 
 // {"ok": bool, "errors": [...]}; nothing changes unless ok.
 EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) {
   web::App& app = *web::g_app;
-  auto up = ap::apply_config_json(app.config, json);
+  auto up = ap::apply_config_json(web::target_config(app), json);
   if (up.ok()) up.errors = web::apply_config(app, up.config);
   if (up.ok()) {
     app.controls.synced = false;  // the widgets show the new config
     app.controls.errors.clear();
   }
-  return reply({{"ok", up.ok()}, {"errors", up.errors}});
+  if (!up.ok()) return reply({{"ok", false}, {"errors", up.errors}});
+  return reply({{"ok", true}, {"errors", up.errors}, {"pending", app.pending != nullptr}});
+}
+
+// Whether a large recompute is under way: {"busy", "progress" (0..1), "lastMs" (the last
+// finished one), "longestFrameMs" (the most a frame spent in the page's code since the last call)}.
+EMSCRIPTEN_KEEPALIVE const char* ap_computing() {
+  web::App& app = *web::g_app;
+  const double longest = app.longest_frame_ms;
+  app.longest_frame_ms = 0;
+  return reply({{"busy", app.pending != nullptr},
+                {"progress", app.pending ? app.pending->plan.progress() : 1.0},
+                {"lastMs", app.compute_ms},
+                {"longestSliceMs", app.pending ? app.pending->longest_slice_ms : app.longest_slice_ms},
+                {"longestPieceMs", app.pending ? app.pending->plan.longest_piece_ms() : app.longest_piece_ms},
+                {"longestFrameMs", longest}});
 }
 
 // {"shape": [...], "ptr": byte offset, "length": floats} or {"error": "..."}.
@@ -138,6 +155,59 @@ EMSCRIPTEN_KEEPALIVE const char* ap_export(const char* kind, const char* tensor,
   if (!f.error.empty()) return reply({{"error", f.error}});
   bytes = std::move(f.bytes);
   return reply({{"name", f.name}, {"mime", f.mime}, {"ptr", reinterpret_cast<uintptr_t>(bytes.data())}, {"length", bytes.size()}});
+}
+
+// The training lab: {"action": "start" | "pause" | "step" (with "steps") | "reset" |
+// "settings" (with "settings": {...}) | "ablate" (with "layer", "head", "on") | "state"}.
+// Replies with the lab's state, or {"error"} (and changes nothing).
+EMSCRIPTEN_KEEPALIVE const char* ap_train(const char* request) {
+  web::TrainPanel& p = web::g_app->train;
+  const nlohmann::json r = nlohmann::json::parse(request, nullptr, false);
+  if (!r.is_object() || !r.contains("action") || !r["action"].is_string()) return reply({{"error", "expected {\"action\": ...}"}});
+  const std::string action = r["action"];
+  web::train_ensure(p);
+  if (action == "start") p.running = true;
+  else if (action == "pause") p.running = false;
+  else if (action == "step") p.pending_steps += std::clamp(r.value("steps", 1), 1, 100000);
+  else if (action == "reset") web::train_restart(p, p.settings);
+  else if (action == "settings") {
+    const nlohmann::json& s = r.value("settings", nlohmann::json::object());
+    if (!s.is_object()) return reply({{"error", "settings must be an object"}});
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& [k, v] : s.items()) {
+      if (std::find(ap::train::settings_keys().begin(), ap::train::settings_keys().end(), "t_" + k) == ap::train::settings_keys().end())
+        return reply({{"error", "unknown training setting '" + k + "'; known: task, len, vocab, layers, heads, d_model, lr, batch, seed, ln, mlp"}});
+      pairs.emplace_back("t_" + k, v.is_string() ? v.get<std::string>() : v.is_boolean() ? (v.get<bool>() ? "1" : "0") : v.dump());
+    }
+    auto applied = ap::train::apply_settings(p.settings, pairs);
+    if (!applied.notes.empty()) return reply({{"error", applied.notes}});
+    web::train_restart(p, applied.settings);
+  } else if (action == "ablate") {
+    const std::string e = p.trainer->set_ablated(r.value("layer", -1), r.value("head", -1), r.value("on", true));
+    if (!e.empty()) return reply({{"error", e}});
+    web::train_refresh(p);
+  } else if (action != "state") {
+    return reply({{"error", "unknown action '" + action + "'"}});
+  }
+  const ap::train::Trainer& t = *p.trainer;
+  nlohmann::json weights = nlohmann::json::array();
+  for (const auto& layer : p.probe.weights) {
+    nlohmann::json heads = nlohmann::json::array();
+    for (const auto& w : layer) heads.push_back(std::vector<double>(w.data(), w.data() + w.size()));
+    weights.push_back(heads);
+  }
+  nlohmann::json losses = nlohmann::json::array();
+  for (const auto& s : t.history()) losses.push_back(s.loss);
+  return reply({{"step", t.steps()},
+                {"running", p.running},
+                {"pending", p.pending_steps},
+                {"link", ap::train::settings_to_query(p.settings)},
+                {"eval", {{"loss", p.eval.loss}, {"accuracy", p.eval.accuracy}}},
+                {"curve", {{"step", p.eval_steps}, {"loss", p.eval_loss}, {"accuracy", p.eval_accuracy}}},
+                {"trainLoss", losses},
+                {"stepsPerSecond", p.steps_per_second},
+                {"longestSliceMs", p.longest_slice_ms},
+                {"probe", {{"tokens", p.probe.labels}, {"predictions", p.probe.prediction_labels}, {"weights", weights}}}});
 }
 
 // Where the heatmaps are on the canvas (device pixels), for tests and embedders.

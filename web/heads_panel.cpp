@@ -14,6 +14,12 @@ namespace web {
 namespace {
 
 constexpr int kLegendSteps = 256;
+// Uploading a texture costs a frame time (and software GL is slow), so maps
+// larger than the screen shows are max-pooled by the core first: the focused
+// head to at most kFocusCells a side, the small multiples to kThumbCells; and
+// at most kUploadCells of small multiples go to the GPU per frame.
+constexpr int kFocusCells = 512, kThumbCells = 96;
+constexpr double kUploadCells = 40000;
 
 // Text rotated to read bottom-up, its baseline end at `anchor` (x centred on a column).
 void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
@@ -81,28 +87,49 @@ void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
 void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale, bool constructed) {
   p.drawn.clear();
   if (t.n_heads == 0) return;
-  // [SECTION] upload when the trace changed
+  // [SECTION] upload when the trace changed: the focused head first, then the
+  // others a few per frame, so a large trace (25 heads of 1024 x 1024) never
+  // holds one frame for long.
   if (p.generation != generation) {
+    p.maps.resize(size_t(t.n_heads));
+    for (auto& m : p.maps)
+      if (!m) m = std::make_unique<Heatmap>();
+    p.focus = std::min(p.focus, t.n_heads - 1);
+    p.to_upload.clear();
+    for (int h = 0; h < t.n_heads; ++h) p.to_upload.push_back(h);
+    p.focus_shown = -1;
     // Hatch blocked cells, except in fully masked rows: there the policy's
     // weights (0, NaN or uniform) are what a learner needs to see.
     ap::MaskMat show = t.allowed;
     for (int q : t.fully_masked_rows) show.row(q).setOnes();
-    p.maps.resize(size_t(t.n_heads));
-    for (int h = 0; h < t.n_heads; ++h) {
-      if (!p.maps[size_t(h)]) p.maps[size_t(h)] = std::make_unique<Heatmap>();
-      p.maps[size_t(h)]->set_cells(t.heads[size_t(h)].weights, &show);
-    }
+    p.show_focus = ap::pool_any(show, kFocusCells, kFocusCells);
+    p.show_thumb = ap::pool_any(show, kThumbCells, kThumbCells);
+    // What the legend needs, once per trace, in O(heads · n_q) (a scan of every weight would hold a frame).
+    p.any_blocked = t.allowed.size() && t.allowed.minCoeff() == 0;
+    p.any_nan = std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadSteps& h) { return ap::has_nan_weight(h); });
+    p.max_weight = 0;
+    for (const auto& h : t.heads) p.max_weight = std::max(p.max_weight, ap::max_weight(h));
     if (!p.legend) {
       p.legend = std::make_unique<Heatmap>();
       ap::Mat ramp(kLegendSteps, 1);
       for (int i = 0; i < kLegendSteps; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / kLegendSteps;
       p.legend->set_cells(ramp, nullptr);
     }
-    p.focus = std::min(p.focus, t.n_heads - 1);
     p.generation = generation;
   }
-  float max_w = 0;
-  for (const auto& h : t.heads) max_w = std::max(max_w, ap::max_finite(h.weights.data(), size_t(h.weights.size())));
+  if (p.focus_shown != p.focus) {
+    if (!p.focus_map) p.focus_map = std::make_unique<Heatmap>();
+    p.focus_map->set_cells(ap::pool_max(t.heads[size_t(p.focus)].weights, kFocusCells, kFocusCells), &p.show_focus);
+    p.focus_shown = p.focus;
+  }
+  for (double cells = 0; !p.to_upload.empty() && cells < kUploadCells;) {
+    const int h = p.to_upload.front();
+    p.to_upload.erase(p.to_upload.begin());
+    const ap::Mat small = ap::pool_max(t.heads[size_t(h)].weights, kThumbCells, kThumbCells);
+    p.maps[size_t(h)]->set_cells(small, &p.show_thumb);
+    cells += double(small.size());
+  }
+  const float max_w = p.max_weight;
   const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;
 
   note("weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1. "
@@ -151,7 +178,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   }
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
-  heatmap_image(*p.maps[size_t(p.focus)], "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk);
+  heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk);
   p.drawn.push_back({p.focus, true, map_pos.x, map_pos.y, map_w, map_h});
   if (hq >= 0) {
     // Outline the hovered cell's row and column so the eye finds both tokens.
@@ -168,7 +195,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   const float bar_w = 16 * scale, bar_h = std::max(map_h * 0.8f, 120 * scale);
   colour_legend(*p.legend, bar, bar_w, bar_h, 0.0f, hi, Colormap::Sequential);
   float swatch_y = bar.y + bar_h + line;
-  if (t.allowed.minCoeff() == 0) {
+  if (p.any_blocked) {
     for (int i = 0; i < 4; ++i) {
       const float y = swatch_y + i * bar_w / 4;
       dl->AddRectFilled(ImVec2(bar.x, y), ImVec2(bar.x + bar_w, y + bar_w / 4),
@@ -177,7 +204,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, swatch_y - line * 0.2f), text_col, "masked");
     swatch_y += line * 1.2f;
   }
-  if (std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadSteps& h) { return h.weights.hasNaN(); })) {
+  if (p.any_nan) {
     dl->AddRectFilled(ImVec2(bar.x, swatch_y), ImVec2(bar.x + bar_w, swatch_y + bar_w), IM_COL32(230, 40, 200, 255));
     dl->AddText(ImVec2(bar.x + bar_w + 9 * scale, swatch_y - line * 0.2f), text_col, "NaN");
   }

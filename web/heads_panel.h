@@ -22,9 +22,15 @@ struct DrawnMap {
 struct HeadsPanel {
   int focus = 0;              // head shown large
   bool range_to_max = true;   // colour range 0..max weight (else 0..1)
-  std::vector<std::unique_ptr<Heatmap>> maps;  // one per head
+  std::vector<std::unique_ptr<Heatmap>> maps;  // one per head, small multiples (pooled to at most kThumbCells a side)
+  std::unique_ptr<Heatmap> focus_map;          // the focused head, large (pooled to at most kFocusCells a side)
+  int focus_shown = -1;                        // the head focus_map holds for this generation
   std::unique_ptr<Heatmap> legend;
-  uint64_t generation = 0;    // trace generation the maps hold
+  uint64_t generation = 0;    // trace generation the maps hold (or are being filled from)
+  std::vector<int> to_upload;  // heads whose maps still show an older trace
+  ap::MaskMat show_focus, show_thumb;  // cells drawn as values (the rest hatched), pooled like the maps
+  float max_weight = 0;        // the largest finite weight of any head
+  bool any_blocked = false, any_nan = false;  // whether the legend shows the hatch and magenta
   std::vector<DrawnMap> drawn;  // this frame's layout
 };
 

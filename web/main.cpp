@@ -6,6 +6,7 @@
 #include <emscripten/html5.h>
 #include <emscripten/html5_webgl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -135,7 +136,11 @@ void frame() {
   io.DisplaySize = ImVec2(float(g_win.width), float(g_win.height));
   io.DisplayFramebufferScale = ImVec2(1, 1);
   ImGui::NewFrame();
+  // The page's own work this frame (compute slices, training, panels, texture
+  // uploads), apart from handing the drawing to GL: what the JS API reports.
+  const double t0 = emscripten_get_now();
   web::draw_app(*web::g_app, io.DisplaySize.x, io.DisplaySize.y, g_win.scale);
+  web::g_app->longest_frame_ms = std::max(web::g_app->longest_frame_ms, emscripten_get_now() - t0);
   ImGui::Render();
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
   glViewport(0, 0, g_win.width, g_win.height);

@@ -52,7 +52,7 @@ test('changing heads, causal mask and text changes the weights accordingly', asy
   await withPage(async (page) => {
     const before = await api(page, () => Array.from(playground.tensor('weights', 0).data));
 
-    assert.deepEqual(await api(page, () => playground.setConfig({ n_heads: 8 })), { ok: true, errors: [] });
+    assert.deepEqual(await api(page, () => playground.setConfig({ n_heads: 8 })), { ok: true, errors: [], pending: false });
     const eight = await checkWeights(page, () => false);
     assert.equal(eight.shape[0], 8);
     const q = await api(page, () => playground.tensor('q', 7).shape);
@@ -208,7 +208,7 @@ function coloursIn(png, x0, y0, x1, y1) {
 test('every panel opens through the JS API and is drawn; its numbers agree with the tensors', async () => {
   await withPage(async (page) => {
     const panels = await api(page, () => playground.panels());
-    assert.deepEqual(panels, ['heads', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes', 'memory']);
+    assert.deepEqual(panels, ['heads', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes', 'memory', 'train']);
     await api(page, () => playground.setConfig({ weights: 'constructed', causal: true, pad_to: 12, mask_pad_queries: true }));
     for (const name of panels) {
       await api(page, (n) => playground.openPanel(n), name);

@@ -31,12 +31,12 @@ const BAD_CONFIGS = [
   [{ d_model: Infinity }, /d_model must be a whole number, not null/],
   [{ text: '' }, /text has no tokens: type at least one word/],
   [{ text: '   \n\t ' }, /text has no tokens/],
-  [{ text: words(600) }, /text has 600 tokens; the limit is 512/],
+  [{ text: words(1100) }, /text has 1100 tokens; the limit is 1024/],
   [{ text: 'x'.repeat(20000) }, /text is 20000 bytes long; the limit is 16384 bytes/],
   [{ text: 123 }, /text must be a string, not a number/],
   [{ text: '\u0000\u0001\u0002' }, /text has no tokens/],
-  [{ pad_to: 10000 }, /pad_to must be between 0 and 512/],
-  [{ pad_to: -1 }, /pad_to must be between 0 and 512/],
+  [{ pad_to: 10000 }, /pad_to must be between 0 and 1024/],
+  [{ pad_to: -1 }, /pad_to must be between 0 and 1024/],
   [{ seed: -1 }, /seed must be between 0 and 4294967295/],
   [{ seed: 2 ** 32 }, /seed must be between 0 and 4294967295/],
   [{ causal: 'yes' }, /causal must be true or false, not a string/],
@@ -48,7 +48,7 @@ const BAD_CONFIGS = [
   [{ temperature: 0 }, /temperature must be a positive number/],
   [{ scale: -1 }, /scale must be 0 \(meaning 1\/√d_head\) or a positive number/],
   [{ softcap: -2 }, /softcap must be 0 \(off\) or a positive number/],
-  [{ window: -3 }, /window must be between 0 and 512/],
+  [{ window: -3 }, /window must be between 0 and 1024/],
   [{ kv_cache: 50 }, /kv_cache 50 must be between 0 and 10/],
   [{ kv_cache: 2, cross_text: 'hi' }, /kv_cache applies to self-attention/],
   [{ cross_text: ' ' }, /cross_text has no tokens/],
@@ -59,7 +59,7 @@ const BAD_CONFIGS = [
   [{ float_mask: [['inf']] }, /float_mask entries must be finite numbers or "-inf"/],
   [{ float_mask: [[1]] }, /float_mask must have 11 rows/],
   [{ unknown_field: 1 }, /unknown config field "unknown_field"/],
-  [{ text: words(500), d_model: 2048, n_heads: 64 }, /need \d+ MiB for the trace; the limit is 256 MiB/],
+  [{ text: words(1000), d_model: 2048, n_heads: 64 }, /need \d+ MiB for the trace; the limit is 768 MiB/],
   [{ weights: 'constructed', d_model: 6, n_heads: 2 }, /constructed heads need d_model divisible by 4/],
   [null, /setConfig needs an object of fields/],
   [[1, 2], /setConfig needs an object of fields/],
@@ -168,9 +168,10 @@ test('the largest config inside the limits computes without a trap', async () =>
   const { page, errors, context } = await openPage(env.browser, env.server.url);
   try {
     await ready(page);
-    const r = await api(page, (t) => playground.setConfig({ text: t, d_model: 2048, n_heads: 16 }), words(512));
-    assert.deepEqual(r, { ok: true, errors: [] });
-    assert.deepEqual(await api(page, () => playground.tensor('weights', 15).shape), [512, 512]);
+    const r = await api(page, (t) => playground.setConfig({ text: t, d_model: 2048, n_heads: 16 }), words(1024));
+    assert.deepEqual(r, { ok: true, errors: [], pending: true });  // computed over the next frames
+    await api(page, () => playground.settled());
+    assert.deepEqual(await api(page, () => playground.tensor('weights', 15).shape), [1024, 1024]);
     assert.equal(await drawing(page), true);
     assert.deepEqual(errors, []);
   } finally {

@@ -222,7 +222,7 @@ test('embedded: the chosen view alone, driven by postMessage from the host page'
       if (answers.a) { clearInterval(poll); ask('b', 'getConfig', []); } else ask('a', 'setConfig', [{ n_heads: 8 }]);
     }, 200);
   }));
-  assert.deepEqual(reply.a.result, { ok: true, errors: [] });
+  assert.deepEqual(reply.a.result, { ok: true, errors: [], pending: false });
   assert.equal(reply.b.result.n_heads, 8);
   assert.deepEqual(errors, []);
   await context.close();

@@ -1,0 +1,324 @@
+// The training lab's panel: see train_panel.h.
+#include "train_panel.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "export.h"
+#include "imgui.h"
+#include "widgets.h"
+
+namespace web {
+
+namespace {
+
+using ap::train::TrainSettings;
+
+// The curves keep every evaluation; the plot draws at most this many points.
+constexpr size_t kPlotPoints = 160;
+
+std::vector<double> thin(const std::vector<double>& y, size_t n) {
+  if (y.size() <= n) return y;
+  std::vector<double> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = y[i * (y.size() - 1) / (n - 1)];
+  return out;
+}
+
+void settings_form(TrainSettings& e, float scale) {
+  const float w = 150 * scale;
+  int task = int(e.task);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("task", ap::train::task_info(e.task).name)) {
+    for (const auto& info : ap::train::all_tasks())
+      if (ImGui::Selectable(info.name, info.task == e.task)) task = int(info.task);
+    ImGui::EndCombo();
+  }
+  if (task != int(e.task)) {  // a new task brings the settings measured to learn it
+    const uint32_t seed = e.seed;
+    e = ap::train::default_settings(ap::train::Task(task));
+    e.seed = seed;
+  }
+  help("Each task comes with settings measured to learn it; change them to see what breaks.");
+  using L = ap::train::TrainLimits;
+  ImGui::SetNextItemWidth(w);
+  ImGui::SliderInt("length L", &e.length, 2, L::max_length);
+  help("Content tokens per example. Sort and induction need at least L distinct tokens (vocab >= L).");
+  ImGui::SetNextItemWidth(w);
+  ImGui::SliderInt("vocab", &e.vocab, 2, L::max_vocab);
+  ImGui::SetNextItemWidth(w);
+  ImGui::SliderInt("layers", &e.layers, 1, L::max_layers);
+  help("Induction needs two: a previous-token head in layer 0 feeds an induction head in layer 1.");
+  ImGui::SetNextItemWidth(w);
+  ImGui::SliderInt("heads", &e.n_heads, 1, L::max_heads);
+  ImGui::SetNextItemWidth(w);
+  ImGui::InputInt("d_model", &e.d_model, 8, 16);
+  help("Must be a multiple of heads: d_head = d_model / heads.");
+  float lr = float(e.learning_rate);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::SliderFloat("learning rate", &lr, 1e-4f, 0.1f, "%.4g", ImGuiSliderFlags_Logarithmic)) e.learning_rate = lr;
+  ImGui::SetNextItemWidth(w);
+  ImGui::SliderInt("batch", &e.batch, 1, L::max_batch);
+  int seed = int(e.seed);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputInt("seed", &seed)) e.seed = uint32_t(std::max(0, seed));
+  help("Weights, batches, the evaluation batch and the probe all follow from the seed: the same settings give "
+       "the same loss curve on every run.");
+  ImGui::Checkbox("layer norm", &e.layer_norm);
+  ImGui::SameLine();
+  ImGui::Checkbox("MLP", &e.mlp);
+}
+
+// One head's attention on the probe, with token labels when they fit; the hovered cell's tooltip.
+void head_map(TrainPanel& p, int layer, int head, float side, float scale) {
+  const ap::train::Probe& pr = p.probe;
+  const int T = pr.T;
+  Heatmap& map = *p.maps[size_t(layer * p.trainer->shape().n_heads + head)];
+  const float line = ImGui::GetTextLineHeight(), cell = side / float(T);
+  const bool labels = cell >= line * 0.8f;
+  const float gutter = labels ? line * 1.2f : 0;
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
+  const bool off = p.trainer->ablated(layer, head);
+  ImGui::Text("layer %d  head %d%s", layer, head, off ? "  (ablated)" : "");
+  const ImVec2 at(top.x + gutter, top.y + line * 1.3f + gutter);
+  if (labels)
+    for (int i = 0; i < T; ++i) {
+      const char* s = pr.labels[size_t(i)].c_str();
+      const float tw = ImGui::CalcTextSize(s).x;
+      dl->AddText(ImVec2(at.x + (i + 0.5f) * cell - tw * 0.5f, at.y - line * 1.1f), text, s);  // keys along the top
+      dl->AddText(ImVec2(at.x - tw - 3 * scale, at.y + (i + 0.5f) * cell - line * 0.5f), text, s);  // queries down the side
+    }
+  ImGui::SetCursorScreenPos(at);
+  int hq = -1, hk = -1;
+  char id[32];
+  std::snprintf(id, sizeof id, "##train%d_%d", layer, head);
+  heatmap_image(map, id, ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, T, T, hq, hk);
+  if (hq >= 0) {
+    ImGui::BeginTooltip();
+    ImGui::Text("layer %d head %d", layer, head);
+    ImGui::Text("query %d \"%s\" attends to key %d \"%s\"", hq, pr.labels[size_t(hq)].c_str(), hk, pr.labels[size_t(hk)].c_str());
+    ImGui::Text("weight %.4f", pr.weights[size_t(layer)][size_t(head)](hq, hk));
+    if (hk > hq) ImGui::TextDisabled("causal: a position never sees later tokens");
+    ImGui::EndTooltip();
+  }
+  bool ablate = off;
+  std::snprintf(id, sizeof id, "ablate##%d_%d", layer, head);
+  if (ImGui::Checkbox(id, &ablate)) {
+    p.trainer->set_ablated(layer, head, ablate);
+    train_refresh(p);
+  }
+  help("Switch the head off (its output is zeroed) and watch the evaluation loss: a head the task relies on "
+       "costs a lot. Training continues with the head off until you switch it back.");
+}
+
+}  // namespace
+
+void train_restart(TrainPanel& p, const TrainSettings& settings) {
+  p.settings = p.edit = settings;
+  p.trainer = std::make_unique<ap::train::Trainer>(settings);
+  p.running = false;
+  p.pending_steps = 0;
+  p.eval_steps.clear();
+  p.eval_loss.clear();
+  p.eval_accuracy.clear();
+  p.steps_per_second = 0;
+  p.longest_slice_ms = 0;
+  p.errors.clear();
+  train_refresh(p);
+}
+
+void train_ensure(TrainPanel& p) {
+  if (!p.trainer) train_restart(p, p.settings);
+}
+
+void train_refresh(TrainPanel& p) {
+  if (!p.trainer) return;
+  p.eval = p.trainer->evaluate();
+  p.probe = p.trainer->probe();
+  const int step = p.trainer->steps();
+  if (!p.eval_steps.empty() && p.eval_steps.back() == step) {  // same step, new weights or ablation
+    p.eval_loss.back() = p.eval.loss;
+    p.eval_accuracy.back() = p.eval.accuracy;
+  } else {
+    p.eval_steps.push_back(step);
+    p.eval_loss.push_back(p.eval.loss);
+    p.eval_accuracy.push_back(p.eval.accuracy);
+  }
+  ++p.generation;
+}
+
+void train_tick(TrainPanel& p, double budget_ms) {
+  if (!p.trainer || (!p.running && p.pending_steps == 0)) return;
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
+  int done = 0;
+  // Whole steps until the frame's budget is spent: a step at the largest
+  // settings takes a few ms in wasm (see the README), so a frame stays short.
+  do {
+    p.trainer->step();
+    ++done;
+    if (p.pending_steps > 0) --p.pending_steps;
+  } while ((p.running || p.pending_steps > 0) && elapsed_ms() < budget_ms);
+  train_refresh(p);  // evaluation and probe belong to the frame's slice too
+  const double ms = elapsed_ms();
+  p.steps_per_second = done / (ms / 1000.0);
+  p.longest_slice_ms = std::max(p.longest_slice_ms, ms);
+}
+
+std::string train_import_npz(TrainPanel& p, const std::string& bytes) {
+  train_ensure(p);
+  auto parsed = ap::parse_npz(bytes);
+  if (auto* e = std::get_if<std::string>(&parsed)) return "weights .npz: " + *e;
+  const auto& arrays = std::get<0>(parsed);
+  // Check every tensor before changing any, so a bad file changes nothing.
+  std::vector<std::pair<std::string, ap::train::MatD>> values;
+  const auto expected = p.trainer->parameters();
+  for (const auto& want : expected) {
+    auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto& a) { return a.first == want.name; });
+    if (it == arrays.end())
+      return "weights .npz: no '" + want.name + "' (export from a run with the same layers, layer norm and MLP settings)";
+    auto m = ap::train::from_array(it->second);
+    if (auto* e = std::get_if<std::string>(&m)) return "weights .npz: '" + want.name + "': " + *e;
+    auto& v = std::get<ap::train::MatD>(m);
+    if (v.rows() != want.value.rows() || v.cols() != want.value.cols())
+      return "weights .npz: '" + want.name + "' is " + std::to_string(v.rows()) + " x " + std::to_string(v.cols()) +
+             ", this model needs " + std::to_string(want.value.rows()) + " x " + std::to_string(want.value.cols());
+    if (!v.allFinite()) return "weights .npz: '" + want.name + "' holds NaN or infinite values";
+    values.emplace_back(want.name, std::move(v));
+  }
+  for (const auto& [name, v] : values)
+    if (auto e = p.trainer->set_parameter(name, v); !e.empty()) return "weights .npz: " + e;
+  train_refresh(p);
+  return "";
+}
+
+std::string train_export_npz(const TrainPanel& p) {
+  std::vector<std::pair<std::string, ap::Array>> arrays;
+  for (const auto& t : p.trainer->parameters()) arrays.emplace_back(t.name, ap::train::to_array(t.value));
+  return ap::npz_bytes(arrays);
+}
+
+void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& load_weights) {
+  train_ensure(p);
+  ap::train::Trainer& tr = *p.trainer;
+  const ap::train::TaskInfo& info = ap::train::task_info(p.settings.task);
+  const float line = ImGui::GetTextLineHeight();
+
+  // [SECTION] left: the task and the settings
+  ImGui::BeginChild("train_settings", ImVec2(330 * scale, 0), true);
+  ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "Task: %s", info.name);
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("input: %s", info.input);
+  ImGui::TextDisabled("target: %s", info.target);
+  ImGui::TextDisabled("a solution head: %s", info.solution);
+  ImGui::TextDisabled("expect: %s", info.expect);
+  ImGui::PopTextWrapPos();
+  ImGui::Separator();
+  if (ImGui::Button(p.running ? "pause" : "train", ImVec2(80 * scale, 0))) p.running = !p.running;
+  ImGui::SameLine();
+  if (ImGui::Button("step")) p.pending_steps += 1;
+  ImGui::SameLine();
+  if (ImGui::Button("reset")) train_restart(p, p.settings);
+  help("Reset: the initial weights again (same seed), step 0.");
+  ImGui::Text("step %d", tr.steps());
+  if (p.running) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("  %.0f steps/s", p.steps_per_second);
+  }
+  ImGui::Separator();
+  settings_form(p.edit, scale);
+  const bool changed = !(p.edit == p.settings);
+  if (!changed) ImGui::BeginDisabled();
+  if (ImGui::Button("apply and restart")) {
+    p.errors = ap::train::validate(p.edit);
+    if (p.errors.empty()) train_restart(p, p.edit);
+  }
+  if (!changed) ImGui::EndDisabled();
+  for (const auto& e : p.errors) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", e.c_str());
+    ImGui::PopTextWrapPos();
+  }
+  ImGui::Separator();
+  if (ImGui::Button("export weights (.npz)")) export_weights = true;
+  ImGui::SameLine();
+  if (ImGui::Button("load weights")) load_weights = true;
+  help("Export: every parameter as a float64 array, loadable with np.load. Load: pick (or drop on the page) a .npz "
+       "exported from a model of the same shape.");
+  if (!p.message.empty()) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("%s", p.message.c_str());
+    ImGui::PopTextWrapPos();
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+
+  // [SECTION] right: curves, the probe, the heads
+  ImGui::BeginChild("train_views", ImVec2(0, 0), false);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  std::vector<std::string> xs;
+  for (double s : thin(std::vector<double>(p.eval_steps.begin(), p.eval_steps.end()), kPlotPoints))
+    xs.push_back(std::to_string(int(s)));
+  const double top_loss = std::max(0.1, *std::max_element(p.eval_loss.begin(), p.eval_loss.end()) * 1.05);
+  const float plot_w = (avail.x - line) * 0.5f, plot_h = std::max(110 * scale, avail.y * 0.22f);
+  char title[96];
+  std::snprintf(title, sizeof title, "loss on the evaluation batch: %.4f", p.eval.loss);
+  line_plot("##loss", ImVec2(plot_w, plot_h), xs, {{thin(p.eval_loss, kPlotPoints), IM_COL32(255, 140, 90, 255), "loss (nats)"}},
+            0.0, top_loss, title, -1);
+  ImGui::SameLine();
+  std::snprintf(title, sizeof title, "accuracy: %.1f%% of %d tokens", 100 * p.eval.accuracy, p.eval.scored);
+  line_plot("##accuracy", ImVec2(plot_w, plot_h), xs,
+            {{thin(p.eval_accuracy, kPlotPoints), IM_COL32(110, 200, 255, 255), "accuracy"}}, 0.0, 1.0, title, -1);
+
+  // The probe: its tokens, what should be predicted, what is.
+  const ap::train::Probe& pr = p.probe;
+  ImGui::Text("probe:");
+  for (int t = 0; t < pr.T; ++t) {
+    ImGui::SameLine();
+    ImGui::TextUnformatted(pr.labels[size_t(t)].c_str());
+  }
+  ImGui::Text("model:");
+  for (int t = 0; t < pr.T; ++t) {
+    ImGui::SameLine();
+    const int want = pr.targets[size_t(t)];
+    if (want < 0) ImGui::TextDisabled("·");
+    else if (pr.predictions[size_t(t)] == want) ImGui::TextColored(ImVec4(0.4f, 0.9f, 0.45f, 1), "%s", pr.prediction_labels[size_t(t)].c_str());
+    else ImGui::TextColored(ImVec4(1, 0.4f, 0.35f, 1), "%s", pr.prediction_labels[size_t(t)].c_str());
+  }
+  help("Under each probe token, the token the model predicts next: green where it is the target, red where not, "
+       "a dot where nothing is scored.");
+
+  // [SECTION] heads: one heatmap per layer and head, re-uploaded when the probe changes
+  const int layers = tr.shape().n_layers, heads = tr.shape().n_heads;
+  if (p.uploaded != p.generation || p.maps.size() != size_t(layers * heads)) {
+    p.maps.resize(size_t(layers * heads));
+    ap::MaskMat causal(pr.T, pr.T);
+    for (int i = 0; i < pr.T; ++i)
+      for (int j = 0; j < pr.T; ++j) causal(i, j) = j <= i;
+    for (int l = 0; l < layers; ++l)
+      for (int h = 0; h < heads; ++h) {
+        auto& m = p.maps[size_t(l * heads + h)];
+        if (!m) m = std::make_unique<Heatmap>();
+        m->set_cells(pr.weights[size_t(l)][size_t(h)].cast<float>(), &causal);
+      }
+    p.uploaded = p.generation;
+  }
+  const ImVec2 room = ImGui::GetContentRegionAvail();
+  const float label_room = line * 1.4f, under = line * 4.2f;
+  float side = std::min((room.x - line) / heads - label_room - line, (room.y - line) / layers - label_room - under);
+  side = std::max(side, 80 * scale);
+  for (int l = 0; l < layers; ++l)
+    for (int h = 0; h < heads; ++h) {
+      if (h > 0) ImGui::SameLine();
+      ImGui::BeginGroup();
+      head_map(p, l, h, side, scale);
+      ImGui::EndGroup();
+    }
+  ImGui::EndChild();
+}
+
+}  // namespace web
