@@ -6,17 +6,12 @@
 #include <cstdio>
 #include <limits>
 
+#include "format.h"
 #include "tokenize.h"
 
 namespace ap {
 
 namespace {
-template <typename... Args>
-std::string format(const char* fmt, Args... args) {
-  char buf[320];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
 
 Sequence make_sequence(const std::string& text, int pad_to) {
   Sequence s;

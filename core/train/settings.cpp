@@ -4,15 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "format.h"
+
 namespace ap::train {
 
 namespace {
-template <typename... Args>
-std::string format(const char* fmt, Args... args) {
-  char buf[320];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
 
 bool in_range(int v, int lo, int hi) { return v >= lo && v <= hi; }
 }  // namespace
