@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <utility>
 
 #include "gemm.h"
 #include "rng.h"
@@ -33,6 +34,14 @@ void build_bias(const Config& cfg, const Inputs& in, int r0, int r1, Trace& t) {
       t.bias(i, j) = why ? kNegInf : extra;
       t.allowed(i, j) = why == 0 && extra > kNegInf;
     }
+}
+
+// n_q and n_kv for cost estimates: from the inputs when they are made, else
+// from the config (tokenizing is not free at the smallest sizes).
+std::pair<double, double> token_counts(const Config& cfg, const Inputs& in) {
+  if (!in.kv_tokens.empty()) return {double(in.q_tokens.size()), double(in.kv_tokens.size())};
+  const Sequences s = make_sequences(cfg);
+  return {double(s.n_q()), double(s.n_kv())};
 }
 
 // Rough costs per item (plan.h): a multiply-add, an element of a score row's steps.
@@ -78,10 +87,10 @@ bool same_projections(const Config& a, const Config& b) {
 
 void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
   // Planned when the inputs are ready (they may be pieces of the same plan);
-  // the cost is estimated from the config now.
-  const Sequences s = make_sequences(cfg);
+  // the cost is estimated now.
+  const auto [n_q, n_kv] = token_counts(cfg, in);
   const double d = cfg.d_model, d_kv = double(cfg.n_kv_heads ? cfg.n_kv_heads : cfg.n_heads) * (cfg.d_model / cfg.n_heads);
-  const double cost = 2 * (s.n_q() * d * d + 2 * s.n_kv() * d * d_kv) * kFlopCost + 5.0 * s.n_kv() * d * kCopyCost;
+  const double cost = 2 * (n_q * d * d + 2 * n_kv * d * d_kv) * kFlopCost + 5.0 * n_kv * d * kCopyCost;
   plan.add(cost, [&cfg, &in, &t, &plan] {
     t.n_q = int(in.q_tokens.size());
     t.n_kv = int(in.kv_tokens.size());
@@ -132,8 +141,8 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
 }
 
 void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
-  const Sequences s = make_sequences(cfg);
-  const double n_q = s.n_q(), n_kv = s.n_kv(), d = cfg.d_model, dh = cfg.d_model / cfg.n_heads;
+  const auto [n_q, n_kv] = token_counts(cfg, in);
+  const double d = cfg.d_model, dh = cfg.d_model / cfg.n_heads;
   const double cost = n_q * n_kv * kCellCost + cfg.n_heads * (n_q + 1) * n_kv * (4 * dh * kFlopCost + kCellCost) +
                       n_q * d + 2 * n_q * d * d * kFlopCost;
   plan.add(cost, [&cfg, &in, &t, &plan] {

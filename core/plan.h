@@ -20,7 +20,7 @@ class Plan {
   bool advance(double budget_ms);
   void finish() { while (!done()) advance(1e300); }
   double total() const { return total_; }
-  double longest_piece_ms() const { return longest_ms_; }  // the slowest piece so far
+  double longest_piece_ms() const { return longest_ms_; }  // the slowest piece run by a timed advance()
   // The share of the known work done, 0..1.
   double progress() const { return total_ > 0 ? done_cost_ / total_ : 1.0; }
 
