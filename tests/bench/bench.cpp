@@ -16,6 +16,10 @@
 #include "attention.h"
 #include "gemm.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
@@ -111,6 +115,13 @@ HeadTimes time_head(const ap::Mat& q, const ap::Mat& k, const ap::Mat& v, const 
 }  // namespace
 
 int main() {
+#if defined(__GLIBC__)
+  // Like wasm's allocator, keep freed memory for reuse: glibc would hand each
+  // large block back to the OS and fault it in again on every forward, which
+  // on this kind of VM costs more than the maths (a third of native time).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   const auto start = Clock::now();
   std::printf("build: %s, projection kernel: %s\n",
 #if defined(__EMSCRIPTEN__)
