@@ -76,9 +76,13 @@ void open_panel(App& app, Panel p) {
 
 namespace {
 
-// Work a frame can absorb: plans estimated below this run at once (plan.h
-// costs are roughly ns in wasm), larger ones a slice per frame.
-constexpr double kAtOnceCost = 30e6;
+// Work a frame can absorb: plans estimated below this run at once, larger
+// ones a slice per frame. Plan costs come out at 0.6-1.3 ns each in wasm, so
+// this is 35-75 ms at most: an attention-only edit at (256, 768, 12), about
+// 25-35 ms, still shows on the next frame; a slice would wait for several.
+constexpr double kAtOnceCost = 60e6;
+// A slice of a larger recompute per frame: with the drawing, under 50 ms.
+constexpr double kSliceMs = 20;
 
 void swap_in(App& app) {
   Pending& p = *app.pending;
@@ -256,9 +260,9 @@ ExportFile export_file(const App& app, const std::string& kind, const std::strin
 }
 
 void draw_app(App& app, float width, float height, float scale) {
-  // A large recompute and training run between frames, in slices of about
-  // half a 60 Hz frame, so drawing stays smooth.
-  advance_pending(app, 8.0);
+  // A large recompute and training run between frames, in slices, so the
+  // page keeps drawing (training: half a 60 Hz frame, as it runs for long).
+  advance_pending(app, kSliceMs);
   train_tick(app.train, 8.0);
   // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
   const bool wide = width >= 760 * scale;
