@@ -1,11 +1,13 @@
 // The attention kernel: see attend.h.
 #include "attend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "gemm.h"
 #include "rng.h"
+#include "softmax.h"
 
 namespace ap {
 
@@ -35,8 +37,9 @@ void attend_begin(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, con
       int& end = out.key_limit[size_t(r)];
       while (end > 0 && bias(r, end - 1) == kNegInf) --end;
     }
-  for (Mat* m : {&out.scores, &out.scaled, &out.capped, &out.masked, &out.weights}) m->resize(n_q, n_kv);
-  out.dropped.resize(n_q, n_kv);
+  for (Mat* m : {&out.scores, &out.scaled, &out.masked, &out.weights}) m->resize(n_q, n_kv);
+  out.capped.resize(o.softcap > 0 ? n_q : 0, o.softcap > 0 ? n_kv : 0);
+  out.dropped.resize(o.dropout > 0 ? n_q : 0, o.dropout > 0 ? n_kv : 0);
   out.context.resize(n_q, v.cols());
   out.row_max.resize(n_q);
   out.row_sum.resize(n_q);
@@ -53,46 +56,46 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
   const auto& limit = out.key_limit;
   scores_prefix(q, k, ops.k_panels, limit, r0, r1, out.scores);
   std::vector<int> fully;
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
   // Row by row, so that any slicing of the rows gives the same bits (Eigen's
-  // vectorised tanh and exp round differently at a packet's edge).
+  // vectorised tanh rounds differently at a packet's edge). Plain loops over
+  // contiguous floats: the compilers vectorise them (SSE natively, SIMD128 in wasm).
   for (int r = r0; r < r1; ++r) {
     // Only the computed keys [0, end) cost work; the skipped tail is filled.
-    const int end = limit[size_t(r)], tail = n_kv - end;
-    constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-    out.scaled.row(r).head(end) = out.scores.row(r).head(end) * o.scale;
-    if (o.softcap > 0)
+    const int end = limit[size_t(r)];
+    const size_t at = size_t(r) * size_t(n_kv);  // row r of every [n_q x n_kv] step
+    const float* score = out.scores.data() + at;
+    const float* b = bias.data() + at;
+    float* scaled = out.scaled.data() + at;
+    float* masked = out.masked.data() + at;
+    float* w = out.weights.data() + at;
+    for (int c = 0; c < end; ++c) scaled[c] = score[c] * o.scale;
+    const float* capped = scaled;
+    if (o.softcap > 0) {
       out.capped.row(r).head(end) = (out.scaled.row(r).head(end).array() / o.softcap).tanh().matrix() * o.softcap;
-    else
-      out.capped.row(r).head(end) = out.scaled.row(r).head(end);
+      out.capped.row(r).tail(n_kv - end).setConstant(kNaN);
+      capped = out.capped.data() + at;
+    }
     // x + (−inf) = −inf: blocked cells need no select.
-    out.masked.row(r).head(end) = out.capped.row(r).head(end) + bias.row(r).head(end);
-    out.scaled.row(r).tail(tail).setConstant(kNaN);
-    out.capped.row(r).tail(tail).setConstant(kNaN);
-    out.masked.row(r).tail(tail).setConstant(kNegInf);
+    for (int c = 0; c < end; ++c) masked[c] = capped[c] + b[c];
+    std::fill(scaled + end, scaled + n_kv, kNaN);
+    std::fill(masked + end, masked + n_kv, kNegInf);
 
-    if ((bias.row(r).head(end).array() == kNegInf).all()) {
+    if (std::all_of(b, b + end, [](float x) { return x == kNegInf; })) {
       fully.push_back(r);
-      out.weights.row(r).setConstant(fully_masked_weight(o.fully_masked, n_kv));
-      out.row_max(r) = out.row_sum(r) = std::numeric_limits<float>::quiet_NaN();
+      std::fill(w, w + n_kv, fully_masked_weight(o.fully_masked, n_kv));
+      out.row_max(r) = out.row_sum(r) = kNaN;
     } else {
-      // Stable softmax over the computed keys: subtract the row's max. Eigen's
-      // vectorised exp clamps its argument near −88, so exp(−inf) would be
-      // 2.9e-39, not 0: blocked entries are set to exactly 0 by a select.
-      const auto row = out.masked.row(r).head(end).array();
-      const float m = row.maxCoeff();
-      out.weights.row(r).head(end) = (row == kNegInf).select(0.0f, (row - m).exp()).matrix();
-      out.weights.row(r).tail(n_kv - end).setZero();
-      out.row_max(r) = m;
-      out.row_sum(r) = out.weights.row(r).head(end).sum();
-      out.weights.row(r).head(end) /= out.row_sum(r);
+      const SoftmaxStats st = softmax_row(masked, end, w);  // stable: exp(x − max)
+      std::fill(w + end, w + n_kv, 0.0f);
+      out.row_max(r) = st.max;
+      out.row_sum(r) = st.sum;
     }
 
     if (o.dropout > 0) {
       const float keep_scale = 1.0f / (1.0f - o.dropout);
       for (int c = 0; c < n_kv; ++c)
-        out.dropped(r, c) = dropout_keeps(o.dropout_stream, int64_t(r) * n_kv + c, o.dropout) ? out.weights(r, c) * keep_scale : 0.0f;
-    } else {
-      out.dropped.row(r) = out.weights.row(r);
+        out.dropped(r, c) = dropout_keeps(o.dropout_stream, int64_t(r) * n_kv + c, o.dropout) ? w[c] * keep_scale : 0.0f;
     }
   }
   // A fully masked row's weights follow the policy (NaN or 1/n_kv need every key).
@@ -103,7 +106,7 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
     for (int r : fully) context_limit[size_t(r)] = n_kv;
     cl = &context_limit;
   }
-  context_prefix(out.dropped, ops.vt, ops.vt_panels, *cl, r0, r1, out.context);
+  context_prefix(out.after_dropout(), ops.vt, ops.vt_panels, *cl, r0, r1, out.context);
   return fully;
 }
 

@@ -25,13 +25,18 @@ struct AttendOptions {
 struct HeadSteps {
   Mat scores;   // [n_q x n_kv] q·kᵀ
   Mat scaled;   // scores · scale
-  Mat capped;   // softcap·tanh(scaled / softcap); equal to scaled without softcap
-  Mat masked;   // capped + bias: −inf where blocked
+  Mat capped;   // softcap·tanh(scaled / softcap); empty without softcap (see softcapped())
+  Mat masked;   // softcapped() + bias: −inf where blocked
   Mat weights;  // softmax over keys; fully masked rows per the policy
   Eigen::VectorXf row_max, row_sum;  // [n_q] per row: the max subtracted and Σ exp(masked − max) (NaN when fully masked)
-  Mat dropped;  // weights after dropout, survivors scaled by 1/(1 − p); = weights when p = 0
-  Mat context;  // [n_q x d_v] dropped · v
+  Mat dropped;  // weights after dropout, survivors scaled by 1/(1 − p); empty when p = 0 (see after_dropout())
+  Mat context;  // [n_q x d_v] after_dropout() · v
   std::vector<int> key_limit;  // [n_q] keys >= key_limit[r] were blocked and skipped (n_kv when nothing was skipped)
+
+  // A step that changes nothing is not stored twice (a third of a trace's
+  // memory at large sizes): these name the matrix that holds it.
+  const Mat& softcapped() const { return capped.size() ? capped : scaled; }
+  const Mat& after_dropout() const { return dropped.size() ? dropped : weights; }
 };
 
 // q: [n_q x d]  k: [n_kv x d]  v: [n_kv x d_v]

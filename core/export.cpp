@@ -160,7 +160,7 @@ std::vector<std::pair<std::string, Array>> export_arrays(const Config& cfg, cons
   Array keep{DType::F32, {1, t.n_heads, t.n_q, t.n_kv}, {}}, weights = keep, out{DType::F32, {1, t.n_q, t.d_model}, {}};
   for (const auto& h : t.heads)
     for (Eigen::Index i = 0; i < h.weights.size(); ++i) {
-      const float w = h.weights.data()[i], d = h.dropped.data()[i];
+      const float w = h.weights.data()[i], d = h.after_dropout().data()[i];
       keep.values.push_back(cfg.dropout > 0 ? double(d != 0 || w == 0) : 1.0);
       weights.values.push_back(w);
     }

@@ -198,7 +198,7 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
           const size_t at = size_t(((b * Hq + h) * Sq + s) * T + t);
           out.weights.values[at] = steps.weights(s, t);
           if (o.qk_mode >= 0) {
-            const Mat& src = o.qk_mode == 0 ? steps.scaled : o.qk_mode == 1 ? steps.capped : o.qk_mode == 2 ? steps.masked : steps.weights;
+            const Mat& src = o.qk_mode == 0 ? steps.scaled : o.qk_mode == 1 ? steps.softcapped() : o.qk_mode == 2 ? steps.masked : steps.weights;
             out.qk.values[at] = src(s, t);
           }
         }

@@ -18,20 +18,24 @@ const Mat* whole_tensor(const Trace& t, const std::string& name) {
   return nullptr;
 }
 
-Mat HeadSteps::*head_step(const std::string& name) {
-  if (name == "scores") return &HeadSteps::scores;
-  if (name == "scaled_scores") return &HeadSteps::scaled;
-  if (name == "softcapped_scores") return &HeadSteps::capped;
-  if (name == "masked_scores") return &HeadSteps::masked;
-  if (name == "weights") return &HeadSteps::weights;
-  if (name == "dropped_weights") return &HeadSteps::dropped;
-  if (name == "context") return &HeadSteps::context;
+// A per-head step by name: the matrix that holds it (a step that changes
+// nothing is held by the step before it, see HeadSteps), or nullptr.
+const Mat* head_step(const HeadSteps& h, const std::string& name) {
+  if (name == "scores") return &h.scores;
+  if (name == "scaled_scores") return &h.scaled;
+  if (name == "softcapped_scores") return &h.softcapped();
+  if (name == "masked_scores") return &h.masked;
+  if (name == "weights") return &h.weights;
+  if (name == "dropped_weights") return &h.after_dropout();
+  if (name == "context") return &h.context;
   return nullptr;
 }
 
 }  // namespace
 
-bool per_head_tensor(const std::string& name) { return name == "q" || name == "k" || name == "v" || head_step(name); }
+bool per_head_tensor(const std::string& name) {
+  return name == "q" || name == "k" || name == "v" || head_step(HeadSteps{}, name);
+}
 
 const std::vector<std::string>& tensor_names() {
   static const std::vector<std::string> names = {
@@ -72,8 +76,8 @@ std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, i
   } else if (name == "k" || name == "v") {
     for (const Mat& m : name == "k" ? t.k : t.v) per_head.push_back(&m);
     what = "key/value heads";
-  } else if (auto step = head_step(name)) {
-    for (const HeadSteps& h : t.heads) per_head.push_back(&(h.*step));
+  } else if (head_step(HeadSteps{}, name)) {
+    for (const HeadSteps& h : t.heads) per_head.push_back(head_step(h, name));
   } else {
     if (error) {
       *error = "unknown tensor \"" + name + "\"; known:";

@@ -37,7 +37,7 @@ TEST_CASE("every weight row sums to 1 and blocked weights are exactly 0") {
           CHECK(t.heads[h].weights(q, k) == 0.0f);
           CHECK(std::isinf(t.heads[h].masked(q, k)));
         } else {
-          CHECK(t.heads[h].masked(q, k) == t.heads[h].capped(q, k));
+          CHECK(t.heads[h].masked(q, k) == t.heads[h].softcapped()(q, k));
         }
       }
     }
@@ -229,7 +229,7 @@ TEST_CASE("custom and float masks") {
   CHECK(t.allowed(0, 0) == 1);
   CHECK(t.allowed(0, 1) == 0);
   CHECK(t.bias(0, 2) == -2.0f);  // allowed, with the float mask's value added
-  CHECK(t.heads[0].masked(0, 2) == t.heads[0].capped(0, 2) - 2.0f);
+  CHECK(t.heads[0].masked(0, 2) == t.heads[0].softcapped()(0, 2) - 2.0f);
   CHECK(t.fully_masked_rows == std::vector<int>{2});
   CHECK(t.blocked_by(2, 1) == (ap::kBlockCustom | ap::kBlockFloatMask));
   CHECK(t.heads[0].weights(1, 1) == 1.0f);
@@ -387,7 +387,7 @@ TEST_CASE("a forward pass spread over many slices equals run(), bit for bit") {
     return ((a.array() == b.array()) || (a.array().isNaN() && b.array().isNaN())).all();
   };
   for (int h = 0; h < c.n_heads; ++h) {
-    CHECK(same(t.heads[size_t(h)].capped, whole.heads[size_t(h)].capped));
-    CHECK(t.heads[size_t(h)].dropped == whole.heads[size_t(h)].dropped);
+    CHECK(same(t.heads[size_t(h)].softcapped(), whole.heads[size_t(h)].softcapped()));
+    CHECK(t.heads[size_t(h)].after_dropout() == whole.heads[size_t(h)].after_dropout());
   }
 }

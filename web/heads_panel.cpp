@@ -67,12 +67,12 @@ void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
   ImGui::Text("key   %d  \"%s\"", k, t.kv_tokens[size_t(k)].c_str());
   ImGui::Separator();
   ImGui::Text("weight  %.9g", s.weights(q, k));
-  if (s.dropped(q, k) != s.weights(q, k)) ImGui::Text("after dropout  %.9g", s.dropped(q, k));
+  if (s.dropped.size()) ImGui::Text("after dropout  %.9g", s.dropped(q, k));
   if (t.allowed(q, k)) {
     ImGui::TextDisabled("score q·k = %.6g", s.scores(q, k));
     if (t.temperature != 1) ImGui::TextDisabled("× scale %.4g / temperature %.4g = %.6g", t.scale, t.temperature, s.scaled(q, k));
     else ImGui::TextDisabled("× scale %.4g = %.6g", t.scale, s.scaled(q, k));
-    if (s.capped(q, k) != s.scaled(q, k)) ImGui::TextDisabled("softcapped: %.6g", s.capped(q, k));
+    if (s.capped.size()) ImGui::TextDisabled("softcapped: %.6g", s.capped(q, k));
     if (t.bias(q, k) != 0) ImGui::TextDisabled("+ float mask %.4g = %.6g", t.bias(q, k), s.masked(q, k));
     ImGui::TextDisabled("softmax: exp(%.4g − %.4g) / %.4g", s.masked(q, k), s.row_max(q), s.row_sum(q));
   } else {
