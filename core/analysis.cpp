@@ -21,31 +21,44 @@ namespace {
 int pool_factor(Eigen::Index n, int most) { return int((n + most - 1) / std::max(1, most)); }
 }  // namespace
 
+// Both pools walk the source once, row by row, over contiguous runs of fc
+// cells (no division per cell): at 1024 x 1024 they are a frame's small change.
 Mat pool_max(const Mat& m, int max_rows, int max_cols) {
   if (m.rows() <= max_rows && m.cols() <= max_cols) return m;
   const int fr = std::max(1, pool_factor(m.rows(), max_rows)), fc = std::max(1, pool_factor(m.cols(), max_cols));
-  const Eigen::Index rows = (m.rows() + fr - 1) / fr, cols = (m.cols() + fc - 1) / fc;
-  Mat out = Mat::Constant(rows, cols, -std::numeric_limits<float>::infinity());
-  Eigen::Array<uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> finite = decltype(finite)::Zero(rows, cols);
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index c = 0; c < m.cols(); ++c) {
-      const float v = m(r, c);
-      if (!std::isfinite(v)) continue;
-      float& o = out(r / fr, c / fc);
-      o = std::max(o, v);
-      finite(r / fr, c / fc) = 1;
+  const Eigen::Index rows = (m.rows() + fr - 1) / fr, cols = (m.cols() + fc - 1) / fc, n = m.cols();
+  constexpr float kNone = -std::numeric_limits<float>::infinity();  // no finite value seen yet
+  Mat out = Mat::Constant(rows, cols, kNone);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    const float* src = m.data() + r * n;
+    float* dst = out.data() + (r / fr) * cols;
+    for (Eigen::Index oc = 0, c0 = 0; oc < cols; ++oc, c0 += fc) {
+      float best = dst[oc];
+      for (Eigen::Index c = c0; c < std::min(n, c0 + fc); ++c)
+        if (std::isfinite(src[c])) best = std::max(best, src[c]);
+      dst[oc] = best;
     }
+  }
+  // A block with no finite value (every cell −inf or NaN) has nothing to show.
   for (Eigen::Index i = 0; i < out.size(); ++i)
-    if (!finite.data()[i]) out.data()[i] = std::numeric_limits<float>::quiet_NaN();
+    if (out.data()[i] == kNone) out.data()[i] = std::numeric_limits<float>::quiet_NaN();
   return out;
 }
 
 MaskMat pool_any(const MaskMat& m, int max_rows, int max_cols) {
   if (m.rows() <= max_rows && m.cols() <= max_cols) return m;
   const int fr = std::max(1, pool_factor(m.rows(), max_rows)), fc = std::max(1, pool_factor(m.cols(), max_cols));
-  MaskMat out = MaskMat::Zero((m.rows() + fr - 1) / fr, (m.cols() + fc - 1) / fc);
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index c = 0; c < m.cols(); ++c) out(r / fr, c / fc) |= m(r, c);
+  const Eigen::Index rows = (m.rows() + fr - 1) / fr, cols = (m.cols() + fc - 1) / fc, n = m.cols();
+  MaskMat out = MaskMat::Zero(rows, cols);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    const uint8_t* src = m.data() + r * n;
+    uint8_t* dst = out.data() + (r / fr) * cols;
+    for (Eigen::Index oc = 0, c0 = 0; oc < cols; ++oc, c0 += fc) {
+      uint8_t any = dst[oc];
+      for (Eigen::Index c = c0; c < std::min(n, c0 + fc); ++c) any |= src[c];
+      dst[oc] = any;
+    }
+  }
   return out;
 }
 

@@ -27,8 +27,7 @@ bool dropout_keeps(uint64_t stream, int64_t index, float p) {
   return rng.uniform() >= p;
 }
 
-void attend_begin(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o, HeadSteps& out,
-                  HeadOperands& ops) {
+void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops) {
   const int n_q = int(q.rows()), n_kv = int(k.rows());
   // Each row's keys run to its last allowed one; what follows is blocked.
   out.key_limit.assign(size_t(n_q), n_kv);
@@ -40,14 +39,11 @@ void attend_begin(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, con
   for (Mat* m : {&out.scores, &out.scaled, &out.masked, &out.weights}) m->resize(n_q, n_kv);
   out.capped.resize(o.softcap > 0 ? n_q : 0, o.softcap > 0 ? n_kv : 0);
   out.dropped.resize(o.dropout > 0 ? n_q : 0, o.dropout > 0 ? n_kv : 0);
-  out.context.resize(n_q, v.cols());
   out.row_max.resize(n_q);
   out.row_sum.resize(n_q);
-  // q·kᵀ is x·Wᵀ with k as the weight, and weights·v is weights·(vᵀ)ᵀ: the
-  // projection kernel does both (gemm.h) on operands packed once per head.
-  ops.vt = v.transpose();
+  // q·kᵀ is x·Wᵀ with k as the weight: the projection kernel does it (gemm.h)
+  // on k packed once per head.
   ops.k_panels = pack_panels(k);
-  ops.vt_panels = pack_panels(ops.vt);
 }
 
 std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
@@ -98,23 +94,31 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
         out.dropped(r, c) = dropout_keeps(o.dropout_stream, int64_t(r) * n_kv + c, o.dropout) ? w[c] * keep_scale : 0.0f;
     }
   }
-  // A fully masked row's weights follow the policy (NaN or 1/n_kv need every key).
-  std::vector<int> context_limit;
-  const std::vector<int>* cl = &limit;
-  if (!fully.empty()) {
-    context_limit = limit;
-    for (int r : fully) context_limit[size_t(r)] = n_kv;
-    cl = &context_limit;
-  }
-  context_prefix(out.after_dropout(), ops.vt, ops.vt_panels, *cl, r0, r1, out.context);
   return fully;
+}
+
+void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadSteps& out, HeadOperands& ops) {
+  out.context.resize(out.weights.rows(), v.cols());
+  // weights·v is weights·(vᵀ)ᵀ: the projection kernel again, vᵀ as the weight.
+  ops.vt = v.transpose();
+  ops.vt_panels = pack_panels(ops.vt);
+  ops.context_limit = out.key_limit;
+  for (int r : fully_masked_rows) ops.context_limit[size_t(r)] = int(v.rows());
+}
+
+void context_rows(const HeadOperands& ops, int r0, int r1, HeadSteps& out) {
+  context_prefix(out.after_dropout(), ops.vt, ops.vt_panels, ops.context_limit, r0, r1, out.context);
 }
 
 std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
                         HeadSteps& out) {
   HeadOperands ops;
-  attend_begin(q, k, v, bias, o, out, ops);
-  return attend_rows(q, k, bias, o, ops, 0, int(q.rows()), out);
+  attend_begin(q, k, bias, o, out, ops);
+  const int n_q = int(q.rows());
+  std::vector<int> fully = attend_rows(q, k, bias, o, ops, 0, n_q, out);
+  context_begin(v, fully, out, ops);
+  context_rows(ops, 0, n_q, out);
+  return fully;
 }
 
 }  // namespace ap

@@ -46,20 +46,25 @@ struct HeadSteps {
 std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
                         HeadSteps& out);
 
-// attend() in slices of query rows, for a caller that spreads a large head
-// over several frames (forward_job.h). attend_begin sizes `out`, finds each
-// row's key limit and packs k and vᵀ for the kernels once; attend_rows fills
-// rows [r0, r1) of every step and returns the fully masked rows among them.
-// attend() is both over all rows, so the results are the same bit for bit.
+// attend() in slices of query rows and in two halves, for a caller that
+// spreads a large head over frames and shows the weights before the rest
+// (attention.h). attend_begin sizes `out`, finds each row's key limit and
+// packs k once; attend_rows fills rows [r0, r1) of every step up to the
+// weights (dropout included) and returns the fully masked rows among them.
+// context_begin packs vᵀ once (given every fully masked row of the head);
+// context_rows fills rows [r0, r1) of the context. attend() is all four over
+// every row, so the results are the same bit for bit.
 struct HeadOperands {
-  Mat vt;                        // [d_v x n_kv] vᵀ
   std::vector<float> k_panels;   // k packed for scores_prefix (gemm.h)
+  Mat vt;                        // [d_v x n_kv] vᵀ
   std::vector<float> vt_panels;  // vᵀ packed for context_prefix
+  std::vector<int> context_limit;  // [n_q] key_limit, but every key for a fully masked row (its policy's weights need them)
 };
-void attend_begin(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o, HeadSteps& out,
-                  HeadOperands& ops);
+void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops);
 std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
                              int r0, int r1, HeadSteps& out);
+void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadSteps& out, HeadOperands& ops);
+void context_rows(const HeadOperands& ops, int r0, int r1, HeadSteps& out);
 
 // What a fully masked row of n_kv weights becomes under a policy: 0, NaN or 1/n_kv.
 float fully_masked_weight(FullyMasked policy, int n_kv);

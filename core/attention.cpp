@@ -18,15 +18,15 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Folds every mask of the config into the additive bias, recording why each
 // blocked cell is blocked: rows [r0, r1) of bias, blocked_by and allowed.
-void build_bias(const Config& cfg, const Inputs& in, int r0, int r1, Trace& t) {
+void build_bias(const Config& cfg, int r0, int r1, Trace& t) {
   for (int i = r0; i < r1; ++i)
     for (int j = 0; j < t.n_kv; ++j) {
       const int diagonal = i + t.causal_offset;  // the key "at" query i's position
       uint8_t why = 0;
       if (cfg.causal && j > diagonal) why |= kBlockCausal;
       if (cfg.window > 0 && (cfg.causal ? diagonal - j : std::abs(diagonal - j)) >= cfg.window) why |= kBlockWindow;
-      if (cfg.mask_pad_keys && in.kv_pad[j]) why |= kBlockKeyPad;
-      if (cfg.mask_pad_queries && in.q_pad[i]) why |= kBlockQueryPad;
+      if (cfg.mask_pad_keys && t.kv_pad[size_t(j)]) why |= kBlockKeyPad;
+      if (cfg.mask_pad_queries && t.q_pad[size_t(i)]) why |= kBlockQueryPad;
       if (!cfg.custom_mask.empty() && !cfg.custom_mask[i][j]) why |= kBlockCustom;
       const float extra = cfg.float_mask.empty() ? 0.0f : cfg.float_mask[i][j];
       if (extra == kNegInf) why |= kBlockFloatMask;
@@ -140,12 +140,12 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
   });
 }
 
-void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
+void plan_weights(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
   const auto [n_q, n_kv] = token_counts(cfg, in);
-  const double d = cfg.d_model, dh = cfg.d_model / cfg.n_heads;
-  const double cost = n_q * n_kv * kCellCost + cfg.n_heads * (n_q + 1) * n_kv * (4 * dh * kFlopCost + kCellCost) +
-                      n_q * d + 2 * n_q * d * d * kFlopCost;
-  plan.add(cost, [&cfg, &in, &t, &plan] {
+  const double dh = cfg.d_model / cfg.n_heads;
+  const double cost = n_q * n_kv * kCellCost + cfg.n_heads * (n_q + 1) * n_kv * (2 * dh * kFlopCost + kCellCost);
+  plan.add(cost, [&cfg, &t, &plan] {
+    t.outputs_ready = false;
     t.scale = cfg.scale > 0 ? float(cfg.scale) : float(1.0 / std::sqrt(double(t.d_head)));
     t.temperature = float(cfg.temperature);
     t.causal_offset = causal_offset(cfg, t.n_q, t.n_kv);
@@ -154,7 +154,7 @@ void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
     t.allowed.resize(t.n_q, t.n_kv);
     t.fully_masked_rows.clear();
     for_ranges(t.n_q, t.n_kv * kCellCost, [&](int r0, int r1) {
-      plan.add((r1 - r0) * t.n_kv * kCellCost, [&cfg, &in, &t, r0, r1] { build_bias(cfg, in, r0, r1, t); });
+      plan.add((r1 - r0) * t.n_kv * kCellCost, [&cfg, &t, r0, r1] { build_bias(cfg, r0, r1, t); });
     });
 
     // Head by head, a slice of query rows per piece; groups of query heads share a kv head (GQA).
@@ -164,19 +164,38 @@ void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
     o.fully_masked = cfg.fully_masked;
     o.dropout = float(cfg.dropout);
     t.heads.resize(size_t(t.n_heads));
-    t.concat.resize(t.n_q, t.d_model);
-    const double per_row = t.n_kv * (4.0 * t.d_head * kFlopCost + kCellCost);
+    const double per_row = t.n_kv * (2.0 * t.d_head * kFlopCost + kCellCost);
     for (int h = 0; h < t.n_heads; ++h) {
       o.dropout_stream = stream(cfg.seed, "dropout").next() + uint64_t(h) * 0x9E3779B97F4A7C15ull;
-      const auto ops = std::make_shared<HeadOperands>();
+      const auto ops = std::make_shared<HeadOperands>();  // k packed, shared by this head's pieces
       const size_t g = size_t(h / t.group);
-      plan.add(per_row, [&t, o, ops, h, g] { attend_begin(t.q[size_t(h)], t.k[g], t.v[g], t.bias, o, t.heads[size_t(h)], *ops); });
+      plan.add(per_row, [&t, o, ops, h, g] { attend_begin(t.q[size_t(h)], t.k[g], t.bias, o, t.heads[size_t(h)], *ops); });
       for_ranges(t.n_q, per_row, [&](int r0, int r1) {
         plan.add((r1 - r0) * per_row, [&t, o, ops, h, g, r0, r1] {
           auto fully = attend_rows(t.q[size_t(h)], t.k[g], t.bias, o, *ops, r0, r1, t.heads[size_t(h)]);
           // The bias is shared, so every head agrees: head 0 records them.
           if (h == 0) t.fully_masked_rows.insert(t.fully_masked_rows.end(), fully.begin(), fully.end());
-          if (r1 == t.n_q) ops->k_panels.clear(), ops->vt_panels.clear(), ops->vt.resize(0, 0);  // done with them
+        });
+      });
+    }
+  });
+}
+
+void plan_outputs(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
+  const auto [n_q, n_kv] = token_counts(cfg, in);
+  const double d = cfg.d_model, dh = cfg.d_model / cfg.n_heads;
+  const double cost = cfg.n_heads * (n_q + 1) * n_kv * 2 * dh * kFlopCost + n_q * d + 2 * n_q * d * d * kFlopCost;
+  plan.add(cost, [&in, &t, &plan] {
+    t.concat.resize(t.n_q, t.d_model);
+    const double per_row = t.n_kv * 2.0 * t.d_head * kFlopCost;
+    for (int h = 0; h < t.n_heads; ++h) {
+      const auto ops = std::make_shared<HeadOperands>();  // vᵀ packed, shared by this head's pieces
+      const size_t g = size_t(h / t.group);
+      plan.add(per_row, [&t, ops, h, g] { context_begin(t.v[g], t.fully_masked_rows, t.heads[size_t(h)], *ops); });
+      for_ranges(t.n_q, per_row, [&](int r0, int r1) {
+        plan.add((r1 - r0) * per_row, [&t, ops, h, r0, r1] {
+          context_rows(*ops, r0, r1, t.heads[size_t(h)]);
+          if (r1 == t.n_q) *ops = {};  // done with them
         });
       });
       plan.add(double(t.n_q) * t.d_head, [&t, h] { t.concat.middleCols(h * t.d_head, t.d_head) = t.heads[size_t(h)].context; });
@@ -189,6 +208,7 @@ void plan_attention(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
         t.output.middleRows(r0, r1 - r0) = linear_forward(t.concat.middleRows(r0, r1 - r0), in.w_o.weight, in.w_o.panels, in.w_o.bias);
       });
     });
+    plan.add(0, [&t] { t.outputs_ready = true; });
   });
 }
 
@@ -200,7 +220,8 @@ void project(const Config& cfg, const Inputs& in, Trace& t) {
 
 void attend_all(const Config& cfg, const Inputs& in, Trace& t) {
   Plan plan;
-  plan_attention(cfg, in, t, plan);
+  plan_weights(cfg, in, t, plan);
+  plan_outputs(cfg, in, t, plan);
   plan.finish();
 }
 

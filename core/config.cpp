@@ -63,12 +63,15 @@ const char* to_string(FullyMasked f) {
 const char* to_string(CausalAlign a) { return a == CausalAlign::TopLeft ? "top_left" : "bottom_right"; }
 const char* to_string(Weights w) { return w == Weights::Random ? "random" : "constructed"; }
 
-size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads) {
+size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads, bool softcap, bool dropout) {
   const size_t q = size_t(n_q), kv = size_t(n_kv), d = size_t(d_model), h = size_t(n_heads);
   // Per token row of d_model floats: x, projections, per-head q/k/v, context,
-  // concat, output (kv rows counted for both sides, as a bound). Per head, six
-  // [n_q x n_kv] score tensors; plus the shared bias and mask.
-  return sizeof(float) * (9 * (q + kv) * d + 6 * h * q * kv + q * kv) + q * kv;
+  // concat, output (kv rows counted for both sides, as a bound). Per head,
+  // four [n_q x n_kv] score tensors (scores, scaled, masked, weights), plus
+  // the softcapped and dropped ones when they differ; shared: the float bias
+  // and two byte masks (allowed, blocked_by).
+  const size_t per_head = 4 + size_t(softcap) + size_t(dropout);
+  return sizeof(float) * (9 * (q + kv) * d + per_head * h * q * kv + q * kv) + 2 * q * kv;
 }
 
 Sequences make_sequences(const Config& cfg) {
@@ -142,7 +145,7 @@ std::vector<std::string> validate(const Config& cfg) {
         errors.push_back("float_mask values must be numbers or -inf (no NaN or +inf)");
         return errors;
       }
-  const size_t bytes = trace_bytes(s.n_q(), s.n_kv(), cfg.d_model, cfg.n_heads);
+  const size_t bytes = trace_bytes(s.n_q(), s.n_kv(), cfg.d_model, cfg.n_heads, cfg.softcap > 0, cfg.dropout > 0);
   if (bytes > Limits::max_trace_bytes)
     errors.push_back(format("%d queries x %d keys x %d heads at d_model %d need %.0f MiB for the trace; the limit is "
                             "%zu MiB (the score matrices grow as heads x tokens squared): use fewer tokens or heads",

@@ -72,13 +72,14 @@ struct Limits {
   static constexpr int max_d_model = 2048;       // above GPT-2 XL's 1600
   static constexpr int max_heads = 64;
   static constexpr size_t max_text_bytes = 16384;
-  // (1024 tokens, d_model 1600, 25 heads) needs 750 MiB; while a new trace is
+  // (1024 tokens, d_model 1600, 25 heads) needs up to 750 MiB; while a new trace is
   // computed the old one is still drawn, so wasm memory (2 GiB) holds two.
   static constexpr size_t max_trace_bytes = size_t{768} << 20;
 };
 
-// Bytes the Trace of a config of this size will hold (see trace.h).
-size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads);
+// Bytes the Trace of a config of this size will hold (see trace.h); softcap
+// and dropout each keep one more [n_q x n_kv] tensor per head.
+size_t trace_bytes(int n_q, int n_kv, int d_model, int n_heads, bool softcap, bool dropout);
 
 // Empty when the config is usable; otherwise one readable sentence per problem.
 std::vector<std::string> validate(const Config& cfg);

@@ -58,6 +58,10 @@ Trace projections_of(const Trace& t) {
 }
 
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error) {
+  if (!t.outputs_ready && (name == "context" || name == "concat" || name == "output")) {
+    if (error) *error = name + " is still being computed (the new weights are shown first)";
+    return std::nullopt;
+  }
   if (const Mat* m = whole_tensor(t, name)) {
     TensorData td{{int(m->rows()), int(m->cols())}, {}};
     append(td.data, *m);

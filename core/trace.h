@@ -48,6 +48,9 @@ struct Trace {
   std::vector<HeadSteps> heads;    // [n_heads]: scores ... context
   Mat concat;                      // [n_q x d_model] heads side by side
   Mat output;                      // [n_q x d_model] concat·W_oᵀ + b_o
+  // False from new weights until the contexts, concat and output that follow
+  // from them are computed too (the page shows the weights first; see plan_weights).
+  bool outputs_ready = false;
 
   // Internal mask convention, as in F.scaled_dot_product_attention and ONNX:
   // 1 = the query may attend to the key. Every mask is folded into one

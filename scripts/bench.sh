@@ -2,7 +2,8 @@
 # Benchmark of one multi-head attention forward (tests/bench/bench.cpp) natively,
 # as wasm under Node and as wasm in headless Chromium, one after the other in
 # one run so that the ratios compare like with like on a noisy machine; then
-# the web page's weight and time to its first frame.
+# the web page's weight, time to its first frame, and how fast an edit that
+# leaves the projections alone shows new weights.
 #   scripts/bench.sh          (installs what is missing, builds what it needs)
 #   AP_BENCH_NATIVE_DIR=build/x AP_BENCH_WASM_DIR=build/y scripts/bench.sh
 #                             (other build folders than build/native and build/wasm)
@@ -97,3 +98,6 @@ echo
 echo "== the page: transferred size and time to the first frame (headless Chromium)"
 quiet cmake --build "$wasm_dir" --target playground
 node tests/e2e/pageweight.mjs "$wasm_dir/web"
+echo
+echo "== live edits in the page (headless Chromium)"
+node tests/e2e/edits.mjs "$wasm_dir/web"

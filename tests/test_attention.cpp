@@ -366,7 +366,8 @@ TEST_CASE("a forward pass spread over many slices equals run(), bit for bit") {
   ap::Plan plan;
   ap::plan_inputs(c, in2, plan);
   ap::plan_projections(c, in2, t, plan);
-  ap::plan_attention(c, in2, t, plan);
+  ap::plan_weights(c, in2, t, plan);
+  ap::plan_outputs(c, in2, t, plan);
   int slices = 0;
   double last = -1;
   bool monotone = true;
@@ -390,4 +391,28 @@ TEST_CASE("a forward pass spread over many slices equals run(), bit for bit") {
     CHECK(same(t.heads[size_t(h)].softcapped(), whole.heads[size_t(h)].softcapped()));
     CHECK(t.heads[size_t(h)].after_dropout() == whole.heads[size_t(h)].after_dropout());
   }
+}
+
+TEST_CASE("weights first: plan_weights leaves the outputs marked not ready, plan_outputs completes them") {
+  ap::Config c;
+  c.causal = true;
+  c.dropout = 0.1;
+  const ap::Inputs in = ap::make_inputs(c);
+  const ap::Trace whole = ap::run(c, in);
+  CHECK(whole.outputs_ready);
+  ap::Trace t = ap::projections_of(whole);
+  ap::Plan weights, outputs;
+  ap::plan_weights(c, in, t, weights);
+  weights.finish();
+  CHECK_FALSE(t.outputs_ready);
+  for (int h = 0; h < c.n_heads; ++h) CHECK(t.heads[size_t(h)].after_dropout() == whole.heads[size_t(h)].after_dropout());
+  std::string error;
+  CHECK_FALSE(ap::find_tensor(t, "output", -1, &error));
+  CHECK(error.find("still being computed") != std::string::npos);
+  CHECK(ap::find_tensor(t, "weights", 0, &error));
+  ap::plan_outputs(c, in, t, outputs);
+  outputs.finish();
+  CHECK(t.outputs_ready);
+  CHECK(t.output == whole.output);
+  CHECK(ap::find_tensor(t, "context", -1, &error));
 }

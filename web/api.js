@@ -135,7 +135,8 @@
 
     /**
      * Changes some fields: {ok, errors, pending}. With any error nothing changes. A large config
-     * is computed over the next frames while the page keeps drawing (pending: true): await
+     * is computed over the next frames while the page keeps drawing (pending: true), and from 128
+     * tokens or so at GPT-2's width the new weights are shown a frame before the output: await
      * settled() before reading its tensors.
      */
     setConfig(partial) {
@@ -291,8 +292,12 @@
     },
 
     /**
-     * {busy, progress (0..1), lastMs, longestFrameMs}: whether a large config is still being
-     * computed; longestFrameMs is the most any frame spent in the page's code since the last call.
+     * {busy, phase, progress (0..1 of the phase), lastMs, weightsMs, longestSliceMs, longestPieceMs,
+     * longestFrameMs}: whether anything is still being computed. phase 'weights': a new trace up to
+     * its attention weights (the page shows them when done); 'outputs': the shown trace's
+     * weights·V, concat and output (tensor('output') answers an error until then). weightsMs: the
+     * last edit's time to its weights; lastMs: to its output. longestFrameMs is the most any frame
+     * spent in the page's code since the last call.
      */
     computing() {
       need();

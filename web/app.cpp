@@ -78,23 +78,47 @@ namespace {
 
 // Work a frame can absorb: plans estimated below this run at once, larger
 // ones a slice per frame. Plan costs come out at 0.6-1.3 ns each in wasm, so
-// this is 35-75 ms at most: an attention-only edit at (256, 768, 12), about
-// 25-35 ms, still shows on the next frame; a slice would wait for several.
+// this is 35-75 ms at most.
 constexpr double kAtOnceCost = 60e6;
+// Outputs (weights·V, concat, the output projection) estimated below this
+// are computed in the same call as the weights, so small configs stay
+// synchronous for the JS API; larger ones follow from the next frame on, so
+// that new weights show first: an attention-only edit at (256, 768, 12) is
+// about a third weights and two thirds outputs.
+constexpr double kWithWeightsCost = 8e6;
 // A slice of a larger recompute per frame: with the drawing, under 50 ms.
 constexpr double kSliceMs = 20;
 
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 void swap_in(App& app) {
   Pending& p = *app.pending;
+  app.finishing.reset();  // it fills the trace being replaced
   app.trace = std::move(p.trace);
   if (!p.attention_only) app.inputs = std::move(p.inputs);
   app.config = p.config;
-  app.compute_ms = p.ms;
+  app.weights_ms = app.compute_ms = p.ms;
   app.longest_slice_ms = p.longest_slice_ms;
   app.longest_piece_ms = p.plan.longest_piece_ms();
   app.pending.reset();
   derive(app);
   ++app.generation;
+  app.swap_frame = app.frame;
+  app.finishing = std::make_unique<ap::Plan>();
+  ap::plan_outputs(app.config, app.inputs, app.trace, *app.finishing);
+}
+
+// Runs the shown trace's outputs for about budget_ms.
+void advance_finishing(App& app, double budget_ms) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool done = app.finishing->advance(budget_ms);
+  const double ms = ms_since(t0);
+  app.compute_ms += ms;
+  app.longest_slice_ms = std::max(app.longest_slice_ms, ms);
+  app.longest_piece_ms = std::max(app.longest_piece_ms, app.finishing->longest_piece_ms());
+  if (done) app.finishing.reset();
 }
 
 // Recomputes the trace for `next` (valid). With `attention_only`, the
@@ -116,9 +140,12 @@ void recompute(App& app, const ap::Config& next, bool attention_only = false) {
     });
     ap::plan_projections(p.config, *p.in, p.trace, p.plan);
   }
-  ap::plan_attention(p.config, *p.in, p.trace, p.plan);
-  // The first trace is made before the first frame (the loader shows progress meanwhile).
-  if (p.plan.total() <= kAtOnceCost || app.generation == 0) advance_pending(app, 1e300);
+  ap::plan_weights(p.config, *p.in, p.trace, p.plan);
+  // The first trace is made whole before the first frame (the loader shows progress meanwhile).
+  if (app.generation == 0)
+    while (busy(app)) advance_pending(app, 1e300);
+  else if (p.plan.total() <= kAtOnceCost)
+    advance_pending(app, 1e300);
 }
 
 // The page's own keys, and the training lab's settings (core/train/url.h).
@@ -148,14 +175,21 @@ std::vector<std::string> apply_config(App& app, const ap::Config& next) {
 const ap::Config& target_config(const App& app) { return app.pending ? app.pending->config : app.config; }
 
 void advance_pending(App& app, double budget_ms) {
-  if (!app.pending) return;
-  const auto t0 = std::chrono::steady_clock::now();
-  const bool done = app.pending->plan.advance(budget_ms);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  app.pending->ms += ms;
-  app.pending->longest_slice_ms = std::max(app.pending->longest_slice_ms, ms);
-  if (done) swap_in(app);
+  if (app.pending) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool done = app.pending->plan.advance(budget_ms);
+    const double ms = ms_since(t0);
+    app.pending->ms += ms;
+    app.pending->longest_slice_ms = std::max(app.pending->longest_slice_ms, ms);
+    if (!done) return;
+    swap_in(app);
+    // New weights end the call, so that they show on this frame, unless their outputs are cheap.
+    if (app.finishing->total() > kWithWeightsCost) return;
+  }
+  if (app.finishing) advance_finishing(app, budget_ms);
 }
+
+bool busy(const App& app) { return app.pending || app.finishing; }
 
 void refresh(App& app) { recompute(app, app.config); }
 
@@ -237,6 +271,8 @@ std::string import_npy(App& app, const std::string& role_name, const std::string
 ExportFile export_file(const App& app, const std::string& kind, const std::string& tensor, int head) {
   ExportFile f;
   if (kind == "config") return {"attention_config.json", "application/json", ap::config_to_json(app.config), ""};
+  if ((kind == "pytorch" || kind == "npz") && !app.trace.outputs_ready)
+    return {"", "", "", "the output is still being computed (new weights are shown first): try again in a moment"};
   if (kind == "pytorch")
     return {"attention_playground.py", "text/x-python", ap::pytorch_script(app.config, app.trace, "attention_playground.npz"), ""};
   if (kind == "npz")
@@ -262,7 +298,10 @@ ExportFile export_file(const App& app, const std::string& kind, const std::strin
 void draw_app(App& app, float width, float height, float scale) {
   // A large recompute and training run between frames, in slices, so the
   // page keeps drawing (training: half a 60 Hz frame, as it runs for long).
-  advance_pending(app, kSliceMs);
+  // New weights get a frame on screen before their outputs are computed
+  // (a slice here would hold the frame that shows them).
+  ++app.frame;
+  if (app.pending || app.swap_frame + 1 < app.frame) advance_pending(app, kSliceMs);
   train_tick(app.train, 8.0);
   // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
   const bool wide = width >= 760 * scale;
@@ -283,12 +322,17 @@ void draw_app(App& app, float width, float height, float scale) {
         ImGui::PopStyleColor();
       }
       if (!app.notes.empty() && ImGui::SmallButton("dismiss these notes")) app.notes.clear();
-      if (app.pending) {
+      // Outputs that take a frame or two follow the weights without a bar (it would flicker).
+      const ap::Plan* shown = app.pending ? &app.pending->plan
+                              : app.finishing && app.finishing->total() > kAtOnceCost ? app.finishing.get()
+                                                                                       : nullptr;
+      if (shown) {
         char label[64];
-        std::snprintf(label, sizeof label, "computing the new trace: %.0f%%", 100 * app.pending->plan.progress());
-        ImGui::ProgressBar(float(app.pending->plan.progress()), ImVec2(-1, 0), label);
+        std::snprintf(label, sizeof label, app.pending ? "computing the new weights: %.0f%%" : "computing weights·V and the output: %.0f%%",
+                      100 * shown->progress());
+        ImGui::ProgressBar(float(shown->progress()), ImVec2(-1, 0), label);
       }
-      if (auto edited = draw_controls_panel(app.controls, target_config(app), app.trace, app.compute_ms))
+      if (auto edited = draw_controls_panel(app.controls, target_config(app), app.trace, app.weights_ms, app.compute_ms))
         app.controls.errors = apply_config(app, *edited);
       draw_share_section(app);
     }

@@ -63,9 +63,15 @@ struct App {
   ap::Inputs inputs;        // made from config (and imports): what export_arrays needs
   ap::Trace trace;          // computed from config
   std::unique_ptr<Pending> pending;  // a larger config under way, if any
+  // The shown trace's contexts, concat and output, after its weights were
+  // shown (plan_outputs on trace; trace.outputs_ready tells when done).
+  std::unique_ptr<ap::Plan> finishing;
+  double weights_ms = 0;    // of the last trace: from the edit to its weights shown (summed over slices)
+  uint64_t frame = 0;       // frames drawn
+  uint64_t swap_frame = 0;  // the frame during or after which the shown trace came in
   Derived derived;
   uint64_t generation = 0;  // bumps with every new trace; views re-upload then
-  double compute_ms = 0;    // compute time of the last trace (summed over its slices)
+  double compute_ms = 0;    // compute time of the last trace (summed over its slices), outputs included
   double longest_slice_ms = 0;  // of the last pending recompute
   double longest_piece_ms = 0;  // its slowest piece of work (plan.h)
   double longest_frame_ms = 0;  // the most draw_app (compute slices, panels, uploads) took in a frame; computing() resets it
@@ -96,8 +102,11 @@ struct App {
 std::vector<std::string> apply_config(App& app, const ap::Config& next);
 // The config the app is heading for: the pending one, or the applied one.
 const ap::Config& target_config(const App& app);
-// Advances a pending recompute by about budget_ms; swaps it in when done.
+// Advances a pending recompute by about budget_ms: a new trace up to its
+// weights, swapped in when they are done; then the shown trace's outputs.
 void advance_pending(App& app, double budget_ms);
+// Whether anything is still being computed (a pending trace or the outputs of the shown one).
+bool busy(const App& app);
 
 // Forgets every GPU object (after a lost WebGL context); the panels make and
 // fill new ones on their next frame.

@@ -43,18 +43,22 @@ EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) {
     app.controls.errors.clear();
   }
   if (!up.ok()) return reply({{"ok", false}, {"errors", up.errors}});
-  return reply({{"ok", true}, {"errors", up.errors}, {"pending", app.pending != nullptr}});
+  return reply({{"ok", true}, {"errors", up.errors}, {"pending", web::busy(app)}});
 }
 
-// Whether a large recompute is under way: {"busy", "progress" (0..1), "lastMs" (the last
-// finished one), "longestFrameMs" (the most a frame spent in the page's code since the last call)}.
+// Whether anything is being computed: {"busy", "phase" ("weights": a new trace up to its
+// weights; "outputs": the shown trace's weights·V and output; "" when idle), "progress" (0..1 of the phase), "lastMs" (the last finished trace, outputs included), "weightsMs" (from
+// its edit to its weights on screen), "longestSliceMs", "longestPieceMs", "longestFrameMs" (the
+// most a frame spent in the page's code since the last call)}.
 EMSCRIPTEN_KEEPALIVE const char* ap_computing() {
   web::App& app = *web::g_app;
   const double longest = app.longest_frame_ms;
   app.longest_frame_ms = 0;
-  return reply({{"busy", app.pending != nullptr},
-                {"progress", app.pending ? app.pending->plan.progress() : 1.0},
+  return reply({{"busy", web::busy(app)},
+                {"phase", app.pending ? "weights" : app.finishing ? "outputs" : ""},
+                {"progress", app.pending ? app.pending->plan.progress() : app.finishing ? app.finishing->progress() : 1.0},
                 {"lastMs", app.compute_ms},
+                {"weightsMs", app.weights_ms},
                 {"longestSliceMs", app.pending ? app.pending->longest_slice_ms : app.longest_slice_ms},
                 {"longestPieceMs", app.pending ? app.pending->plan.longest_piece_ms() : app.longest_piece_ms},
                 {"longestFrameMs", longest}});

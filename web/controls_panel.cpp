@@ -53,7 +53,7 @@ bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTree
 }  // namespace
 
 std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config& applied, const ap::Trace& trace,
-                                              double compute_ms) {
+                                              double weights_ms, double compute_ms) {
   if (!p.synced) {
     p.draft = applied;
     p.synced = true;
@@ -216,8 +216,9 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
     ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
                        ap::to_string(applied.fully_masked));
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("computed in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", compute_ms,
-                      double(ap::trace_bytes(trace.n_q, trace.n_kv, trace.d_model, trace.n_heads)) / (1 << 20),
+  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", weights_ms, compute_ms,
+                      double(ap::trace_bytes(trace.n_q, trace.n_kv, trace.d_model, trace.n_heads, applied.softcap > 0,
+                                             applied.dropout > 0)) / (1 << 20),
                       ap::Limits::max_trace_bytes >> 20);
   ImGui::PopTextWrapPos();
   ImGui::PushTextWrapPos(0);

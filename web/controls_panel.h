@@ -19,6 +19,6 @@ struct ControlsPanel {
 
 // Returns the draft when the user changed something this frame.
 std::optional<ap::Config> draw_controls_panel(ControlsPanel& panel, const ap::Config& applied,
-                                              const ap::Trace& trace, double compute_ms);
+                                              const ap::Trace& trace, double weights_ms, double compute_ms);
 
 }  // namespace web

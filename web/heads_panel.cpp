@@ -17,9 +17,10 @@ constexpr int kLegendSteps = 256;
 // Uploading a texture costs a frame time (and software GL is slow), so maps
 // larger than the screen shows are max-pooled by the core first: the focused
 // head to at most kFocusCells a side, the small multiples to kThumbCells; and
-// at most kUploadCells of small multiples go to the GPU per frame.
+// small multiples are made from at most kPoolCells weights per frame (pooling
+// reads every weight: 25 heads of 1024 x 1024 take a few frames).
 constexpr int kFocusCells = 512, kThumbCells = 96;
-constexpr double kUploadCells = 40000;
+constexpr double kPoolCells = 2e6;
 
 // Text rotated to read bottom-up, its baseline end at `anchor` (x centred on a column).
 void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
@@ -122,12 +123,12 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     p.focus_map->set_cells(ap::pool_max(t.heads[size_t(p.focus)].weights, kFocusCells, kFocusCells), &p.show_focus);
     p.focus_shown = p.focus;
   }
-  for (double cells = 0; !p.to_upload.empty() && cells < kUploadCells;) {
+  for (double cells = 0; !p.to_upload.empty() && cells < kPoolCells;) {
     const int h = p.to_upload.front();
     p.to_upload.erase(p.to_upload.begin());
-    const ap::Mat small = ap::pool_max(t.heads[size_t(h)].weights, kThumbCells, kThumbCells);
-    p.maps[size_t(h)]->set_cells(small, &p.show_thumb);
-    cells += double(small.size());
+    const ap::Mat& w = t.heads[size_t(h)].weights;
+    p.maps[size_t(h)]->set_cells(ap::pool_max(w, kThumbCells, kThumbCells), &p.show_thumb);
+    cells += double(w.size());
   }
   const float max_w = p.max_weight;
   const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;

@@ -41,7 +41,7 @@ test('the largest config computes over frames: the page keeps drawing, then show
       const c = await page.evaluate(() => playground.computing());
       longest = Math.max(longest, c.longestFrameMs);
       if (!c.busy) break;
-      progress.push(c.progress);
+      progress.push([c.phase, c.progress]);
       assert.ok(Date.now() - t0 < 180000, 'still computing after three minutes');
       await page.waitForTimeout(50);
     }
@@ -54,7 +54,13 @@ test('the largest config computes over frames: the page keeps drawing, then show
     console.log(`# idle: median ${q(idle, 0.5)} ms, worst ${q(idle, 1)} ms over ${idle.length} frames`);
     console.log(`# computing (1024, 1600, 25 heads, causal): ${frames.length} frames in ${(wall / 1000).toFixed(1)} s ` +
                 `(compute ${lastMs.toFixed(0)} ms); page code per frame at most ${longest.toFixed(1)} ms, of which computing at most ${longestSliceMs.toFixed(1)} ms (slowest piece ${longestPieceMs.toFixed(1)} ms); frame intervals: median ${q(frames, 0.5)} ms, 95th ${q(frames, 0.95)} ms, worst ${q(frames, 1)} ms`);
-    assert.ok(progress.length > 3 && progress.every((p, i) => i === 0 || p >= progress[i - 1]), 'progress only grows');
+    // The new weights first, then weights·V and the output: each phase's progress only grows.
+    const order = ['weights', 'outputs'];
+    assert.ok(progress.length > 3, `${progress.length} progress readings`);
+    assert.ok(progress.every(([ph, p], i) => i === 0 || order.indexOf(ph) > order.indexOf(progress[i - 1][0]) ||
+                                           (ph === progress[i - 1][0] && p >= progress[i - 1][1])),
+              `progress only grows within a phase: ${JSON.stringify(progress)}`);
+    assert.ok(progress.some(([ph]) => ph === 'outputs'), 'the weights are shown before the outputs are done');
     assert.ok(frames.length > 10, `only ${frames.length} frames while computing`);
     // What the page controls: no slice of computing holds a frame for 50 ms, nor does all its own
     // work (slice, panels, texture uploads). Frame intervals also hold the software GL's drawing
@@ -63,5 +69,37 @@ test('the largest config computes over frames: the page keeps drawing, then show
     assert.ok(longest < 100, `the page's own work held a frame for ${longest} ms`);
     assert.deepEqual(await page.evaluate(() => playground.tensor('weights', 24).shape), [1024, 1024]);
     assert.equal((await page.evaluate(() => playground.getConfig())).n_heads, 25);
+  });
+});
+
+test('an attention-only edit at GPT-2 width shows the new weights first, then the output', async () => {
+  await withPage(async (page) => {
+    const r = await page.evaluate((t) => playground.setConfig({ text: t, d_model: 768, n_heads: 12 }), words(256));
+    assert.equal(r.ok, true, r.errors.join('; '));
+    await page.evaluate(() => playground.settled());
+    const got = await page.evaluate(() => {
+      const before = { q: playground.tensor('q_proj').data, out: playground.tensor('output').data };
+      const edit = playground.setConfig({ causal: true });
+      // setConfig has returned: the weights are the new ones already ...
+      const w = playground.tensor('weights', 3);
+      let upper = 0;
+      for (let i = 0; i < 256; i++) for (let j = i + 1; j < 256; j++) upper += w.data[i * 256 + j];
+      let outputError = '';
+      try { playground.tensor('output'); } catch (e) { outputError = e.message; }
+      return { edit, upper, outputError, q: before.q, out: before.out, phase: playground.computing().phase };
+    });
+    assert.equal(got.edit.ok, true);
+    assert.equal(got.edit.pending, true, 'the output follows on a later frame');
+    assert.equal(got.upper, 0, 'the causal mask is in the weights as soon as setConfig returns');
+    assert.match(got.outputError, /output is still being computed/);
+    assert.equal(got.phase, 'outputs');
+    await page.evaluate(() => playground.settled());
+    const after = await page.evaluate(() => ({ q: playground.tensor('q_proj').data, out: playground.tensor('output').data,
+                                               c: playground.computing() }));
+    // The projections stand (the same floats, not recomputed); the output is the causal one.
+    assert.deepEqual(Object.values(after.q), Object.values(got.q));
+    assert.notDeepEqual(Object.values(after.out), Object.values(got.out));
+    assert.ok(after.c.weightsMs > 0 && after.c.weightsMs < after.c.lastMs, JSON.stringify(after.c));
+    console.log(`# causal edit at (256, 768, 12): weights in ${after.c.weightsMs.toFixed(1)} ms, output in ${after.c.lastMs.toFixed(1)} ms`);
   });
 });
