@@ -9,6 +9,7 @@
 
 #include "attend.h"
 #include "tensor.h"
+#include "plan.h"
 #include "trace.h"
 
 namespace ap {
@@ -41,10 +42,18 @@ struct HeadStats {
 
 // Shannon entropy of one row of weights, in nats (0·log 0 = 0).
 double row_entropy(const float* p, int n);
-// Positions: query i sits at q_position0 + i (self-attention) and key j at j.
-std::vector<HeadStats> head_stats(const Trace& t);
-// Cosine similarity of every pair of heads' weight matrices (flattened): [n_heads x n_heads].
-Mat head_similarity(const Trace& t);
+struct HeadAnalysis {
+  std::vector<HeadStats> stats;  // [n_heads]; positions: query i at q_position0 + i (self-attention), key j at j
+  Mat similarity;                // [n_heads x n_heads] cosine similarity of two heads' weight matrices, flattened
+  bool done = false;             // set by the plan's last piece
+};
+// Every head's statistics and their similarity, as pieces of a plan over
+// slices of query rows (plan.h), so that the page can spread 25 heads of
+// 1024 x 1024 over frames. t and out must outlive the pieces, and t must not
+// change while they run.
+void plan_head_analysis(const Trace& t, HeadAnalysis& out, Plan& plan);
+// The same at once.
+HeadAnalysis analyse_heads(const Trace& t);
 
 // [SECTION] costs of one attention layer
 
@@ -75,8 +84,9 @@ struct ScalingPoint {
   double jacobian_scaled = 0, jacobian_unscaled = 0;      // Frobenius norm of ∂softmax/∂scores
 };
 // The raw scores q·k for d_head = 1, 2, 4, ... 1024: q and k with N(0, 1)
-// entries, n_keys keys, `trials` queries from the seed. Drawing them is the
-// slow part, so it is done once; the curves for a temperature are cheap.
+// entries, n_keys keys, `trials` queries from the seed (each q drawn, each
+// q·k drawn from its exact distribution given q). Drawn once; the curves for
+// a temperature are cheap.
 struct ScalingSamples {
   std::vector<int> d_head;                   // [11]
   std::vector<std::vector<float>> scores;    // [11][trials · n_keys]

@@ -28,17 +28,56 @@ TEST_CASE("head statistics and similarity on a hand-made trace") {
   t.heads[0].weights.resize(2, 2);
   t.heads[0].weights << 1, 0, 0.5f, 0.5f;
   t.heads[1].weights = t.heads[0].weights;
-  const auto s = ap::head_stats(t);
+  const auto s = ap::analyse_heads(t).stats;
   CHECK(s[0].entropy == doctest::Approx(std::log(2.0) / 2));  // rows: 0 and ln 2
   CHECK(s[0].max_weight == doctest::Approx(0.75));            // rows: 1 and ½
   CHECK(s[0].distance == doctest::Approx(0.25));              // row 1 puts ½ on the key 1 back
   t.heads[1].weights << 0, 1, 0.5f, 0.5f;
-  const ap::Mat sim = ap::head_similarity(t);
+  const ap::Mat sim = ap::analyse_heads(t).similarity;
   CHECK(sim(0, 0) == doctest::Approx(1.0));
   // <[1,0,½,½], [0,1,½,½]> / (‖·‖‖·‖) = ½ / 1.5
   CHECK(sim(0, 1) == doctest::Approx(0.5 / 1.5));
   t.fully_masked_rows = {0};  // rows with no key are left out of the means
-  CHECK(ap::head_stats(t)[0].max_weight == doctest::Approx(0.5));
+  CHECK(ap::analyse_heads(t).stats[0].max_weight == doctest::Approx(0.5));
+}
+
+TEST_CASE("head analysis over slices of rows: the same as at once, NaN weights counted as 0") {
+  ap::Config c;  // 300 tokens: several slices of rows
+  c.text.clear();
+  for (int i = 0; i < 300; ++i) c.text += "w" + std::to_string(i % 37) + " ";
+  c.causal = true;
+  c.fully_masked = ap::FullyMasked::NaN;
+  c.custom_mask = std::vector<std::vector<uint8_t>>(300, std::vector<uint8_t>(300, 1));
+  c.custom_mask[3] = std::vector<uint8_t>(300, 0);  // query 3 sees nothing: NaN weights
+  REQUIRE(ap::validate(c).empty());
+  const ap::Trace t = ap::run(c, ap::make_inputs(c));
+  REQUIRE(t.fully_masked_rows == std::vector<int>{3});
+  const ap::HeadAnalysis whole = ap::analyse_heads(t);
+  CHECK(whole.done);
+  ap::HeadAnalysis sliced;
+  ap::Plan plan;
+  ap::plan_head_analysis(t, sliced, plan);
+  int pieces = 0;
+  while (!plan.advance(0)) {
+    ++pieces;
+    CHECK_FALSE(sliced.done);
+  }
+  CHECK(pieces >= 3);
+  CHECK(sliced.done);
+  // The similarity against a direct cosine in double, NaN as 0.
+  for (int a = 0; a < t.n_heads; ++a)
+    for (int b = 0; b < t.n_heads; ++b) {
+      double ab = 0, aa = 0, bb = 0;
+      for (int i = 0; i < t.n_q; ++i)
+        for (int j = 0; j < t.n_kv; ++j) {
+          const double x = std::isnan(t.heads[size_t(a)].weights(i, j)) ? 0 : t.heads[size_t(a)].weights(i, j);
+          const double y = std::isnan(t.heads[size_t(b)].weights(i, j)) ? 0 : t.heads[size_t(b)].weights(i, j);
+          ab += x * y, aa += x * x, bb += y * y;
+        }
+      CHECK(sliced.similarity(a, b) == doctest::Approx(ab / std::sqrt(aa * bb)).epsilon(1e-5));
+      CHECK(sliced.similarity(a, b) == whole.similarity(a, b));
+    }
+  for (int h = 0; h < t.n_heads; ++h) CHECK(sliced.stats[size_t(h)].entropy == whole.stats[size_t(h)].entropy);
 }
 
 TEST_CASE("parameter and FLOP counts") {

@@ -42,12 +42,15 @@ void drop_gpu_resources(App& app) {
   app.heads.generation = app.compare.generation = app.tensors.generation = app.masks.generation = 0;
 }
 
-void ensure_head_stats(App& app) {
+bool advance_head_analysis(App& app, double budget_ms) {
   Derived& d = app.derived;
-  if (d.generation == app.generation && !d.stats.empty()) return;
-  d.stats = ap::head_stats(app.trace);
-  d.similarity = ap::head_similarity(app.trace);
-  d.generation = app.generation;
+  if (d.generation != app.generation) {  // a new trace: the plan's pieces read app.trace
+    d.heads_plan = std::make_unique<ap::Plan>();
+    ap::plan_head_analysis(app.trace, d.heads, *d.heads_plan);
+    d.generation = app.generation;
+  }
+  if (d.heads_plan && d.heads_plan->advance(budget_ms)) d.heads_plan.reset();
+  return d.heads.done;
 }
 
 void ensure_scaling(App& app) {
@@ -88,6 +91,8 @@ constexpr double kAtOnceCost = 60e6;
 constexpr double kWithWeightsCost = 8e6;
 // A slice of a larger recompute per frame: with the drawing, under 50 ms.
 constexpr double kSliceMs = 20;
+// A slice of the Compare panel's statistics per frame (it may share a frame with a recompute's).
+constexpr double kStatsSliceMs = 10;
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -369,8 +374,9 @@ void draw_app(App& app, float width, float height, float scale) {
           draw_heads_panel(app.heads, app.trace, app.generation, scale, app.config.weights == ap::Weights::Constructed);
           break;
         case Panel::Compare:
-          ensure_head_stats(app);
-          draw_compare_panel(app.compare, app.trace, app.derived.stats, app.derived.similarity, app.generation, scale);
+          advance_head_analysis(app, kStatsSliceMs);
+          draw_compare_panel(app.compare, app.trace, app.derived.heads,
+                             app.derived.heads_plan ? app.derived.heads_plan->progress() : 1.0, app.generation, scale);
           break;
         case Panel::Pipeline:
           if (auto name = draw_pipeline_panel(app.trace, app.derived.costs, scale)) {

@@ -23,9 +23,9 @@ namespace web {
 
 // Everything the core derives from the trace for the panels (see analysis.h).
 struct Derived {
-  uint64_t generation = 0;  // the trace generation stats and similarity belong to (filled on demand)
-  std::vector<ap::HeadStats> stats;
-  ap::Mat similarity;
+  uint64_t generation = 0;  // the trace generation `heads` belongs to (computed on demand)
+  ap::HeadAnalysis heads;   // per-head statistics and similarity
+  std::unique_ptr<ap::Plan> heads_plan;  // fills `heads` (a large trace takes several frames)
   ap::LayerCosts costs;
   ap::ScalingSamples scaling_samples;  // drawn once (fixed seed): the slow part
   std::vector<ap::ScalingPoint> scaling;
@@ -114,9 +114,10 @@ void drop_gpu_resources(App& app);
 
 // Computes the scaling lab's curves if they are missing or stale (lazy: they are slow to start).
 void ensure_scaling(App& app);
-// Computes the per-head statistics and similarity for the current trace if not yet done
-// (lazy: O(heads²·n²), needed only by the Compare panel and analysis()).
-void ensure_head_stats(App& app);
+// Computes the per-head statistics and similarity of the current trace for
+// about budget_ms, starting them for a new trace (lazy: O(heads²·n²),
+// needed only by the Compare panel and analysis()). True when done.
+bool advance_head_analysis(App& app, double budget_ms);
 
 // Recomputes the current config (after imports change).
 void refresh(App& app);

@@ -99,12 +99,13 @@ EMSCRIPTEN_KEEPALIVE const char* ap_panels() {
 // The numbers the panels show, as the core derived them (analysis.h).
 EMSCRIPTEN_KEEPALIVE const char* ap_analysis() {
   web::ensure_scaling(*web::g_app);
-  web::ensure_head_stats(*web::g_app);
+  web::advance_head_analysis(*web::g_app, 1e300);
   const web::Derived& d = web::g_app->derived;
   nlohmann::json heads = nlohmann::json::array(), sim = nlohmann::json::array(), scaling = nlohmann::json::array();
-  for (const auto& s : d.stats) heads.push_back({{"entropy", s.entropy}, {"max_weight", s.max_weight}, {"distance", s.distance}});
-  for (Eigen::Index r = 0; r < d.similarity.rows(); ++r)
-    sim.push_back(std::vector<float>(d.similarity.row(r).data(), d.similarity.row(r).data() + d.similarity.cols()));
+  for (const auto& s : d.heads.stats) heads.push_back({{"entropy", s.entropy}, {"max_weight", s.max_weight}, {"distance", s.distance}});
+  const ap::Mat& similarity = d.heads.similarity;
+  for (Eigen::Index r = 0; r < similarity.rows(); ++r)
+    sim.push_back(std::vector<float>(similarity.row(r).data(), similarity.row(r).data() + similarity.cols()));
   for (const auto& p : d.scaling)
     scaling.push_back({{"d_head", p.d_head}, {"entropy_scaled", p.entropy_scaled}, {"entropy_unscaled", p.entropy_unscaled},
                        {"max_weight_scaled", p.max_weight_scaled}, {"max_weight_unscaled", p.max_weight_unscaled},

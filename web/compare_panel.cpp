@@ -9,8 +9,8 @@
 
 namespace web {
 
-void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const std::vector<ap::HeadStats>& stats,
-                        const ap::Mat& similarity, uint64_t generation, float scale) {
+void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnalysis& heads, double progress,
+                        uint64_t generation, float scale) {
   note("Different heads look at different things. Left: for one head, a line from each query (left column) to each "
        "key (right column), as opaque as its weight; hover a query to see its lines alone. Right: per-head "
        "statistics, and how alike every pair of heads is.");
@@ -73,6 +73,15 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const std::vector<a
 
   // [SECTION] statistics and similarity
   ImGui::BeginChild("stats", ImVec2(0, 0));
+  if (!heads.done) {  // a large trace: every weight of every pair of heads, over a few frames
+    char label[64];
+    std::snprintf(label, sizeof label, "computing the per-head statistics: %.0f%%", 100 * progress);
+    ImGui::ProgressBar(float(progress), ImVec2(-1, 0), label);
+    ImGui::EndChild();
+    return;
+  }
+  const auto& stats = heads.stats;
+  const ap::Mat& similarity = heads.similarity;
   ImGui::TextUnformatted("Per-head statistics");
   help("entropy: −Σ p·log p of a row, averaged over the queries (nats; uniform over n keys is log n, one key is 0). "
        "max weight: the largest weight of a row, averaged. distance: Σ p·|query position − key position|, averaged: "

@@ -23,8 +23,8 @@ struct ComparePanel {
   std::unique_ptr<Heatmap> similarity, legend;
   uint64_t generation = 0;
 };
-void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const std::vector<ap::HeadStats>& stats,
-                        const ap::Mat& similarity, uint64_t generation, float scale);
+void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnalysis& heads, double progress,
+                        uint64_t generation, float scale);
 
 // Pipeline: the steps with their live shapes and the layer's costs. Returns
 // the name of a tensor the learner clicked, to be shown in the tensors panel.

@@ -3,6 +3,7 @@
 // Frame times are recorded with requestAnimationFrame.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { setup, withPage as openWith } from './harness.mjs';
 
 const env = setup();
@@ -69,6 +70,20 @@ test('the largest config computes over frames: the page keeps drawing, then show
     assert.ok(longest < 100, `the page's own work held a frame for ${longest} ms`);
     assert.deepEqual(await page.evaluate(() => playground.tensor('weights', 24).shape), [1024, 1024]);
     assert.equal((await page.evaluate(() => playground.getConfig())).n_heads, 25);
+
+    // Every panel on this trace: what the page does in a frame stays short (the Compare
+    // panel's statistics read every pair of heads' weights, over several frames).
+    const perPanel = [];
+    for (const name of await page.evaluate(() => playground.panels())) {
+      if (name === 'train') continue;  // its own model, tested in train.test.mjs
+      await page.evaluate(() => playground.computing());  // resets longestFrameMs
+      await page.evaluate((p) => playground.openPanel(p), name);
+      await page.waitForTimeout(name === 'compare' ? 3000 : 800);
+      if (name === 'compare') await page.screenshot({ path: path.join(env.shots, 'compare-1024.png') });
+      perPanel.push([name, (await page.evaluate(() => playground.computing())).longestFrameMs]);
+    }
+    console.log('# page code per frame by panel at (1024, 1600, 25): ' + perPanel.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(', '));
+    for (const [name, ms] of perPanel) assert.ok(ms < 100, `the ${name} panel held a frame for ${ms} ms`);
   });
 });
 
