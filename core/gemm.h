@@ -40,8 +40,9 @@ void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panel
 
 // True when pack_panels packs: a wasm build with -msimd128 (and not switched off).
 bool simd_kernels();
-// Switches the SIMD kernel off (or back on), so the benchmark can time the
-// same layer with Eigen alone as its baseline.
+// Switches the SIMD kernels off (or back on): the products and the softmax
+// (softmax.h), so the benchmark can time the same layer with Eigen alone as
+// its baseline.
 void use_simd_kernels(bool on);
 
 }  // namespace ap

@@ -80,14 +80,14 @@ void open_panel(App& app, Panel p) {
 namespace {
 
 // Work a frame can absorb: plans estimated below this run at once, larger
-// ones a slice per frame. Plan costs come out at 0.6-1.3 ns each in wasm, so
-// this is 35-75 ms at most.
+// ones a slice per frame. A unit of plan cost is about 0.6 ns in wasm
+// (core/attention.cpp), so this is about 35 ms.
 constexpr double kAtOnceCost = 60e6;
 // Outputs (weights·V, concat, the output projection) estimated below this
 // are computed in the same call as the weights, so small configs stay
-// synchronous for the JS API; larger ones follow from the next frame on, so
-// that new weights show first: an attention-only edit at (256, 768, 12) is
-// about a third weights and two thirds outputs.
+// synchronous for the JS API (about 5 ms); larger ones follow from the next
+// frame on, so that new weights show first: an attention-only edit at
+// (256, 768, 12) is about a third weights and two thirds outputs.
 constexpr double kWithWeightsCost = 8e6;
 // A slice of a larger recompute per frame: with the drawing, under 50 ms.
 constexpr double kSliceMs = 20;

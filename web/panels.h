@@ -37,6 +37,8 @@ struct TensorsPanel {
   std::unique_ptr<Heatmap> map, legend_seq, legend_div;
   uint64_t generation = 0;
   std::string shown;  // name/head the map holds
+  std::optional<ap::TensorData> data;  // of `shown`, copied once per trace (a head at 1024 tokens is 4 MiB)
+  float lo = 0, hi = 1;                // its colour range
 };
 void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation, float scale);
 

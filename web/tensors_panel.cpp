@@ -80,28 +80,25 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
     ImGui::SliderInt(p.name == "k" || p.name == "v" ? "kv head" : "head", &p.head, 0, count - 1);
   }
   p.head = std::clamp(p.head, 0, count - 1);
-  std::string error;
-  const auto td = ap::find_tensor(t, p.name, heads ? p.head : 0, &error);
-  if (!td) {
-    ImGui::TextUnformatted(error.c_str());
-    return;
-  }
-  const int rows = td->shape[0], cols = td->shape[1];
-  const Eigen::Map<const ap::Mat> m(td->data.data(), rows, cols);
-  ImGui::SameLine();
-  ImGui::TextDisabled("shape (%d, %d)", rows, cols);
-
+  // Copied, uploaded and ranged when the trace or the choice changes, not every frame.
   const std::string key = p.name + "#" + std::to_string(p.head);
-  if (!p.map) {
-    p.map = std::make_unique<Heatmap>();
-    p.legend_seq = std::make_unique<Heatmap>();
-    p.legend_div = std::make_unique<Heatmap>();
-    ap::Mat ramp(256, 1);
-    for (int i = 0; i < 256; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / 256;
-    p.legend_seq->set_cells(ramp, nullptr);
-    p.legend_div->set_cells(ramp, nullptr);
-  }
-  if (p.generation != generation || p.shown != key) {
+  if (p.generation != generation || p.shown != key || !p.data) {
+    std::string error;
+    p.data = ap::find_tensor(t, p.name, heads ? p.head : 0, &error);
+    if (!p.data) {  // the outputs of a new trace still being computed, say: asked again next frame
+      ImGui::TextUnformatted(error.c_str());
+      return;
+    }
+    if (!p.map) {
+      p.map = std::make_unique<Heatmap>();
+      p.legend_seq = std::make_unique<Heatmap>();
+      p.legend_div = std::make_unique<Heatmap>();
+      ap::Mat ramp(256, 1);
+      for (int i = 0; i < 256; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / 256;
+      p.legend_seq->set_cells(ramp, nullptr);
+      p.legend_div->set_cells(ramp, nullptr);
+    }
+    const Eigen::Map<const ap::Mat> m(p.data->data.data(), p.data->shape[0], p.data->shape[1]);
     if (is_attention(p.name) && p.name != "mask") {
       ap::MaskMat show = t.allowed;
       if (p.name == "weights" || p.name == "dropped_weights")
@@ -110,19 +107,24 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
     } else {
       p.map->set_cells(m, nullptr);
     }
+    p.lo = 0, p.hi = 1;
+    if (!is_probability(p.name)) {  // diverging: symmetric, so white is zero
+      const float big = ap::max_abs_finite(m.data(), size_t(m.size()));
+      p.hi = big > 0 ? big : 1;
+      p.lo = -p.hi;
+    } else if (p.name != "mask") {
+      const float big = ap::max_finite(m.data(), size_t(m.size()));
+      p.hi = big > 0 ? big : 1;
+    }
     p.generation = generation;
     p.shown = key;
   }
-  float lo = 0, hi = 1;
+  const int rows = p.data->shape[0], cols = p.data->shape[1];
+  const Eigen::Map<const ap::Mat> m(p.data->data.data(), rows, cols);
+  ImGui::SameLine();
+  ImGui::TextDisabled("shape (%d, %d)", rows, cols);
+  const float lo = p.lo, hi = p.hi;
   const Colormap cm = is_probability(p.name) ? Colormap::Sequential : Colormap::Diverging;
-  if (cm == Colormap::Diverging) {
-    const float big = ap::max_abs_finite(m.data(), size_t(m.size()));
-    hi = big > 0 ? big : 1;
-    lo = -hi;  // symmetric, so white is zero
-  } else if (p.name != "mask") {
-    const float big = ap::max_finite(m.data(), size_t(m.size()));
-    hi = big > 0 ? big : 1;
-  }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float legend_w = 90 * scale, room_w = avail.x - legend_w, room_h = avail.y - ImGui::GetTextLineHeight();
   const float cell = std::min(room_w / cols, room_h / rows);
