@@ -13,7 +13,22 @@ namespace ap {
 
 namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Rng::uniform() is k·2^-53 for the integer k = next() >> 11, so uniform() >= p
+// exactly when k >= ceil(p·2^53): the same test without a double per cell.
+uint64_t keep_threshold(float p) { return uint64_t(std::ceil(double(p) * 0x1p53)); }
+bool keeps(uint64_t stream, int64_t index, uint64_t threshold) {
+  Rng rng(stream ^ (uint64_t(index) * 0xD1B54A32D192ED03ull));
+  return (rng.next() >> 11) >= threshold;
 }
+// Whether rows [r0, r1) hold the scores they need already (reuse_scores).
+bool covered(const HeadOperands& ops, const std::vector<int>& limit, int r0, int r1) {
+  if (ops.scored.empty()) return false;
+  for (int r = r0; r < r1; ++r)
+    if (ops.scored[size_t(r)] < limit[size_t(r)]) return false;
+  return true;
+}
+}  // namespace
 
 float fully_masked_weight(FullyMasked policy, int n_kv) {
   return policy == FullyMasked::Zero  ? 0.0f
@@ -22,13 +37,14 @@ float fully_masked_weight(FullyMasked policy, int n_kv) {
 }
 
 bool dropout_keeps(uint64_t stream, int64_t index, float p) {
-  if (p <= 0) return true;
-  Rng rng(stream ^ (uint64_t(index) * 0xD1B54A32D192ED03ull));
-  return rng.uniform() >= p;
+  return p <= 0 || keeps(stream, index, keep_threshold(p));
 }
 
 void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops) {
   const int n_q = int(q.rows()), n_kv = int(k.rows());
+  ops.scored.clear();
+  if (o.reuse_scores && out.scores.rows() == n_q && out.scores.cols() == n_kv && out.key_limit.size() == size_t(n_q))
+    ops.scored = out.key_limit;
   // Each row's keys run to its last allowed one; what follows is blocked.
   out.key_limit.assign(size_t(n_q), n_kv);
   if (o.skip_blocked)
@@ -42,15 +58,21 @@ void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptio
   out.row_max.resize(n_q);
   out.row_sum.resize(n_q);
   // q·kᵀ is x·Wᵀ with k as the weight: the projection kernel does it (gemm.h)
-  // on k packed once per head.
-  ops.k_panels = pack_panels(k);
+  // on k packed once per head, unless every row has its scores already.
+  if (!covered(ops, out.key_limit, 0, n_q)) ops.k_panels = pack_panels(k);
 }
 
 std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
                              int r0, int r1, HeadSteps& out) {
   const int n_kv = int(k.rows());
   const auto& limit = out.key_limit;
-  scores_prefix(q, k, ops.k_panels, limit, r0, r1, out.scores);
+  if (!covered(ops, limit, r0, r1)) {
+    scores_prefix(q, k, ops.k_panels, limit, r0, r1, out.scores);
+  } else {  // reused: only what the new limits leave out becomes "not computed"
+    for (int r = r0; r < r1; ++r)
+      std::fill(out.scores.data() + size_t(r) * n_kv + limit[size_t(r)], out.scores.data() + size_t(r) * n_kv + ops.scored[size_t(r)],
+                std::numeric_limits<float>::quiet_NaN());
+  }
   std::vector<int> fully;
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
   // Row by row, so that any slicing of the rows gives the same bits (Eigen's
@@ -77,7 +99,8 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
     std::fill(scaled + end, scaled + n_kv, kNaN);
     std::fill(masked + end, masked + n_kv, kNegInf);
 
-    if (std::all_of(b, b + end, [](float x) { return x == kNegInf; })) {
+    const bool row_fully_masked = std::all_of(b, b + end, [](float x) { return x == kNegInf; });
+    if (row_fully_masked) {
       fully.push_back(r);
       std::fill(w, w + n_kv, fully_masked_weight(o.fully_masked, n_kv));
       out.row_max(r) = out.row_sum(r) = kNaN;
@@ -89,9 +112,14 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
     }
 
     if (o.dropout > 0) {
+      // Past `end` a weight is 0 and stays 0 (a fully masked row's policy fills every key).
       const float keep_scale = 1.0f / (1.0f - o.dropout);
-      for (int c = 0; c < n_kv; ++c)
-        out.dropped(r, c) = dropout_keeps(o.dropout_stream, int64_t(r) * n_kv + c, o.dropout) ? w[c] * keep_scale : 0.0f;
+      const uint64_t threshold = keep_threshold(o.dropout);
+      const int stop = row_fully_masked ? n_kv : end;
+      float* dropped = out.dropped.data() + at;
+      for (int c = 0; c < stop; ++c)
+        dropped[c] = keeps(o.dropout_stream, int64_t(r) * n_kv + c, threshold) ? w[c] * keep_scale : 0.0f;
+      std::fill(dropped + stop, dropped + n_kv, 0.0f);
     }
   }
   return fully;

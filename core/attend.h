@@ -20,6 +20,10 @@ struct AttendOptions {
   // triangle), as causal kernels do: their scores are left NaN ("not
   // computed"), masked scores −inf and weights 0, which is what they would be.
   bool skip_blocked = true;
+  // The scores already in `out` are q·kᵀ of these same q and k (an
+  // attention-only recompute keeps them): rows whose old key_limit covers the
+  // new one reuse them instead of multiplying again, with the same bits.
+  bool reuse_scores = false;
 };
 
 struct HeadSteps {
@@ -55,7 +59,8 @@ std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bia
 // context_rows fills rows [r0, r1) of the context. attend() is all four over
 // every row, so the results are the same bit for bit.
 struct HeadOperands {
-  std::vector<float> k_panels;   // k packed for scores_prefix (gemm.h)
+  std::vector<int> scored;       // [n_q] with reuse_scores: the keys whose scores `out` held (its old key_limit), else empty
+  std::vector<float> k_panels;   // k packed for scores_prefix (gemm.h); empty when every row reuses its scores
   Mat vt;                        // [d_v x n_kv] vᵀ
   std::vector<float> vt_panels;  // vᵀ packed for context_prefix
   std::vector<int> context_limit;  // [n_q] key_limit, but every key for a fully masked row (its policy's weights need them)

@@ -166,6 +166,7 @@ void plan_weights(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
     o.softcap = float(cfg.softcap);
     o.fully_masked = cfg.fully_masked;
     o.dropout = float(cfg.dropout);
+    o.reuse_scores = true;  // t.heads holds nothing or, moved by projections_of, the scores of these q and k
     t.heads.resize(size_t(t.n_heads));
     const double per_row = t.n_kv * (2.0 * t.d_head * kFlopCost + kCellCost);
     for (int h = 0; h < t.n_heads; ++h) {

@@ -1,6 +1,8 @@
 // Lookup of trace tensors by name, for the JS API, the CLI and the tests.
 #include "trace.h"
 
+#include <utility>
+
 namespace ap {
 namespace {
 
@@ -46,14 +48,33 @@ const std::vector<std::string>& tensor_names() {
   return names;
 }
 
-Trace projections_of(const Trace& t) {
+namespace {
+// One list of the fields, for the copy and the move: T is Trace& or const Trace&.
+template <typename T, typename Take>
+Trace projections(T& t, Take take) {
   Trace p;
   p.n_q = t.n_q, p.n_kv = t.n_kv, p.d_model = t.d_model, p.n_heads = t.n_heads, p.n_kv_heads = t.n_kv_heads;
   p.d_head = t.d_head, p.group = t.group, p.cross = t.cross, p.q_position0 = t.q_position0;
-  p.q_tokens = t.q_tokens, p.kv_tokens = t.kv_tokens, p.q_pad = t.q_pad, p.kv_pad = t.kv_pad;
-  p.x_q = t.x_q, p.x_kv = t.x_kv, p.q_proj = t.q_proj, p.k_proj = t.k_proj, p.v_proj = t.v_proj;
-  p.q = t.q, p.k = t.k, p.v = t.v;
-  p.steps = t.steps;
+  take(p.q_tokens, t.q_tokens), take(p.kv_tokens, t.kv_tokens), take(p.q_pad, t.q_pad), take(p.kv_pad, t.kv_pad);
+  take(p.x_q, t.x_q), take(p.x_kv, t.x_kv), take(p.q_proj, t.q_proj), take(p.k_proj, t.k_proj), take(p.v_proj, t.v_proj);
+  take(p.q, t.q), take(p.k, t.k), take(p.v, t.v);
+  take(p.steps, t.steps);
+  return p;
+}
+}  // namespace
+
+Trace projections_of(const Trace& t) {
+  return projections(t, [](auto& to, const auto& from) { to = from; });
+}
+
+Trace projections_of(Trace&& t) {
+  Trace p = projections(t, [](auto& to, auto& from) { to = std::move(from); });
+  // The scores depend on Q and K alone: moved too, for plan_weights to reuse.
+  p.heads.resize(t.heads.size());
+  for (size_t h = 0; h < t.heads.size(); ++h) {
+    p.heads[h].scores = std::move(t.heads[h].scores);
+    p.heads[h].key_limit = std::move(t.heads[h].key_limit);
+  }
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attention.h"
+#include "rng.h"
 #include "config.h"
 
 namespace {
@@ -415,4 +416,55 @@ TEST_CASE("weights first: plan_weights leaves the outputs marked not ready, plan
   CHECK(t.outputs_ready);
   CHECK(t.output == whole.output);
   CHECK(ap::find_tensor(t, "context", -1, &error));
+}
+
+TEST_CASE("dropout's integer test decides as uniform() >= p does") {
+  int differ = 0;
+  for (float p : {1e-6f, 0.1f, 0.25f, 0.5f, 0.9f, 0.999f})
+    for (int64_t i = 0; i < 20000; ++i) {
+      ap::Rng rng(77 ^ (uint64_t(i) * 0xD1B54A32D192ED03ull));
+      differ += ap::dropout_keeps(77, i, p) != (rng.uniform() >= p);
+    }
+  CHECK(differ == 0);
+}
+
+TEST_CASE("an attention-only recompute from moved projections reuses the scores and matches a fresh run") {
+  ap::Config c;
+  c.text = "one two three four five six seven eight nine ten eleven twelve thirteen";
+  const ap::Inputs in = ap::make_inputs(c);
+  // Equal, NaN ("not computed") where the other is NaN too; close in value (natively Eigen's
+  // product may round a cell differently for another block width).
+  const auto close = [](const ap::Mat& a, const ap::Mat& b) {
+    return ((a.array().isNaN() == b.array().isNaN()).all()) &&
+           ((a.array() - b.array()).abs() <= 1e-6f * (1 + b.array().abs()) || b.array().isNaN()).all();
+  };
+  ap::Trace t = ap::run(c, in);
+  for (bool causal : {true, false, true}) {  // scores reused, then needed beyond the old limits, then reused
+    c.causal = causal;
+    ap::Trace next = ap::projections_of(std::move(t));
+    ap::attend_all(c, in, next);
+    const ap::Trace fresh = ap::run(c, in);
+    for (int h = 0; h < c.n_heads; ++h) {
+      CAPTURE(causal);
+      CAPTURE(h);
+      CHECK(next.heads[size_t(h)].key_limit == fresh.heads[size_t(h)].key_limit);
+      CHECK(close(next.heads[size_t(h)].scores, fresh.heads[size_t(h)].scores));
+      CHECK(close(next.heads[size_t(h)].weights, fresh.heads[size_t(h)].weights));
+    }
+    CHECK(close(next.output, fresh.output));
+    t = std::move(next);
+  }
+}
+
+TEST_CASE("the reused scores are really the old ones (a planted score shows in the new weights)") {
+  ap::Config c;
+  c.text = "one two three four five six seven eight";
+  const ap::Inputs in = ap::make_inputs(c);
+  ap::Trace t = ap::run(c, in);
+  t.heads[0].scores(5, 2) = 1e4f;  // a score no q·k here comes near
+  c.causal = true;
+  ap::Trace next = ap::projections_of(std::move(t));
+  ap::attend_all(c, in, next);
+  CHECK(next.heads[0].weights(5, 2) == doctest::Approx(1.0));
+  CHECK(next.heads[1].weights(5, 2) < 0.9f);
 }

@@ -134,22 +134,24 @@ void recompute(App& app, const ap::Config& next, bool attention_only = false) {
   Pending& p = *app.pending;
   p.config = next;
   p.attention_only = attention_only;
-  if (attention_only) {
-    p.in = &app.inputs;
-    p.trace = ap::projections_of(app.trace);
-  } else {
-    p.in = &p.inputs;
+  p.in = attention_only ? &app.inputs : &p.inputs;
+  if (!attention_only) {
     ap::plan_inputs(p.config, p.inputs, p.plan);
     p.plan.add(0, [&app, &p] {
       for (auto& note : ap::apply_imports(app.imported, p.config, p.inputs)) app.notes.push_back(std::move(note));
     });
     ap::plan_projections(p.config, *p.in, p.trace, p.plan);
   }
-  ap::plan_weights(p.config, *p.in, p.trace, p.plan);
+  ap::plan_weights(p.config, *p.in, p.trace, p.plan);  // its pieces read the trace when they run
+  const bool at_once = app.generation == 0 || p.plan.total() <= kAtOnceCost;
+  if (attention_only) {
+    // Done before the next frame, the shown trace can give up its projections rather than copy them.
+    p.trace = at_once ? ap::projections_of(std::move(app.trace)) : ap::projections_of(app.trace);
+  }
   // The first trace is made whole before the first frame (the loader shows progress meanwhile).
   if (app.generation == 0)
     while (busy(app)) advance_pending(app, 1e300);
-  else if (p.plan.total() <= kAtOnceCost)
+  else if (at_once)
     advance_pending(app, 1e300);
 }
 

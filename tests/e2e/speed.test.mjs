@@ -64,10 +64,11 @@ test('the largest config computes over frames: the page keeps drawing, then show
     assert.ok(progress.some(([ph]) => ph === 'outputs'), 'the weights are shown before the outputs are done');
     assert.ok(frames.length > 10, `only ${frames.length} frames while computing`);
     // What the page controls: no slice of computing holds a frame for 50 ms, nor does all its own
-    // work (slice, panels, texture uploads). Frame intervals also hold the software GL's drawing
-    // (about 50 ms a frame idle here), so they are reported above, not asserted.
+    // work (slice, panels, texture uploads; about 30 ms at most here). Frame intervals also hold
+    // the software GL's drawing and the headless compositor's pacing (idle: 17 ms median, up to
+    // 50-66 ms here), so they are reported above, not asserted.
     assert.ok(longestSliceMs < 50, `a computing slice held a frame for ${longestSliceMs} ms`);
-    assert.ok(longest < 100, `the page's own work held a frame for ${longest} ms`);
+    assert.ok(longest < 50, `the page's own work held a frame for ${longest} ms`);
     assert.deepEqual(await page.evaluate(() => playground.tensor('weights', 24).shape), [1024, 1024]);
     assert.equal((await page.evaluate(() => playground.getConfig())).n_heads, 25);
 
@@ -83,7 +84,7 @@ test('the largest config computes over frames: the page keeps drawing, then show
       perPanel.push([name, (await page.evaluate(() => playground.computing())).longestFrameMs]);
     }
     console.log('# page code per frame by panel at (1024, 1600, 25): ' + perPanel.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(', '));
-    for (const [name, ms] of perPanel) assert.ok(ms < 100, `the ${name} panel held a frame for ${ms} ms`);
+    for (const [name, ms] of perPanel) assert.ok(ms < 50, `the ${name} panel held a frame for ${ms} ms`);
   });
 });
 
