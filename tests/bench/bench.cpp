@@ -115,8 +115,9 @@ HeadTimes time_head(const ap::Mat& q, const ap::Mat& k, const ap::Mat& v, const 
 // V8 first runs wasm code from a baseline compiler and swaps in optimised
 // code for hot functions in the background: the first rows timed the
 // baseline code (the smallest forward measured 45 µs instead of 34 under
-// Node). Half a second of the smallest forward, with and without the
-// kernels, makes every row time the same optimised code.
+// Node), and the peak loop shared the machine with the compiler (in
+// Chromium a peak below the kernels' own rates). Half a second of the
+// smallest forward, with and without the kernels, before anything is timed.
 void warm_up() {
   ap::Config c;
   c.text = "a b c d e f g h i j k l m n o p";
@@ -150,12 +151,12 @@ int main() {
               "native",
 #endif
               ap::simd_kernels() ? "SIMD128 4x16 blocks" : "Eigen");
+  warm_up();  // first, so that no background compiling shares the machine with the peak's loop
   const double peak = peak_gflops();
   std::printf("multiply-add peak (registers only): %.1f GFLOP/s\n\n", peak);
   std::printf("%-18s %-7s %10s %10s %12s %12s %12s %10s\n", "n, d_model, heads", "causal", "ms", "GFLOP/s",
               "Eigen-only ms", "proj GFLOP/s", "Eigen proj", "proj/peak");
   const int sizes[][3] = {{16, 64, 4}, {64, 768, 12}, {256, 768, 12}, {1024, 768, 12}};
-  warm_up();
   std::string head_rows;  // the second table, printed after the first
   for (const auto& sz : sizes) {
     ap::Config c;
