@@ -123,8 +123,7 @@ Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& panels,
 
 void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit, int r0,
                    int r1, Mat& y) {
-  // Only the cells past each row's limit become NaN: the rest are written below.
-  for (int r = r0; r < r1; ++r) y.row(r).tail(y.cols() - limit[size_t(r)]).setConstant(std::numeric_limits<float>::quiet_NaN());
+  y.middleRows(r0, r1 - r0).setConstant(std::numeric_limits<float>::quiet_NaN());
 #if defined(__wasm_simd128__)
   if (!panels.empty()) {
     const int d = int(x.cols());

@@ -47,8 +47,9 @@ EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) {
 }
 
 // Whether anything is being computed: {"busy", "phase" ("weights": a new trace up to its
-// weights; "outputs": the shown trace's weights·V and output; "" when idle), "progress" (0..1 of the phase), "lastMs" (the last finished trace, outputs included), "weightsMs" (from
-// its edit to its weights on screen), "longestSliceMs", "longestPieceMs", "longestFrameMs" (the
+// weights; "outputs": the shown trace's weights·V and output; "" when idle), "progress" (0..1
+// of the phase), "lastMs" (the last finished trace, outputs included), "weightsMs" (from its
+// edit to its weights on screen), "longestSliceMs", "longestPieceMs", "longestFrameMs" (the
 // most a frame spent in the page's code since the last call)}.
 EMSCRIPTEN_KEEPALIVE const char* ap_computing() {
   web::App& app = *web::g_app;
