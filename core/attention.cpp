@@ -2,11 +2,14 @@
 // compare it with a float64 reference written as plain loops.
 #include "attention.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "gemm.h"
 #include "rng.h"
@@ -18,22 +21,43 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Folds every mask of the config into the additive bias, recording why each
 // blocked cell is blocked: rows [r0, r1) of bias, blocked_by and allowed.
+// Each mask marks a run of keys per row, so the loops stay simple enough for
+// the compiler to vectorise (a million cells at 1024 tokens).
 void build_bias(const Config& cfg, int r0, int r1, Trace& t) {
-  for (int i = r0; i < r1; ++i)
-    for (int j = 0; j < t.n_kv; ++j) {
-      const int diagonal = i + t.causal_offset;  // the key "at" query i's position
-      uint8_t why = 0;
-      if (cfg.causal && j > diagonal) why |= kBlockCausal;
-      if (cfg.window > 0 && (cfg.causal ? diagonal - j : std::abs(diagonal - j)) >= cfg.window) why |= kBlockWindow;
-      if (cfg.mask_pad_keys && t.kv_pad[size_t(j)]) why |= kBlockKeyPad;
-      if (cfg.mask_pad_queries && t.q_pad[size_t(i)]) why |= kBlockQueryPad;
-      if (!cfg.custom_mask.empty() && !cfg.custom_mask[i][j]) why |= kBlockCustom;
-      const float extra = cfg.float_mask.empty() ? 0.0f : cfg.float_mask[i][j];
-      if (extra == kNegInf) why |= kBlockFloatMask;
-      t.blocked_by(i, j) = why;
-      t.bias(i, j) = why ? kNegInf : extra;
-      t.allowed(i, j) = why == 0 && extra > kNegInf;
+  const int n = t.n_kv;
+  std::vector<uint8_t> key_flags(size_t(n), 0);  // the same on every row
+  if (cfg.mask_pad_keys)
+    for (int j = 0; j < n; ++j) key_flags[size_t(j)] = t.kv_pad[size_t(j)] ? kBlockKeyPad : 0;
+  // Adds `flag` to keys [from, to) of a row, clipped to the row.
+  const auto mark = [n](uint8_t* why, int64_t from, int64_t to, uint8_t flag) {
+    for (int64_t j = std::max<int64_t>(from, 0); j < std::min<int64_t>(to, n); ++j) why[j] |= flag;
+  };
+  for (int i = r0; i < r1; ++i) {
+    const size_t at = size_t(i) * size_t(n);
+    uint8_t* why = t.blocked_by.data() + at;
+    std::copy(key_flags.begin(), key_flags.end(), why);
+    const int64_t diagonal = int64_t(i) + t.causal_offset;  // the key "at" query i's position
+    if (cfg.causal) mark(why, diagonal + 1, n, kBlockCausal);
+    if (cfg.window > 0) {  // blocked at a distance of `window` or more: behind, and ahead without causal
+      mark(why, 0, diagonal - cfg.window + 1, kBlockWindow);
+      if (!cfg.causal) mark(why, diagonal + cfg.window, n, kBlockWindow);
     }
+    if (cfg.mask_pad_queries && t.q_pad[size_t(i)]) mark(why, 0, n, kBlockQueryPad);
+    if (!cfg.custom_mask.empty())
+      for (int j = 0; j < n; ++j) why[j] |= cfg.custom_mask[size_t(i)][size_t(j)] ? 0 : kBlockCustom;
+    float* bias = t.bias.data() + at;
+    uint8_t* allowed = t.allowed.data() + at;
+    if (!cfg.float_mask.empty()) {
+      const std::vector<float>& extra = cfg.float_mask[size_t(i)];
+      for (int j = 0; j < n; ++j) {
+        why[j] |= extra[size_t(j)] == kNegInf ? kBlockFloatMask : 0;
+        bias[j] = why[j] ? kNegInf : extra[size_t(j)];
+      }
+    } else {
+      for (int j = 0; j < n; ++j) bias[j] = why[j] ? kNegInf : 0.0f;
+    }
+    for (int j = 0; j < n; ++j) allowed[j] = why[j] == 0;  // a float mask's −inf has its flag
+  }
 }
 
 // n_q and n_kv for cost estimates: from the inputs when they are made, else
