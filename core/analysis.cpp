@@ -25,7 +25,7 @@ int pool_factor(Eigen::Index n, int most) { return int((n + most - 1) / std::max
 
 // Both pools walk the source once, row by row, over contiguous runs of fc
 // cells (no division per cell): at 1024 x 1024 they are a frame's small change.
-Mat pool_max(const Mat& m, int max_rows, int max_cols) {
+Mat pool_max(const Mat& m, int max_rows, int max_cols, bool by_magnitude) {
   if (m.rows() <= max_rows && m.cols() <= max_cols) return m;
   const int fr = std::max(1, pool_factor(m.rows(), max_rows)), fc = std::max(1, pool_factor(m.cols(), max_cols));
   const Eigen::Index rows = (m.rows() + fr - 1) / fr, cols = (m.cols() + fc - 1) / fc, n = m.cols();
@@ -37,7 +37,9 @@ Mat pool_max(const Mat& m, int max_rows, int max_cols) {
     for (Eigen::Index oc = 0, c0 = 0; oc < cols; ++oc, c0 += fc) {
       float best = dst[oc];
       for (Eigen::Index c = c0; c < std::min(n, c0 + fc); ++c)
-        if (std::isfinite(src[c])) best = std::max(best, src[c]);
+        if (std::isfinite(src[c]))
+          best = !by_magnitude ? std::max(best, src[c])
+                 : best == kNone || std::abs(src[c]) > std::abs(best) ? src[c] : best;
       dst[oc] = best;
     }
   }

@@ -19,8 +19,10 @@ namespace ap {
 float max_finite(const float* v, size_t n);
 // A matrix shrunk for display to at most max_rows x max_cols by the largest
 // finite value of each block (NaN only where a block holds nothing else), so a
-// sharp peak survives; `m` itself when it already fits. A mask shrinks by "any".
-Mat pool_max(const Mat& m, int max_rows, int max_cols);
+// sharp peak survives; `m` itself when it already fits. By magnitude: the
+// value of the largest magnitude, with its sign (for signed tensors). A mask
+// shrinks by "any".
+Mat pool_max(const Mat& m, int max_rows, int max_cols, bool by_magnitude = false);
 MaskMat pool_any(const MaskMat& m, int max_rows, int max_cols);
 
 // The largest finite weight of a head, max_finite(weights), in O(n_q): a

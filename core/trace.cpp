@@ -78,55 +78,83 @@ Trace projections_of(Trace&& t) {
   return p;
 }
 
-std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error) {
+namespace {
+// The matrices behind a name other than "mask": {m} for a whole tensor, one per
+// head otherwise (*per_head set). Empty, with *error, for an unknown name or
+// outputs not computed yet. `what` names the heads for messages.
+std::vector<const Mat*> matrices(const Trace& t, const std::string& name, bool* per_head, const char** what,
+                                 std::string* error) {
+  *per_head = true;
+  *what = "query heads";
+  std::vector<const Mat*> out;
   if (!t.outputs_ready && (name == "context" || name == "concat" || name == "output")) {
     if (error) *error = name + " is still being computed (the new weights are shown first)";
-    return std::nullopt;
+  } else if (const Mat* m = whole_tensor(t, name)) {
+    *per_head = false;
+    out.push_back(m);
+  } else if (name == "q") {
+    for (const Mat& m : t.q) out.push_back(&m);
+  } else if (name == "k" || name == "v") {
+    for (const Mat& m : name == "k" ? t.k : t.v) out.push_back(&m);
+    *what = "key/value heads";
+  } else if (head_step(HeadSteps{}, name)) {
+    for (const HeadSteps& h : t.heads) out.push_back(head_step(h, name));
+  } else if (error) {
+    *error = "unknown tensor \"" + name + "\"; known:";
+    for (const auto& n : tensor_names()) *error += " " + n;
   }
-  if (const Mat* m = whole_tensor(t, name)) {
-    TensorData td{{int(m->rows()), int(m->cols())}, {}};
-    append(td.data, *m);
-    return td;
-  }
+  return out;
+}
+
+bool head_in_range(int head, int count, bool allow_all, const char* what, std::string* error) {
+  if (head >= (allow_all ? -1 : 0) && head < count) return true;
+  if (error)
+    *error = "head " + std::to_string(head) + " is out of range: this config has " + what + " 0.." +
+             std::to_string(count - 1) + (allow_all ? " (or omit it for all heads)" : "");
+  return false;
+}
+}  // namespace
+
+std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error) {
   if (name == "mask") {
     TensorData td{{int(t.allowed.rows()), int(t.allowed.cols())}, {}};
     for (Eigen::Index i = 0; i < t.allowed.size(); ++i) td.data.push_back(float(t.allowed.data()[i]));
     return td;
   }
-  // Per-head tensors: gather pointers to the matrices of every head.
-  std::vector<const Mat*> per_head;
-  const char* what = "query heads";
-  if (name == "q") {
-    for (const Mat& m : t.q) per_head.push_back(&m);
-  } else if (name == "k" || name == "v") {
-    for (const Mat& m : name == "k" ? t.k : t.v) per_head.push_back(&m);
-    what = "key/value heads";
-  } else if (head_step(HeadSteps{}, name)) {
-    for (const HeadSteps& h : t.heads) per_head.push_back(head_step(h, name));
-  } else {
-    if (error) {
-      *error = "unknown tensor \"" + name + "\"; known:";
-      for (const auto& n : tensor_names()) *error += " " + n;
-    }
-    return std::nullopt;
-  }
-  const int count = int(per_head.size());
-  if (head < -1 || head >= count) {
-    if (error)
-      *error = "head " + std::to_string(head) + " is out of range: this config has " + what + " 0.." +
-               std::to_string(count - 1) + " (or omit it for all heads)";
-    return std::nullopt;
-  }
-  const Mat& first = *per_head[0];
+  bool per_head = false;
+  const char* what = "";
+  const std::vector<const Mat*> mats = matrices(t, name, &per_head, &what, error);
+  if (mats.empty()) return std::nullopt;
+  const Mat& first = *mats[0];
   TensorData td;
+  if (!per_head) {
+    td.shape = {int(first.rows()), int(first.cols())};
+    append(td.data, first);
+    return td;
+  }
+  const int count = int(mats.size());
+  if (!head_in_range(head, count, true, what, error)) return std::nullopt;
   if (head >= 0) {
     td.shape = {int(first.rows()), int(first.cols())};
-    append(td.data, *per_head[head]);
+    append(td.data, *mats[size_t(head)]);
   } else {
     td.shape = {count, int(first.rows()), int(first.cols())};
-    for (const Mat* m : per_head) append(td.data, *m);
+    for (const Mat* m : mats) append(td.data, *m);
   }
   return td;
+}
+
+const Mat* find_matrix(const Trace& t, const std::string& name, int head, std::string* error) {
+  if (name == "mask") {
+    if (error) *error = "mask is held as bytes: use find_tensor";
+    return nullptr;
+  }
+  bool per_head = false;
+  const char* what = "";
+  const std::vector<const Mat*> mats = matrices(t, name, &per_head, &what, error);
+  if (mats.empty()) return nullptr;
+  if (!per_head) return mats[0];
+  return head_in_range(head, int(mats.size()), false, what, error) ? mats[size_t(head)] : nullptr;
 }
 
 }  // namespace ap

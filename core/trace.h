@@ -85,6 +85,11 @@ struct TensorData {
 // of range return nullopt and set *error.
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error);
 
+// The matrix behind a tensor, without a copy, for views: a whole tensor, or
+// one head's (head in range) of a per-head one. nullptr with *error for what
+// find_tensor() refuses, and for "mask" (held as bytes: see Trace::allowed).
+const Mat* find_matrix(const Trace& t, const std::string& name, int head, std::string* error);
+
 // Whether find_tensor() indexes `name` by head (q, k, v, scores ... context).
 bool per_head_tensor(const std::string& name);
 

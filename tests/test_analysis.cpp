@@ -204,3 +204,13 @@ TEST_CASE("pool_max keeps each block's peak; pool_any keeps any allowed cell") {
   CHECK(int(q(1, 0)) == 1);
   CHECK(int(q(0, 0)) == 0);
 }
+
+TEST_CASE("pool_max by magnitude keeps each block's value farthest from zero, with its sign") {
+  ap::Mat m(2, 4);
+  m << 1, -5, 2, 0.5f, -0.5f, 3, -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN();
+  const ap::Mat p = ap::pool_max(m, 1, 2, true);  // blocks of 2 x 2
+  REQUIRE(p.rows() == 1);
+  REQUIRE(p.cols() == 2);
+  CHECK(p(0, 0) == -5.0f);
+  CHECK(p(0, 1) == 2.0f);  // −inf and NaN are not values to show
+}

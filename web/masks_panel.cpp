@@ -47,8 +47,10 @@ bool draw_masks_panel(MasksPanel& p, const ap::Trace& t, const ap::Config& appli
   bool painted = false;
   if (!p.map) p.map = std::make_unique<Heatmap>();
   if (p.generation != generation) {
-    ap::Mat ones = ap::Mat::Ones(t.n_q, t.n_kv);
-    p.map->set_cells(ones, &t.allowed);
+    // At most 512 cells a side go to the GPU (a block shows allowed if any of its cells is);
+    // clicks still reach single cells.
+    const ap::MaskMat shown = ap::pool_any(t.allowed, 512, 512);
+    p.map->set_cells(ap::Mat::Ones(shown.rows(), shown.cols()), &shown);
     p.generation = generation;
   }
   const ImVec2 avail = ImGui::GetContentRegionAvail();

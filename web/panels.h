@@ -37,8 +37,9 @@ struct TensorsPanel {
   std::unique_ptr<Heatmap> map, legend_seq, legend_div;
   uint64_t generation = 0;
   std::string shown;  // name/head the map holds
-  std::optional<ap::TensorData> data;  // of `shown`, copied once per trace (a head at 1024 tokens is 4 MiB)
-  float lo = 0, hi = 1;                // its colour range
+  const ap::Mat* data = nullptr;  // `shown`, in the trace (found once per trace)
+  ap::Mat mask;                   // the mask as 0/1 floats, when that is shown (the trace holds it as bytes)
+  float lo = 0, hi = 1;           // its colour range
 };
 void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation, float scale);
 

@@ -11,6 +11,10 @@
 namespace web {
 namespace {
 
+// Cells of the texture a side: a 1024 x 1024 head would be an 8 MB upload
+// (tens of ms in software GL) for a map that shows at most a few hundred.
+constexpr int kMapCells = 512;
+
 bool is_probability(const std::string& n) { return n == "weights" || n == "dropped_weights" || n == "mask"; }
 bool is_attention(const std::string& n) {  // [n_q x n_kv]
   return n == "scores" || n == "scaled_scores" || n == "softcapped_scores" || n == "masked_scores" || n == "weights" ||
@@ -80,11 +84,16 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
     ImGui::SliderInt(p.name == "k" || p.name == "v" ? "kv head" : "head", &p.head, 0, count - 1);
   }
   p.head = std::clamp(p.head, 0, count - 1);
-  // Copied, uploaded and ranged when the trace or the choice changes, not every frame.
+  // Found, uploaded and ranged when the trace or the choice changes, not every frame.
   const std::string key = p.name + "#" + std::to_string(p.head);
   if (p.generation != generation || p.shown != key || !p.data) {
     std::string error;
-    p.data = ap::find_tensor(t, p.name, heads ? p.head : 0, &error);
+    if (p.name == "mask") {
+      p.mask = t.allowed.cast<float>().matrix();
+      p.data = &p.mask;
+    } else {
+      p.data = ap::find_matrix(t, p.name, heads ? p.head : 0, &error);
+    }
     if (!p.data) {  // the outputs of a new trace still being computed, say: asked again next frame
       ImGui::TextUnformatted(error.c_str());
       return;
@@ -98,14 +107,18 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
       p.legend_seq->set_cells(ramp, nullptr);
       p.legend_div->set_cells(ramp, nullptr);
     }
-    const Eigen::Map<const ap::Mat> m(p.data->data.data(), p.data->shape[0], p.data->shape[1]);
+    const ap::Mat& m = *p.data;
+    // Pooled to the screen's size before the upload, keeping each block's
+    // strongest value with its sign (hover still reads the exact cell).
+    const ap::Mat shown = ap::pool_max(m, kMapCells, kMapCells, !is_probability(p.name));
     if (is_attention(p.name) && p.name != "mask") {
       ap::MaskMat show = t.allowed;
       if (p.name == "weights" || p.name == "dropped_weights")
         for (int q : t.fully_masked_rows) show.row(q).setOnes();
-      p.map->set_cells(m, &show);
+      const ap::MaskMat pooled = ap::pool_any(show, kMapCells, kMapCells);
+      p.map->set_cells(shown, &pooled);
     } else {
-      p.map->set_cells(m, nullptr);
+      p.map->set_cells(shown, nullptr);
     }
     p.lo = 0, p.hi = 1;
     if (!is_probability(p.name)) {  // diverging: symmetric, so white is zero
@@ -119,8 +132,8 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
     p.generation = generation;
     p.shown = key;
   }
-  const int rows = p.data->shape[0], cols = p.data->shape[1];
-  const Eigen::Map<const ap::Mat> m(p.data->data.data(), rows, cols);
+  const ap::Mat& m = *p.data;
+  const int rows = int(m.rows()), cols = int(m.cols());
   ImGui::SameLine();
   ImGui::TextDisabled("shape (%d, %d)", rows, cols);
   const float lo = p.lo, hi = p.hi;
