@@ -33,11 +33,14 @@ const Mat* head_step(const HeadSteps& h, const std::string& name) {
   return nullptr;
 }
 
+bool is_head_step(const std::string& name) {
+  static const HeadSteps none;
+  return head_step(none, name) != nullptr;
+}
+
 }  // namespace
 
-bool per_head_tensor(const std::string& name) {
-  return name == "q" || name == "k" || name == "v" || head_step(HeadSteps{}, name);
-}
+bool per_head_tensor(const std::string& name) { return name == "q" || name == "k" || name == "v" || is_head_step(name); }
 
 const std::vector<std::string>& tensor_names() {
   static const std::vector<std::string> names = {
@@ -97,7 +100,7 @@ std::vector<const Mat*> matrices(const Trace& t, const std::string& name, bool* 
   } else if (name == "k" || name == "v") {
     for (const Mat& m : name == "k" ? t.k : t.v) out.push_back(&m);
     *what = "key/value heads";
-  } else if (head_step(HeadSteps{}, name)) {
+  } else if (is_head_step(name)) {
     for (const HeadSteps& h : t.heads) out.push_back(head_step(h, name));
   } else if (error) {
     *error = "unknown tensor \"" + name + "\"; known:";

@@ -217,8 +217,9 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
                        ap::to_string(applied.fully_masked));
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", weights_ms, compute_ms,
-                      double(ap::trace_bytes(trace.n_q, trace.n_kv, trace.d_model, trace.n_heads, applied.softcap > 0,
-                                             applied.dropout > 0)) / (1 << 20),
+                      double(ap::trace_bytes(trace.n_q, trace.n_kv, trace.d_model, trace.n_heads,
+                                             !trace.heads.empty() && trace.heads[0].capped.size(),
+                                             !trace.heads.empty() && trace.heads[0].dropped.size())) / (1 << 20),
                       ap::Limits::max_trace_bytes >> 20);
   ImGui::PopTextWrapPos();
   ImGui::PushTextWrapPos(0);
