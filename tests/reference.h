@@ -10,10 +10,10 @@
 #include <limits>
 #include <vector>
 
-#include "attend.h"
-#include "config.h"
-#include "inputs.h"
-#include "rng.h"
+#include "kernels/head.h"
+#include "config/config.h"
+#include "layer/inputs.h"
+#include "base/rng.h"
 
 namespace ref {
 

@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "analysis.h"
-#include "attention.h"
+#include "analysis/analysis.h"
+#include "layer/attention.h"
 
 TEST_CASE("entropy and the softmax Jacobian norm, by hand") {
   const float uniform[4] = {0.25f, 0.25f, 0.25f, 0.25f}, one_hot[4] = {0, 1, 0, 0}, half[2] = {0.5f, 0.5f};

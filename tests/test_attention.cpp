@@ -5,9 +5,9 @@
 #include <cmath>
 #include <string>
 
-#include "attention.h"
-#include "rng.h"
-#include "config.h"
+#include "layer/attention.h"
+#include "base/rng.h"
+#include "config/config.h"
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "attention.h"
+#include "layer/attention.h"
 #include "cli/attn_cli.h"
-#include "npy.h"
+#include "io/npy.h"
 
 namespace fs = std::filesystem;
 

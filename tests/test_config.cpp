@@ -3,8 +3,8 @@
 
 #include <limits>
 
-#include "config.h"
-#include "config_json.h"
+#include "config/config.h"
+#include "config/json.h"
 
 TEST_CASE("the default config is valid") { CHECK(ap::validate(ap::Config{}).empty()); }
 

@@ -12,7 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "sdpa.h"
+#include "onnx/sdpa.h"
 
 namespace fs = std::filesystem;
 

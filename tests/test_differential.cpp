@@ -7,10 +7,10 @@
 #include <limits>
 #include <string>
 
-#include "attention.h"
-#include "config_json.h"
+#include "layer/attention.h"
+#include "config/json.h"
 #include "reference.h"
-#include "rng.h"
+#include "base/rng.h"
 
 namespace {
 

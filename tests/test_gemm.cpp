@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "gemm.h"
-#include "rng.h"
+#include "kernels/gemm.h"
+#include "base/rng.h"
 
 TEST_CASE("linear_forward matches Eigen's x·Wᵀ + b") {
   ap::Rng rng(5);

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "inputs.h"
+#include "layer/inputs.h"
 
 TEST_CASE("the same token text gives the same embedding; the seed changes it") {
   const ap::Mat a = ap::embed_tokens({"the", "cat", "saw", "the", "dog"}, 64, 42);

@@ -7,8 +7,8 @@
 #include <limits>
 #include <variant>
 
-#include "npy.h"
-#include "rng.h"
+#include "io/npy.h"
+#include "base/rng.h"
 
 namespace {
 

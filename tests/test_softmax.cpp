@@ -8,8 +8,8 @@
 #include <limits>
 #include <vector>
 
-#include "rng.h"
-#include "softmax.h"
+#include "base/rng.h"
+#include "kernels/softmax.h"
 
 namespace {
 // Distance in units in the last place of float at the true value.

@@ -1,8 +1,8 @@
 // Tokenizer: words and punctuation, and UTF-8 characters are never cut.
 #include <doctest/doctest.h>
 
-#include "rng.h"
-#include "tokenize.h"
+#include "base/rng.h"
+#include "text/tokenize.h"
 
 using Tokens = std::vector<std::string>;
 

@@ -25,7 +25,7 @@ struct GradCase {
 // Every tensor's analytic gradient against central differences. The error of
 // a tensor is ||numeric - analytic|| / max(||numeric||, ||analytic||): with
 // h = 1e-5 in float64, truncation (~h²·f''') and rounding (~1e-16·|loss|/h)
-// are both near 1e-10, far under the 1e-3 the issue asks for, so a wrong
+// are both near 1e-10, far under the 1e-3 a gradient check usually asks for, so a wrong
 // term anywhere (typically an error of order 1) cannot hide.
 void check_gradients(const GradCase& c) {
   CAPTURE(c.layers);

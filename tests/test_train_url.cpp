@@ -2,7 +2,7 @@
 // skipped one by one with a note while the rest still load.
 #include <doctest/doctest.h>
 
-#include "config_url.h"
+#include "config/url.h"
 #include "train/url.h"
 
 namespace {

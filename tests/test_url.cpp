@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "config_url.h"
+#include "config/url.h"
 
 TEST_CASE("percent-encoding round trip, and malformed escapes") {
   const std::string s = "héllo wörld & = # % + 日本 👍\n";

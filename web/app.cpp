@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "config_json.h"
-#include "config_url.h"
+#include "config/json.h"
+#include "config/url.h"
 #include "train/url.h"
 
 #include "imgui.h"

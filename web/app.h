@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "analysis.h"
-#include "attention.h"
-#include "config.h"
+#include "analysis/analysis.h"
+#include "layer/attention.h"
+#include "config/config.h"
 #include "controls_panel.h"
-#include "export.h"
-#include "plan.h"
+#include "io/export.h"
+#include "kernels/plan.h"
 #include "heads_panel.h"
 #include "panels.h"
 #include "train_panel.h"

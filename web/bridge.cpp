@@ -7,7 +7,7 @@
 #include <string>
 
 #include "app.h"
-#include "config_json.h"
+#include "config/json.h"
 #include "train/url.h"
 
 namespace web {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "trace.h"
+#include "config/config.h"
+#include "layer/trace.h"
 
 namespace web {
 

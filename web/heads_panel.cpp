@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "analysis.h"
+#include "analysis/analysis.h"
 #include "imgui.h"
 #include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
 #include "widgets.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "heatmap.h"
-#include "trace.h"
+#include "layer/trace.h"
 
 namespace web {
 

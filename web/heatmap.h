@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "gl.h"
-#include "tensor.h"
+#include "base/tensor.h"
 
 namespace web {
 

@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "attend.h"
+#include "kernels/head.h"
 #include "heads_panel.h"
 #include "imgui.h"
 #include "panels.h"

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "analysis.h"
-#include "config.h"
+#include "analysis/analysis.h"
+#include "config/config.h"
 #include "heatmap.h"
-#include "trace.h"
+#include "layer/trace.h"
 
 namespace web {
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "export.h"
+#include "io/export.h"
 #include "imgui.h"
 #include "widgets.h"
 

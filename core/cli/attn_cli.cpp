@@ -1,5 +1,5 @@
 // The `attn` command line, parsed with CLI11: see attn_cli.h and the README.
-#include "attn_cli.h"
+#include "cli/attn_cli.h"
 
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
@@ -9,8 +9,8 @@
 #include <optional>
 #include <sstream>
 
-#include "npy.h"
-#include "sdpa.h"
+#include "io/npy.h"
+#include "onnx/sdpa.h"
 
 namespace ap {
 namespace {

@@ -1,7 +1,7 @@
 // `attn` entry point: see attn_cli.h.
 #include <iostream>
 
-#include "attn_cli.h"
+#include "cli/attn_cli.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "rng.h"
+#include "base/rng.h"
 
 namespace ap::train {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "format.h"
+#include "base/format.h"
 
 namespace ap::train {
 

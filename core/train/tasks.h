@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rng.h"
+#include "base/rng.h"
 
 namespace ap::train {
 

@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "npy.h"
+#include "io/npy.h"
 #include "train/adam.h"
 #include "train/model.h"
 #include "train/settings.h"

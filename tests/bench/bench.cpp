@@ -1,5 +1,5 @@
 // Benchmark (not a test): one multi-head attention forward at the sizes of
-// issue 7, natively or as wasm (Node or a browser), with and without the
+// (16, 64, 4) to (1024, 768, 12), natively or as wasm (Node or a browser), with and without the
 // causal mask. Prints ms per forward, GFLOP/s, the projection kernel's rate
 // and the multiply-add peak measured in the same run, so that ratios hold on
 // a noisy machine; then one head's attention products (q·kᵀ and weights·v)
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "analysis.h"
-#include "attention.h"
-#include "gemm.h"
+#include "analysis/analysis.h"
+#include "layer/attention.h"
+#include "kernels/gemm.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>

@@ -6,8 +6,8 @@
 #include <string>
 #include <variant>
 
-#include "export.h"
-#include "npy.h"
+#include "io/export.h"
+#include "io/npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

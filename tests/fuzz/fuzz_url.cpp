@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "config_url.h"
+#include "config/url.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view query(reinterpret_cast<const char*>(data), size);
