@@ -1,7 +1,7 @@
 // A slow, obviously correct multi-head attention in float64 and plain loops,
 // written straight from the formulas and the Config's documented rules, for
-// the core to be compared against. It shares nothing with core/attention.cpp
-// or core/attend.cpp but the Inputs it is given and the dropout coin flips
+// the core to be compared against. It shares nothing with core/layer/attention.cpp
+// or core/kernels/head.cpp but the Inputs it is given and the dropout coin flips
 // (ap::dropout_keeps: a random source, not maths).
 #pragma once
 #include <algorithm>

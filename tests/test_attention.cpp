@@ -59,7 +59,7 @@ TEST_CASE("causal skipping: the upper triangle is not computed, and nothing else
   ap::AttendOptions o;
   o.scale = 0.5f;
   o.dropout = 0.2f;
-  ap::HeadSteps fast, slow;
+  ap::HeadTrace fast, slow;
   ap::attend(q, k, v, t.bias, o, fast);
   o.skip_blocked = false;
   ap::attend(q, k, v, t.bias, o, slow);
@@ -291,11 +291,11 @@ TEST_CASE("shapes at every step, in (batch, heads, seq, head_dim) terms") {
   CHECK(t.heads[2].context.cols() == 8);
   CHECK(t.concat.cols() == 48);
   CHECK(t.output.rows() == 5);
-  REQUIRE(t.steps.size() == 14);
-  CHECK(t.steps[0].shape == std::vector<int>{1, 5, 48});
-  CHECK(t.steps[3].shape == std::vector<int>{1, 6, 5, 8});
-  CHECK(t.steps[9].name == "weights");
-  CHECK(t.steps[9].axes == "(batch, heads, seq_q, seq_kv) = (1, 6, 5, 5)");
+  REQUIRE(t.pipeline.size() == 14);
+  CHECK(t.pipeline[0].shape == std::vector<int>{1, 5, 48});
+  CHECK(t.pipeline[3].shape == std::vector<int>{1, 6, 5, 8});
+  CHECK(t.pipeline[9].name == "weights");
+  CHECK(t.pipeline[9].axes == "(batch, heads, seq_q, seq_kv) = (1, 6, 5, 5)");
   // Head h is columns [h·d_head, (h+1)·d_head) of the projection: the split PyTorch's view makes.
   CHECK(max_diff(t.q[3], t.q_proj.middleCols(24, 8)) == 0.0f);
   CHECK(max_diff(t.concat.middleCols(8, 8), t.heads[1].context) == 0.0f);

@@ -24,7 +24,7 @@ TEST_CASE("linear_forward matches Eigen's x·Wᵀ + b") {
         for (int i = 0; i < b.size(); ++i) b.data()[i] = float(rng.uniform(1.0));
         ap::Mat want = x * w.transpose();
         want.rowwise() += b;
-        const ap::Mat got = ap::linear_forward(x, w, ap::pack_panels(w), b);
+        const ap::Mat got = ap::linear_forward(x, w, ap::pack_strips(w), b);
         CAPTURE(n);
         CAPTURE(d_in);
         CAPTURE(d_out);
@@ -51,8 +51,8 @@ TEST_CASE("the causal-aware products compute each row's prefix of keys, and only
         const ap::Mat vt = k.transpose();  // any [d x m] will do as vᵀ
         ap::Mat s(n, m), ctx(n, d);
         for (auto [r0, r1] : {std::pair{0, n / 2}, std::pair{n / 2, n}}) {
-          ap::scores_prefix(q, k, ap::pack_panels(k), limit, r0, r1, s);
-          ap::context_prefix(p, vt, ap::pack_panels(vt), limit, r0, r1, ctx);
+          ap::scores_prefix(q, k, ap::pack_strips(k), limit, r0, r1, s);
+          ap::context_prefix(p, vt, ap::pack_strips(vt), limit, r0, r1, ctx);
         }
         const ap::Mat full = q * k.transpose();
         CAPTURE(n);

@@ -1,4 +1,4 @@
-// The softmax row kernel (core/softmax.h): its exp against double precision,
+// The softmax row kernel (core/kernels/softmax.h): its exp against double precision,
 // its vector form against its scalar form bit for bit (in the wasm suite that
 // is SIMD128 lanes against one float at a time), and whole rows against a
 // float64 softmax.

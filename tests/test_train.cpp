@@ -337,7 +337,7 @@ TEST_CASE("train: Adam's first step is lr·sign(g) (bias correction), clipping s
   // Second step with the same gradient: still ±lr (m̂ and v̂ unchanged).
   adam.step(p, g, o);
   CHECK(p.W_u(0, 0) == doctest::Approx(-0.2).epsilon(1e-6));
-  CHECK(adam.steps() == 2);
+  CHECK(adam.step_count() == 2);
 
   // Adam is blind to the gradient's scale except through eps; with eps = 1
   // and no momentum the update lr·g/(|g| + 1) shows the clipped gradient:
@@ -374,9 +374,9 @@ TEST_CASE("train: the default task learns (loss < 0.1 within 60 steps) and ablat
   CHECK(before.loss > 2.0);
   CHECK(before.accuracy < 0.3);
   double first_below = -1;
-  while (t.steps() < 60) {
+  while (t.step_count() < 60) {
     t.step();
-    if (first_below < 0 && t.evaluate().loss < 0.1) first_below = t.steps();
+    if (first_below < 0 && t.evaluate().loss < 0.1) first_below = t.step_count();
   }
   MESSAGE("eval loss < 0.1 first at step ", first_below);
   const EvalStats after = t.evaluate();

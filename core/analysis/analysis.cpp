@@ -66,7 +66,7 @@ MaskMat pool_any(const MaskMat& m, int max_rows, int max_cols) {
   return out;
 }
 
-float max_weight(const HeadSteps& h) {
+float max_weight(const HeadTrace& h) {
   float m = 0;
   for (Eigen::Index r = 0; r < h.row_sum.size(); ++r) {
     const float w = std::isnan(h.row_sum(r)) ? h.weights(r, 0) : 1.0f / h.row_sum(r);
@@ -75,7 +75,7 @@ float max_weight(const HeadSteps& h) {
   return m;
 }
 
-bool has_nan_weight(const HeadSteps& h) {
+bool has_nan_weight(const HeadTrace& h) {
   for (Eigen::Index r = 0; r < h.row_sum.size(); ++r)
     if (std::isnan(h.row_sum(r)) && std::isnan(h.weights(r, 0))) return true;
   return false;
@@ -126,7 +126,7 @@ void plan_head_analysis(const Trace& t, HeadAnalysis& out, Plan& plan) {
         const float* src = t.heads[size_t(h)].weights.data() + size_t(r0) * size_t(n_kv);
         for (Eigen::Index c = 0; c < y.cols(); ++c) y(h, c) = std::isnan(src[c]) ? 0.0f : src[c];
       }
-      *gram += linear_forward(y, y, pack_panels(y), RowVec()).cast<double>();
+      *gram += linear_forward(y, y, pack_strips(y), RowVec()).cast<double>();
     });
   });
   const int rows = t.n_q - int(t.fully_masked_rows.size());

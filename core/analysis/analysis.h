@@ -28,10 +28,10 @@ MaskMat pool_any(const MaskMat& m, int max_rows, int max_cols);
 // The largest finite weight of a head, max_finite(weights), in O(n_q): a
 // softmax row's largest weight is exp(0) / row_sum; a fully masked row holds
 // its policy's constant.
-float max_weight(const HeadSteps& h);
+float max_weight(const HeadTrace& h);
 // Whether any weight of a head is NaN, in O(n_q): a NaN score makes its whole
 // row NaN (row_sum too), and the NaN policy fills fully masked rows with it.
-bool has_nan_weight(const HeadSteps& h);
+bool has_nan_weight(const HeadTrace& h);
 float max_abs_finite(const float* v, size_t n);
 
 // [SECTION] heads

@@ -77,6 +77,22 @@ Sequences make_sequences(const Config& cfg) {
   return s;
 }
 
+namespace {
+template <typename T>
+void fit(std::vector<std::vector<T>>& m, int n_q, int n_kv, T fill) {
+  if (m.empty() || (int(m.size()) == n_q && int(m[0].size()) == n_kv)) return;
+  m.resize(size_t(n_q), std::vector<T>(size_t(n_kv), fill));
+  for (auto& row : m) row.resize(size_t(n_kv), fill);
+}
+}  // namespace
+
+void fit_masks(Config& cfg) {
+  if (cfg.custom_mask.empty() && cfg.float_mask.empty()) return;
+  const Sequences s = make_sequences(cfg);
+  fit<uint8_t>(cfg.custom_mask, s.n_q(), s.n_kv(), 1);
+  fit<float>(cfg.float_mask, s.n_q(), s.n_kv(), 0.0f);
+}
+
 std::vector<std::string> validate(const Config& cfg) {
   std::vector<std::string> errors;
   // Each number in its range first (fields.h); the rules between fields

@@ -104,6 +104,10 @@ struct Sequences {
 };
 Sequences make_sequences(const Config& cfg);
 
+// Keeps a painted or imported mask the size of the attention after the
+// texts changed: kept cells stay, new ones allow (custom) or add 0 (float).
+void fit_masks(Config& cfg);
+
 inline constexpr const char* kPadToken = "[PAD]";
 
 const char* to_string(FullyMasked f);

@@ -23,10 +23,10 @@ Mat eigen_forward(const Mat& x, const Mat& w, const RowVec& bias) {
 }
 
 #if defined(__wasm_simd128__)
-// R rows of x (R <= 4) times one panel of Wᵀ into out[R][16].
+// R rows of x (R <= 4) times one strip of Wᵀ into out[R][16].
 // x rows are `stride` floats apart; the inner sum runs over k < d_in.
 template <int R>
-inline void block(const float* x, int stride, int d_in, const float* panel, float* out) {
+inline void block(const float* x, int stride, int d_in, const float* strip, float* out) {
   v128_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < 4; ++c) acc[r][c] = wasm_f32x4_splat(0.0f);
@@ -36,7 +36,7 @@ inline void block(const float* x, int stride, int d_in, const float* panel, floa
   // four steps spill registers and were slower. The sums keep their order.
 #pragma clang loop unroll_count(2)
   for (int k = 0; k < d_in; ++k) {
-    const float* b = panel + size_t(k) * kPanel;
+    const float* b = strip + size_t(k) * kStripCols;
     const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4), b2 = wasm_v128_load(b + 8),
                  b3 = wasm_v128_load(b + 12);
     for (int r = 0; r < R; ++r) {
@@ -48,15 +48,15 @@ inline void block(const float* x, int stride, int d_in, const float* panel, floa
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < 4; ++c) wasm_v128_store(out + r * kPanel + c * 4, acc[r][c]);
+    for (int c = 0; c < 4; ++c) wasm_v128_store(out + r * kStripCols + c * 4, acc[r][c]);
 }
 
-// Rows [r, r + rows) of x (rows <= 4) times one panel, summing k < d_in.
-inline void block_rows(const float* x, int stride, int rows, int d_in, const float* panel, float* tile) {
-  if (rows == 4) block<4>(x, stride, d_in, panel, tile);
-  else if (rows == 3) block<3>(x, stride, d_in, panel, tile);
-  else if (rows == 2) block<2>(x, stride, d_in, panel, tile);
-  else block<1>(x, stride, d_in, panel, tile);
+// Rows [r, r + rows) of x (rows <= 4) times one strip, summing k < d_in.
+inline void block_rows(const float* x, int stride, int rows, int d_in, const float* strip, float* tile) {
+  if (rows == 4) block<4>(x, stride, d_in, strip, tile);
+  else if (rows == 3) block<3>(x, stride, d_in, strip, tile);
+  else if (rows == 2) block<2>(x, stride, d_in, strip, tile);
+  else block<1>(x, stride, d_in, strip, tile);
 }
 #endif
 
@@ -82,70 +82,70 @@ bool simd_kernels() {
 #endif
 }
 
-size_t panels_size(const Mat& w) {
+size_t strips_size(const Mat& w) {
   if (!simd_kernels()) return 0;
-  return size_t((w.rows() + kPanel - 1) / kPanel) * size_t(w.cols()) * kPanel;
+  return size_t((w.rows() + kStripCols - 1) / kStripCols) * size_t(w.cols()) * kStripCols;
 }
 
-void pack_panel_range(const Mat& w, int p0, int p1, std::vector<float>& p) {
+void pack_strip_range(const Mat& w, int p0, int p1, std::vector<float>& p) {
   const int d_out = int(w.rows()), d_in = int(w.cols());
-  p.resize(std::max(p.size(), size_t(p1) * d_in * kPanel));  // grows with the ranges: each piece touches its own memory
-  for (int panel = p0; panel < p1; ++panel)
+  p.resize(std::max(p.size(), size_t(p1) * d_in * kStripCols));  // grows with the ranges: each piece touches its own memory
+  for (int strip = p0; strip < p1; ++strip)
     for (int k = 0; k < d_in; ++k)
-      for (int c = 0; c < kPanel; ++c)
-        p[(size_t(panel) * d_in + k) * kPanel + c] = panel * kPanel + c < d_out ? w(panel * kPanel + c, k) : 0.0f;
+      for (int c = 0; c < kStripCols; ++c)
+        p[(size_t(strip) * d_in + k) * kStripCols + c] = strip * kStripCols + c < d_out ? w(strip * kStripCols + c, k) : 0.0f;
 }
 
-std::vector<float> pack_panels(const Mat& w) {
+std::vector<float> pack_strips(const Mat& w) {
   std::vector<float> p;
-  if (panels_size(w)) pack_panel_range(w, 0, int((w.rows() + kPanel - 1) / kPanel), p);
+  if (strips_size(w)) pack_strip_range(w, 0, int((w.rows() + kStripCols - 1) / kStripCols), p);
   return p;
 }
 
-Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& panels, const RowVec& bias) {
+Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& strips, const RowVec& bias) {
 #if defined(__wasm_simd128__)
-  if (!panels.empty()) {
+  if (!strips.empty()) {
     const int n = int(x.rows()), d_in = int(w.cols()), d_out = int(w.rows());
     Mat y(n, d_out);
-    float tile[4 * kPanel];
-    for (int panel = 0; panel * kPanel < d_out; ++panel) {
-      const float* pw = panels.data() + size_t(panel) * d_in * kPanel;
-      const int cols = std::min(kPanel, d_out - panel * kPanel);
+    float tile[4 * kStripCols];
+    for (int strip = 0; strip * kStripCols < d_out; ++strip) {
+      const float* pw = strips.data() + size_t(strip) * d_in * kStripCols;
+      const int cols = std::min(kStripCols, d_out - strip * kStripCols);
       for (int r = 0; r < n; r += 4) {
         const int rows = std::min(4, n - r);
         block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
         for (int i = 0; i < rows; ++i)
           for (int c = 0; c < cols; ++c)
-            y(r + i, panel * kPanel + c) = tile[i * kPanel + c] + (bias.size() ? bias(panel * kPanel + c) : 0.0f);
+            y(r + i, strip * kStripCols + c) = tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
       }
     }
     return y;
   }
 #endif
-  (void)panels;
+  (void)strips;
   return eigen_forward(x, w, bias);
 }
 
-void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit, int r0,
+void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips, const std::vector<int>& limit, int r0,
                    int r1, Mat& y) {
   y.middleRows(r0, r1 - r0).setConstant(std::numeric_limits<float>::quiet_NaN());
 #if defined(__wasm_simd128__)
-  if (!panels.empty()) {
+  if (!strips.empty()) {
     const int d = int(x.cols());
-    float tile[4 * kPanel];
+    float tile[4 * kStripCols];
     for (int r = r0; r < r1; r += 4) {
       const int rows = std::min(4, r1 - r), stop = block_limit(limit, r, rows);
-      for (int panel = 0; panel * kPanel < stop; ++panel) {
-        block_rows(x.data() + size_t(r) * d, d, rows, d, panels.data() + size_t(panel) * d * kPanel, tile);
+      for (int strip = 0; strip * kStripCols < stop; ++strip) {
+        block_rows(x.data() + size_t(r) * d, d, rows, d, strips.data() + size_t(strip) * d * kStripCols, tile);
         for (int i = 0; i < rows; ++i)
-          for (int c = panel * kPanel; c < std::min(limit[r + i], (panel + 1) * kPanel); ++c)
-            y(r + i, c) = tile[i * kPanel + c - panel * kPanel];
+          for (int c = strip * kStripCols; c < std::min(limit[r + i], (strip + 1) * kStripCols); ++c)
+            y(r + i, c) = tile[i * kStripCols + c - strip * kStripCols];
       }
     }
     return;
   }
 #endif
-  (void)panels;
+  (void)strips;
   for (int r = r0; r < r1; r += kEigenRows) {
     const int rows = std::min(kEigenRows, r1 - r), stop = block_limit(limit, r, rows);
     if (stop == 0) continue;
@@ -154,27 +154,27 @@ void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels,
   }
 }
 
-void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit,
+void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& strips, const std::vector<int>& limit,
                     int r0, int r1, Mat& y) {
   const int dv = int(vt.rows());
 #if defined(__wasm_simd128__)
-  if (!panels.empty()) {
+  if (!strips.empty()) {
     const int m = int(p.cols());
-    float tile[4 * kPanel];
+    float tile[4 * kStripCols];
     for (int r = r0; r < r1; r += 4) {
       // Past a row's own limit p is zero, so summing to the block's limit is exact.
       const int rows = std::min(4, r1 - r), stop = block_limit(limit, r, rows);
-      for (int panel = 0; panel * kPanel < dv; ++panel) {
-        block_rows(p.data() + size_t(r) * m, m, rows, stop, panels.data() + size_t(panel) * m * kPanel, tile);
+      for (int strip = 0; strip * kStripCols < dv; ++strip) {
+        block_rows(p.data() + size_t(r) * m, m, rows, stop, strips.data() + size_t(strip) * m * kStripCols, tile);
         for (int i = 0; i < rows; ++i)
-          for (int c = panel * kPanel; c < std::min(dv, (panel + 1) * kPanel); ++c)
-            y(r + i, c) = tile[i * kPanel + c - panel * kPanel];
+          for (int c = strip * kStripCols; c < std::min(dv, (strip + 1) * kStripCols); ++c)
+            y(r + i, c) = tile[i * kStripCols + c - strip * kStripCols];
       }
     }
     return;
   }
 #endif
-  (void)panels;
+  (void)strips;
   (void)dv;
   for (int r = r0; r < r1; r += kEigenRows) {
     const int rows = std::min(kEigenRows, r1 - r), stop = block_limit(limit, r, rows);

@@ -1,6 +1,6 @@
 // Y = X·Wᵀ + b, the product of every projection, with a blocked kernel on
 // WebAssembly SIMD128 (wasm builds) and Eigen elsewhere. W is packed once into
-// column panels of Wᵀ, so the kernel streams it in order.
+// column strips of Wᵀ, so the kernel streams it in order.
 #pragma once
 #include <vector>
 
@@ -8,21 +8,21 @@
 
 namespace ap {
 
-inline constexpr int kPanel = 16;  // output columns per panel: four f32x4 registers
+inline constexpr int kStripCols = 16;  // output columns per strip: four f32x4 registers
 
-// Wᵀ of a [d_out x d_in] weight as panels of kPanel output columns: panel p
-// holds rows k = 0..d_in-1 of Wᵀ[:, p·kPanel .. p·kPanel + kPanel), zero-padded.
+// Wᵀ of a [d_out x d_in] weight as strips of kStripCols output columns: strip p
+// holds rows k = 0..d_in-1 of Wᵀ[:, p·kStripCols .. p·kStripCols + kStripCols), zero-padded.
 // Empty when the build has no SIMD kernel (Eigen then uses W as it is).
-std::vector<float> pack_panels(const Mat& weight);
-// The same in pieces, for a large weight spread over frames: pack_panels() is
-// pack_panel_range() over every panel; ranges in order grow `panels` to
-// panels_size() floats (0 without the kernel).
-size_t panels_size(const Mat& weight);
-void pack_panel_range(const Mat& weight, int p0, int p1, std::vector<float>& panels);
+std::vector<float> pack_strips(const Mat& weight);
+// The same in pieces, for a large weight spread over frames: pack_strips() is
+// pack_strip_range() over every strip; ranges in order grow `strips` to
+// strips_size() floats (0 without the kernel).
+size_t strips_size(const Mat& weight);
+void pack_strip_range(const Mat& weight, int p0, int p1, std::vector<float>& strips);
 
 // x: [n x d_in], weight: [d_out x d_in] -> [n x d_out] = x·Wᵀ + bias.
-// Uses `panels` (from pack_panels(weight)) when given, else Eigen.
-Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& panels, const RowVec& bias);
+// Uses `strips` (from pack_strips(weight)) when given, else Eigen.
+Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& strips, const RowVec& bias);
 
 // The causal-aware products of attention, where row r of the scores needs only
 // keys [0, limit[r]) (every later key is blocked). Both work in blocks of rows
@@ -31,14 +31,14 @@ Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& pa
 // head can be computed a slice of rows at a time.
 // scores: y(r, j) = x.row(r)·w.row(j) for j < limit[r]; later cells are NaN
 // ("not computed"). x: [n_q x d], w: [n_kv x d], y: [n_q x n_kv].
-void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& panels, const std::vector<int>& limit, int r0,
+void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips, const std::vector<int>& limit, int r0,
                    int r1, Mat& y);
 // context: y.row(r) = Σ_{j < limit[r]} p(r, j)·v.row(j), where p is zero past
 // each row's limit. p: [n_q x n_kv], vt = vᵀ: [d_v x n_kv], y: [n_q x d_v].
-void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& panels, const std::vector<int>& limit,
+void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& strips, const std::vector<int>& limit,
                     int r0, int r1, Mat& y);
 
-// True when pack_panels packs: a wasm build with -msimd128 (and not switched off).
+// True when pack_strips packs: a wasm build with -msimd128 (and not switched off).
 bool simd_kernels();
 // Switches the SIMD kernels off (or back on): the products and the softmax
 // (softmax.h), so the benchmark can time the same layer with Eigen alone as

@@ -1,4 +1,4 @@
-// The attention kernel: see attend.h.
+// The attention kernel: see head.h.
 #include "kernels/head.h"
 
 #include <algorithm>
@@ -40,7 +40,7 @@ bool dropout_keeps(uint64_t stream, int64_t index, float p) {
   return p <= 0 || keeps(stream, index, keep_threshold(p));
 }
 
-void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops) {
+void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadTrace& out, HeadOperands& ops) {
   const int n_q = int(q.rows()), n_kv = int(k.rows());
   ops.scored.clear();
   if (o.reuse_scores && out.scores.rows() == n_q && out.scores.cols() == n_kv && out.key_limit.size() == size_t(n_q))
@@ -59,15 +59,15 @@ void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptio
   out.row_sum.resize(n_q);
   // q·kᵀ is x·Wᵀ with k as the weight: the projection kernel does it (gemm.h)
   // on k packed once per head, unless every row has its scores already.
-  if (!covered(ops, out.key_limit, 0, n_q)) ops.k_panels = pack_panels(k);
+  if (!covered(ops, out.key_limit, 0, n_q)) ops.k_strips = pack_strips(k);
 }
 
 std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
-                             int r0, int r1, HeadSteps& out) {
+                             int r0, int r1, HeadTrace& out) {
   const int n_kv = int(k.rows());
   const auto& limit = out.key_limit;
   if (!covered(ops, limit, r0, r1)) {
-    scores_prefix(q, k, ops.k_panels, limit, r0, r1, out.scores);
+    scores_prefix(q, k, ops.k_strips, limit, r0, r1, out.scores);
   } else {  // reused: only what the new limits leave out becomes "not computed"
     for (int r = r0; r < r1; ++r)
       std::fill(out.scores.data() + size_t(r) * n_kv + limit[size_t(r)], out.scores.data() + size_t(r) * n_kv + ops.scored[size_t(r)],
@@ -125,21 +125,21 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
   return fully;
 }
 
-void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadSteps& out, HeadOperands& ops) {
+void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadTrace& out, HeadOperands& ops) {
   out.context.resize(out.weights.rows(), v.cols());
   // weights·v is weights·(vᵀ)ᵀ: the projection kernel again, vᵀ as the weight.
   ops.vt = v.transpose();
-  ops.vt_panels = pack_panels(ops.vt);
+  ops.vt_strips = pack_strips(ops.vt);
   ops.context_limit = out.key_limit;
   for (int r : fully_masked_rows) ops.context_limit[size_t(r)] = int(v.rows());
 }
 
-void context_rows(const HeadOperands& ops, int r0, int r1, HeadSteps& out) {
-  context_prefix(out.after_dropout(), ops.vt, ops.vt_panels, ops.context_limit, r0, r1, out.context);
+void context_rows(const HeadOperands& ops, int r0, int r1, HeadTrace& out) {
+  context_prefix(out.after_dropout(), ops.vt, ops.vt_strips, ops.context_limit, r0, r1, out.context);
 }
 
 std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
-                        HeadSteps& out) {
+                        HeadTrace& out) {
   HeadOperands ops;
   attend_begin(q, k, bias, o, out, ops);
   const int n_q = int(q.rows());

@@ -26,7 +26,7 @@ struct AttendOptions {
   bool reuse_scores = false;
 };
 
-struct HeadSteps {
+struct HeadTrace {
   Mat scores;   // [n_q x n_kv] q·kᵀ
   Mat scaled;   // scores · scale
   Mat capped;   // softcap·tanh(scaled / softcap); empty without softcap (see softcapped())
@@ -48,7 +48,7 @@ struct HeadSteps {
 // A row is fully masked when its bias is −inf everywhere (decided on the bias,
 // not on the scores); such rows follow o.fully_masked. Returns their indices.
 std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bias, const AttendOptions& o,
-                        HeadSteps& out);
+                        HeadTrace& out);
 
 // attend() in slices of query rows and in two halves, for a caller that
 // spreads a large head over frames and shows the weights before the rest
@@ -60,16 +60,16 @@ std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bia
 // every row, so the results are the same bit for bit.
 struct HeadOperands {
   std::vector<int> scored;       // [n_q] with reuse_scores: the keys whose scores `out` held (its old key_limit), else empty
-  std::vector<float> k_panels;   // k packed for scores_prefix (gemm.h); empty when every row reuses its scores
+  std::vector<float> k_strips;   // k packed for scores_prefix (gemm.h); empty when every row reuses its scores
   Mat vt;                        // [d_v x n_kv] vᵀ
-  std::vector<float> vt_panels;  // vᵀ packed for context_prefix
+  std::vector<float> vt_strips;  // vᵀ packed for context_prefix
   std::vector<int> context_limit;  // [n_q] key_limit, but every key for a fully masked row (its policy's weights need them)
 };
-void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops);
+void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadTrace& out, HeadOperands& ops);
 std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
-                             int r0, int r1, HeadSteps& out);
-void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadSteps& out, HeadOperands& ops);
-void context_rows(const HeadOperands& ops, int r0, int r1, HeadSteps& out);
+                             int r0, int r1, HeadTrace& out);
+void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadTrace& out, HeadOperands& ops);
+void context_rows(const HeadOperands& ops, int r0, int r1, HeadTrace& out);
 
 // What a fully masked row of n_kv weights becomes under a policy: 0, NaN or 1/n_kv.
 float fully_masked_weight(FullyMasked policy, int n_kv);

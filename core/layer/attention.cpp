@@ -43,7 +43,7 @@ void describe_steps(Trace& t) {
   const int n = t.n_q, m = t.n_kv, d = t.d_model, h = t.n_heads, hk = t.n_kv_heads, dh = t.d_head;
   const std::string seq = "(batch, seq, d_model)", heads = "(batch, heads, seq, head_dim)",
                     attn = "(batch, heads, seq_q, seq_kv)";
-  t.steps = {
+  t.pipeline = {
       {"x", "X = embedding + positional encoding", {1, n, d}, seq},
       {"q_proj", "Q = X·W_qᵀ + b_q", {1, n, d}, seq},
       {"k_proj", t.cross ? "K = X_kv·W_kᵀ + b_k   (likewise V)" : "K = X·W_kᵀ + b_k   (likewise V)", {1, m, hk * dh},
@@ -60,7 +60,7 @@ void describe_steps(Trace& t) {
       {"concat", "context.transpose(1, 2).reshape(1, n_q, d_model)", {1, n, d}, seq},
       {"output", "concat·W_oᵀ + b_o", {1, n, d}, seq},
   };
-  for (auto& s : t.steps) s.axes += " = " + dims(s.shape);
+  for (auto& s : t.pipeline) s.axes += " = " + dims(s.shape);
 }
 
 }  // namespace
@@ -103,7 +103,7 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
       const double per_row = 2.0 * double(w.weight.size()) * kFlopCost;
       for_ranges(int(x.rows()), per_row, [&](int r0, int r1) {
         plan.add((r1 - r0) * per_row, [&out, &w, &x, r0, r1] {
-          out.middleRows(r0, r1 - r0) = linear_forward(x.middleRows(r0, r1 - r0), w.weight, w.panels, w.bias);
+          out.middleRows(r0, r1 - r0) = linear_forward(x.middleRows(r0, r1 - r0), w.weight, w.strips, w.bias);
         });
       });
     };
@@ -193,7 +193,7 @@ void plan_outputs(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
     const double out_row = 2.0 * double(in.w_o.weight.size()) * kFlopCost;
     for_ranges(t.n_q, out_row, [&](int r0, int r1) {
       plan.add((r1 - r0) * out_row, [&in, &t, r0, r1] {
-        t.output.middleRows(r0, r1 - r0) = linear_forward(t.concat.middleRows(r0, r1 - r0), in.w_o.weight, in.w_o.panels, in.w_o.bias);
+        t.output.middleRows(r0, r1 - r0) = linear_forward(t.concat.middleRows(r0, r1 - r0), in.w_o.weight, in.w_o.strips, in.w_o.bias);
       });
     });
     plan.add(0, [&t] { t.outputs_ready = true; });

@@ -174,12 +174,12 @@ void plan_inputs(const Config& cfg, Inputs& in, Plan& plan) {
   });
   if (!s.cross) plan_copy_rows(plan, in.x_kv, s.first_query, s.n_q(), in.x_q);
   for (Linear* l : {&in.w_q, &in.w_k, &in.w_v, &in.w_o}) {
-    const size_t size = panels_size(l->weight);
+    const size_t size = strips_size(l->weight);
     if (size == 0) continue;
-    plan.add(0, [l, size] { l->panels.clear(), l->panels.reserve(size); });  // memory untouched until packed
-    const double per_panel = double(kPanel) * d * kCopyCost;
-    for_ranges(int(size / (size_t(kPanel) * size_t(d))), per_panel, [&, l = l](int p0, int p1) {
-      plan.add((p1 - p0) * per_panel, [l, p0, p1] { pack_panel_range(l->weight, p0, p1, l->panels); });
+    plan.add(0, [l, size] { l->strips.clear(), l->strips.reserve(size); });  // memory untouched until packed
+    const double per_strip = double(kStripCols) * d * kCopyCost;
+    for_ranges(int(size / (size_t(kStripCols) * size_t(d))), per_strip, [&, l = l](int p0, int p1) {
+      plan.add((p1 - p0) * per_strip, [l, p0, p1] { pack_strip_range(l->weight, p0, p1, l->strips); });
     });
   }
 }

@@ -18,7 +18,7 @@ namespace ap {
 struct Linear {
   Mat weight;   // [d_out x d_in]
   RowVec bias;  // [d_out], zeros when the config has no bias
-  std::vector<float> panels;  // weight packed for the SIMD kernel (gemm.h); empty = use Eigen
+  std::vector<float> strips;  // weight packed for the SIMD kernel (gemm.h); empty = use Eigen
 };
 
 struct Inputs {

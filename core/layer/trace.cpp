@@ -21,8 +21,8 @@ const Mat* whole_tensor(const Trace& t, const std::string& name) {
 }
 
 // A per-head step by name: the matrix that holds it (a step that changes
-// nothing is held by the step before it, see HeadSteps), or nullptr.
-const Mat* head_step(const HeadSteps& h, const std::string& name) {
+// nothing is held by the step before it, see HeadTrace), or nullptr.
+const Mat* head_step(const HeadTrace& h, const std::string& name) {
   if (name == "scores") return &h.scores;
   if (name == "scaled_scores") return &h.scaled;
   if (name == "softcapped_scores") return &h.softcapped();
@@ -34,7 +34,7 @@ const Mat* head_step(const HeadSteps& h, const std::string& name) {
 }
 
 bool is_head_step(const std::string& name) {
-  static const HeadSteps none;
+  static const HeadTrace none;
   return head_step(none, name) != nullptr;
 }
 
@@ -61,7 +61,7 @@ Trace projections(T& t, Take take) {
   take(p.q_tokens, t.q_tokens), take(p.kv_tokens, t.kv_tokens), take(p.q_pad, t.q_pad), take(p.kv_pad, t.kv_pad);
   take(p.x_q, t.x_q), take(p.x_kv, t.x_kv), take(p.q_proj, t.q_proj), take(p.k_proj, t.k_proj), take(p.v_proj, t.v_proj);
   take(p.q, t.q), take(p.k, t.k), take(p.v, t.v);
-  take(p.steps, t.steps);
+  take(p.pipeline, t.pipeline);
   return p;
 }
 }  // namespace
@@ -101,7 +101,7 @@ std::vector<const Mat*> matrices(const Trace& t, const std::string& name, bool* 
     for (const Mat& m : name == "k" ? t.k : t.v) out.push_back(&m);
     *what = "key/value heads";
   } else if (is_head_step(name)) {
-    for (const HeadSteps& h : t.heads) out.push_back(head_step(h, name));
+    for (const HeadTrace& h : t.heads) out.push_back(head_step(h, name));
   } else if (error) {
     *error = "unknown tensor \"" + name + "\"; known:";
     for (const auto& n : tensor_names()) *error += " " + n;

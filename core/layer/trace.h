@@ -12,7 +12,7 @@
 namespace ap {
 
 // One step of the pipeline as a learner meets it in PyTorch code.
-struct Step {
+struct PipelineStep {
   std::string name;        // the tensor name find_tensor() knows
   std::string formula;     // e.g. "Q = X·W_qᵀ + b_q"
   std::vector<int> shape;  // with the batch axis: e.g. {1, n_heads, n_q, d_head}
@@ -35,7 +35,7 @@ struct Trace {
   Mat k_proj, v_proj;              // [n_kv x n_kv_heads·d_head]
   std::vector<Mat> q;              // [n_heads][n_q x d_head]
   std::vector<Mat> k, v;           // [n_kv_heads][n_kv x d_head]
-  std::vector<HeadSteps> heads;    // [n_heads]: scores ... context
+  std::vector<HeadTrace> heads;    // [n_heads]: scores ... context
   Mat concat;                      // [n_q x d_model] heads side by side
   Mat output;                      // [n_q x d_model] concat·W_oᵀ + b_o
   // False from new weights until the contexts, concat and output that follow
@@ -50,7 +50,7 @@ struct Trace {
   MaskMat blocked_by;              // [n_q x n_kv] Block flags (0 = allowed by every mask)
   std::vector<int> fully_masked_rows;  // queries with no allowed key
 
-  std::vector<Step> steps;  // the pipeline, in order
+  std::vector<PipelineStep> pipeline;  // the steps of the layer, in order
 };
 
 // Everything project() fills (tokens, X, Q/K/V, steps), without the

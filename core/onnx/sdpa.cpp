@@ -147,7 +147,7 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
   ao.softcap = float(o.softcap);
   ao.fully_masked = o.fully_masked;
   ao.skip_blocked = o.qk_mode != 0 && o.qk_mode != 1;  // those outputs need every raw score
-  HeadSteps steps;
+  HeadTrace steps;
   Mat qm(Sq, D), km(T, D), vm(T, Dv), bias(Sq, T);
   for (int64_t b = 0; b < B; ++b) {
     // Causal offset (ONNX): the past length with a cache; nonpad - Sq with an

@@ -2,7 +2,7 @@
 // operator (opset 23/24): 4D (B, H, S, D) or 3D (B, S, H·D) inputs, GQA/MQA,
 // bool or float masks with broadcasting, causal (with ONNX's alignment
 // rules), softcap, a past key/value cache and nonpad_kv_seqlen. Every head is
-// computed by the same kernel as the playground (attend.h).
+// computed by the same kernel as the playground (kernels/head.h).
 #pragma once
 #include <string>
 #include <variant>

@@ -20,7 +20,7 @@ class Adam {
   // One update of params from grads (same shapes). Returns the gradient's
   // global L2 norm before clipping.
   double step(Params& params, const Params& grads, const AdamOptions& o);
-  int steps() const { return t_; }
+  int step_count() const { return t_; }
 
  private:
   Params m_, v_;

@@ -9,6 +9,13 @@
 
 namespace ap::train {
 
+MaskMat causal_allowed(int T) {
+  MaskMat m(T, T);
+  for (int i = 0; i < T; ++i)
+    for (int j = 0; j < T; ++j) m(i, j) = j <= i;
+  return m;
+}
+
 namespace {
 
 constexpr double kLnEps = 1e-5;  // PyTorch's nn.LayerNorm default

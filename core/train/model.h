@@ -15,6 +15,7 @@
 
 #include <Eigen/Core>
 
+#include "base/tensor.h"
 #include "train/tasks.h"
 
 namespace ap::train {
@@ -22,6 +23,9 @@ namespace ap::train {
 // Row-major like the rest of core/ (tensor.h), so data() is in NumPy's C order.
 // An Eigen::MatrixXd converts to it implicitly.
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// The model's attention mask, [T x T]: query i sees keys 0..i (1 = may attend).
+MaskMat causal_allowed(int T);
 
 struct ModelShape {
   int vocab = 11;    // V: tokens read and predicted (model_vocab(settings.vocab))

@@ -52,7 +52,7 @@ StepStats Trainer::step() {
   forward(params_, shape_, batch, ablated_, scratch_);
   backward(params_, shape_, batch, ablated_, scratch_, grads_);
   StepStats st;
-  st.step = steps() + 1;
+  st.step = step_count() + 1;
   st.loss = scratch_.loss;
   st.accuracy = scratch_.accuracy();
   st.grad_norm = adam_.step(params_, grads_, adam_options_);
@@ -83,6 +83,7 @@ Probe Trainer::probe() const {
     p.prediction_labels.push_back(token_label(static_cast<int>(arg), settings_.vocab));
   }
   for (const auto& layer : act.layers) p.weights.emplace_back(layer.weights.begin(), layer.weights.end());
+  p.allowed = causal_allowed(p.T);
   return p;
 }
 

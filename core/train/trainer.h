@@ -48,6 +48,7 @@ struct Probe {
   std::vector<std::string> prediction_labels;  // [T]
   MatD probs;                         // [T x V] softmax of the logits
   std::vector<std::vector<MatD>> weights;  // [layers][n_heads] each [T x T]: row = query, column = key
+  MaskMat allowed;                    // [T x T] 1 where a query may attend to a key (the model's causal mask)
   double loss = 0, accuracy = 0;      // on this example's scored positions
 };
 
@@ -71,7 +72,7 @@ class Trainer {
   // One Adam step on a fresh batch (the next from the seed's stream), with
   // the current ablation applied. Appends to history().
   StepStats step();
-  int steps() const { return static_cast<int>(history_.size()); }
+  int step_count() const { return static_cast<int>(history_.size()); }
   const std::vector<StepStats>& history() const { return history_; }
 
   // Loss and accuracy on a fixed batch of kEvalSequences drawn from the seed,

@@ -100,22 +100,22 @@ double peak_gflops() {
   return double(kAcc) * 4 * 2 * iters / s / 1e9;
 }
 
-// One head's products, formed as core/attend.cpp forms them: q·kᵀ is x·Wᵀ
+// One head's products, formed as core/kernels/head.cpp forms them: q·kᵀ is x·Wᵀ
 // with k as the weight, and weights·v is weights·(vᵀ)ᵀ with vᵀ as the weight,
 // each operand packed per head and forward (so the packing is timed too).
-// Without a mask attend's prefix kernels do this same work on the same panels;
+// Without a mask attend's prefix kernels do this same work on the same strips;
 // timing ap::linear_forward keeps the benchmark to the core's stable interface.
-// With use_simd_kernels(false), pack_panels packs nothing and Eigen multiplies.
+// With use_simd_kernels(false), pack_strips packs nothing and Eigen multiplies.
 struct HeadTimes {
   double qk, wv;  // seconds per product
 };
 
 HeadTimes time_head(const ap::Mat& q, const ap::Mat& k, const ap::Mat& v, const ap::Mat& weights, int reps) {
   HeadTimes t;
-  t.qk = best_of(reps, [&] { keep(g_linear(q, k, ap::pack_panels(k), ap::RowVec())); });
+  t.qk = best_of(reps, [&] { keep(g_linear(q, k, ap::pack_strips(k), ap::RowVec())); });
   t.wv = best_of(reps, [&] {
     const ap::Mat vt = v.transpose();
-    keep(g_linear(weights, vt, ap::pack_panels(vt), ap::RowVec()));
+    keep(g_linear(weights, vt, ap::pack_strips(vt), ap::RowVec()));
   });
   return t;
 }
@@ -179,7 +179,7 @@ int main() {
     const int reps = sz[0] <= 64 ? 20 : sz[0] <= 256 ? 5 : 2;
     // The projections alone: the packed kernel, and Eigen on the same data.
     const ap::Linear& w = in.w_q;
-    const double proj_s = best_of(reps, [&] { keep(g_linear(in.x_q, w.weight, w.panels, w.bias)); });
+    const double proj_s = best_of(reps, [&] { keep(g_linear(in.x_q, w.weight, w.strips, w.bias)); });
     const double eigen_s = best_of(reps, [&] { keep(g_linear(in.x_q, w.weight, {}, w.bias)); });
     const double proj_flops = 2.0 * sz[0] * sz[1] * double(sz[1]);
     for (bool causal : {false, true}) {
@@ -197,9 +197,9 @@ int main() {
     // Head 0's q, k, v from the layer's own projections, and its softmax
     // weights without a mask: the values the forward multiplies.
     const int n = sz[0], d_head = sz[1] / sz[2];
-    const ap::Mat q = ap::linear_forward(in.x_q, in.w_q.weight, in.w_q.panels, in.w_q.bias).leftCols(d_head);
-    const ap::Mat k = ap::linear_forward(in.x_kv, in.w_k.weight, in.w_k.panels, in.w_k.bias).leftCols(d_head);
-    const ap::Mat v = ap::linear_forward(in.x_kv, in.w_v.weight, in.w_v.panels, in.w_v.bias).leftCols(d_head);
+    const ap::Mat q = ap::linear_forward(in.x_q, in.w_q.weight, in.w_q.strips, in.w_q.bias).leftCols(d_head);
+    const ap::Mat k = ap::linear_forward(in.x_kv, in.w_k.weight, in.w_k.strips, in.w_k.bias).leftCols(d_head);
+    const ap::Mat v = ap::linear_forward(in.x_kv, in.w_v.weight, in.w_v.strips, in.w_v.bias).leftCols(d_head);
     ap::Mat weights = (q * k.transpose()) / std::sqrt(float(d_head));
     for (int r = 0; r < n; ++r) {
       weights.row(r) = (weights.row(r).array() - weights.row(r).maxCoeff()).exp().matrix();

@@ -63,14 +63,14 @@ void steps_to_accuracy(const TrainSettings& base, int max_steps, int seeds) {
     int at95 = -1, at99 = -1;
     EvalStats e;
     const auto t0 = Clock::now();
-    while (t.steps() < max_steps && at99 < 0) {
+    while (t.step_count() < max_steps && at99 < 0) {
       for (int i = 0; i < 10; ++i) t.step();
       e = t.evaluate();
-      if (at95 < 0 && e.accuracy >= 0.95) at95 = t.steps();
-      if (at99 < 0 && e.accuracy >= 0.99) at99 = t.steps();
+      if (at95 < 0 && e.accuracy >= 0.95) at95 = t.step_count();
+      if (at99 < 0 && e.accuracy >= 0.99) at99 = t.step_count();
     }
     std::printf("  seed %u: 95%% at %5d, 99%% at %5d steps; after %d steps eval loss %.4f accuracy %.3f (%.1f s)\n",
-                seed, at95, at99, t.steps(), e.loss, e.accuracy, seconds_since(t0));
+                seed, at95, at99, t.step_count(), e.loss, e.accuracy, seconds_since(t0));
   }
 }
 

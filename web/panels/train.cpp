@@ -1,14 +1,16 @@
-// The training lab's panel: see train_panel.h.
-#include "train_panel.h"
+// The training lab's panel: the settings, live loss and accuracy curves,
+// the probe with the model's predictions, and every head's attention on it
+// with a switch to ablate it. The training itself is the session's (session/train.h).
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 
-#include "io/export.h"
 #include "imgui.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/heatmap.h"
+#include "render/widgets.h"
 
 namespace web {
 
@@ -71,10 +73,9 @@ void settings_form(TrainSettings& e, float scale) {
 }
 
 // One head's attention on the probe, with token labels when they fit; the hovered cell's tooltip.
-void head_map(TrainPanel& p, int layer, int head, float side, float scale) {
+void head_map(TrainSession& p, Heatmap& map, int layer, int head, float side, float scale) {
   const ap::train::Probe& pr = p.probe;
   const int T = pr.T;
-  Heatmap& map = *p.maps[size_t(layer * p.trainer->shape().n_heads + head)];
   const float line = ImGui::GetTextLineHeight(), cell = side / float(T);
   const bool labels = cell >= line * 0.8f;
   const float gutter = labels ? line * 1.2f : 0;
@@ -101,108 +102,34 @@ void head_map(TrainPanel& p, int layer, int head, float side, float scale) {
     ImGui::Text("layer %d head %d", layer, head);
     ImGui::Text("query %d \"%s\" attends to key %d \"%s\"", hq, pr.labels[size_t(hq)].c_str(), hk, pr.labels[size_t(hk)].c_str());
     ImGui::Text("weight %.4f", pr.weights[size_t(layer)][size_t(head)](hq, hk));
-    if (hk > hq) ImGui::TextDisabled("causal: a position never sees later tokens");
+    if (!pr.allowed(hq, hk)) ImGui::TextDisabled("causal: a position never sees later tokens");
     ImGui::EndTooltip();
   }
   bool ablate = off;
   std::snprintf(id, sizeof id, "ablate##%d_%d", layer, head);
   if (ImGui::Checkbox(id, &ablate)) {
-    p.trainer->set_ablated(layer, head, ablate);
-    train_refresh(p);
+    train_ablate(p, layer, head, ablate);
   }
   help("Switch the head off (its output is zeroed) and watch the evaluation loss: a head the task relies on "
        "costs a lot. Training continues with the head off until you switch it back.");
 }
 
-}  // namespace
-
-void train_restart(TrainPanel& p, const TrainSettings& settings) {
-  p.settings = p.edit = settings;
-  p.trainer = std::make_unique<ap::train::Trainer>(settings);
-  p.running = false;
-  p.pending_steps = 0;
-  p.eval_steps.clear();
-  p.eval_loss.clear();
-  p.eval_accuracy.clear();
-  p.steps_per_second = 0;
-  p.longest_slice_ms = 0;
-  p.errors.clear();
-  train_refresh(p);
-}
-
-void train_ensure(TrainPanel& p) {
-  if (!p.trainer) train_restart(p, p.settings);
-}
-
-void train_refresh(TrainPanel& p) {
-  if (!p.trainer) return;
-  p.eval = p.trainer->evaluate();
-  p.probe = p.trainer->probe();
-  const int step = p.trainer->steps();
-  if (!p.eval_steps.empty() && p.eval_steps.back() == step) {  // same step, new weights or ablation
-    p.eval_loss.back() = p.eval.loss;
-    p.eval_accuracy.back() = p.eval.accuracy;
-  } else {
-    p.eval_steps.push_back(step);
-    p.eval_loss.push_back(p.eval.loss);
-    p.eval_accuracy.push_back(p.eval.accuracy);
+class TrainPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+  void drop_gpu() override {
+    for (auto& m : maps) web::drop(m);
+    maps.clear();
   }
-  ++p.generation;
-}
 
-void train_tick(TrainPanel& p, double budget_ms) {
-  if (!p.trainer || (!p.running && p.pending_steps == 0)) return;
-  using Clock = std::chrono::steady_clock;
-  const auto t0 = Clock::now();
-  const auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
-  int done = 0;
-  // Whole steps until the frame's budget is spent: a step at the largest
-  // settings takes a few ms in wasm (see the README), so a frame stays short.
-  do {
-    p.trainer->step();
-    ++done;
-    if (p.pending_steps > 0) --p.pending_steps;
-  } while ((p.running || p.pending_steps > 0) && elapsed_ms() < budget_ms);
-  train_refresh(p);  // evaluation and probe belong to the frame's slice too
-  const double ms = elapsed_ms();
-  p.steps_per_second = done / (ms / 1000.0);
-  p.longest_slice_ms = std::max(p.longest_slice_ms, ms);
-}
+  uint64_t uploaded = 0;                       // the probe generation the maps hold
+  std::vector<std::unique_ptr<Heatmap>> maps;  // [layer·n_heads + head]
+};
 
-std::string train_import_npz(TrainPanel& p, const std::string& bytes) {
-  train_ensure(p);
-  auto parsed = ap::parse_npz(bytes);
-  if (auto* e = std::get_if<std::string>(&parsed)) return "weights .npz: " + *e;
-  const auto& arrays = std::get<0>(parsed);
-  // Check every tensor before changing any, so a bad file changes nothing.
-  std::vector<std::pair<std::string, ap::train::MatD>> values;
-  const auto expected = p.trainer->parameters();
-  for (const auto& want : expected) {
-    auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto& a) { return a.first == want.name; });
-    if (it == arrays.end())
-      return "weights .npz: no '" + want.name + "' (export from a run with the same layers, layer norm and MLP settings)";
-    auto m = ap::train::from_array(it->second);
-    if (auto* e = std::get_if<std::string>(&m)) return "weights .npz: '" + want.name + "': " + *e;
-    auto& v = std::get<ap::train::MatD>(m);
-    if (v.rows() != want.value.rows() || v.cols() != want.value.cols())
-      return "weights .npz: '" + want.name + "' is " + std::to_string(v.rows()) + " x " + std::to_string(v.cols()) +
-             ", this model needs " + std::to_string(want.value.rows()) + " x " + std::to_string(want.value.cols());
-    if (!v.allFinite()) return "weights .npz: '" + want.name + "' holds NaN or infinite values";
-    values.emplace_back(want.name, std::move(v));
-  }
-  for (const auto& [name, v] : values)
-    if (auto e = p.trainer->set_parameter(name, v); !e.empty()) return "weights .npz: " + e;
-  train_refresh(p);
-  return "";
-}
-
-std::string train_export_npz(const TrainPanel& p) {
-  std::vector<std::pair<std::string, ap::Array>> arrays;
-  for (const auto& t : p.trainer->parameters()) arrays.emplace_back(t.name, ap::train::to_array(t.value));
-  return ap::npz_bytes(arrays);
-}
-
-void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& load_weights) {
+PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
+  TrainSession& p = session.train;
+  const float scale = f.scale;
+  PanelEdit edit;
   train_ensure(p);
   ap::train::Trainer& tr = *p.trainer;
   const ap::train::TaskInfo& info = ap::train::task_info(p.settings.task);
@@ -224,7 +151,7 @@ void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& lo
   ImGui::SameLine();
   if (ImGui::Button("reset")) train_restart(p, p.settings);
   help("Reset: the initial weights again (same seed), step 0.");
-  ImGui::Text("step %d", tr.steps());
+  ImGui::Text("step %d", tr.step_count());
   if (p.running) {
     ImGui::SameLine();
     ImGui::TextDisabled("  %.0f steps/s", p.steps_per_second);
@@ -233,10 +160,7 @@ void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& lo
   settings_form(p.edit, scale);
   const bool changed = !(p.edit == p.settings);
   if (!changed) ImGui::BeginDisabled();
-  if (ImGui::Button("apply and restart")) {
-    p.errors = ap::train::validate(p.edit);
-    if (p.errors.empty()) train_restart(p, p.edit);
-  }
+  if (ImGui::Button("apply and restart")) train_apply_edit(p);
   if (!changed) ImGui::EndDisabled();
   for (const auto& e : p.errors) {
     ImGui::PushTextWrapPos(0);
@@ -244,9 +168,9 @@ void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& lo
     ImGui::PopTextWrapPos();
   }
   ImGui::Separator();
-  if (ImGui::Button("export weights (.npz)")) export_weights = true;
+  if (ImGui::Button("export weights (.npz)")) edit.download_weights = true;
   ImGui::SameLine();
-  if (ImGui::Button("load weights")) load_weights = true;
+  if (ImGui::Button("load weights")) edit.pick_file = true;
   help("Export: every parameter as a float64 array, loadable with np.load. Load: pick (or drop on the page) a .npz "
        "exported from a model of the same shape.");
   if (!p.message.empty()) {
@@ -294,18 +218,15 @@ void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& lo
 
   // [SECTION] heads: one heatmap per layer and head, re-uploaded when the probe changes
   const int layers = tr.shape().n_layers, heads = tr.shape().n_heads;
-  if (p.uploaded != p.generation || p.maps.size() != size_t(layers * heads)) {
-    p.maps.resize(size_t(layers * heads));
-    ap::MaskMat causal(pr.T, pr.T);
-    for (int i = 0; i < pr.T; ++i)
-      for (int j = 0; j < pr.T; ++j) causal(i, j) = j <= i;
+  if (uploaded != p.generation || maps.size() != size_t(layers * heads)) {
+    maps.resize(size_t(layers * heads));
     for (int l = 0; l < layers; ++l)
       for (int h = 0; h < heads; ++h) {
-        auto& m = p.maps[size_t(l * heads + h)];
+        auto& m = maps[size_t(l * heads + h)];
         if (!m) m = std::make_unique<Heatmap>();
-        m->set_cells(pr.weights[size_t(l)][size_t(h)].cast<float>(), &causal);
+        m->set_cells(pr.weights[size_t(l)][size_t(h)].cast<float>(), &pr.allowed);
       }
-    p.uploaded = p.generation;
+    uploaded = p.generation;
   }
   const ImVec2 room = ImGui::GetContentRegionAvail();
   const float label_room = line * 1.4f, under = line * 4.2f;
@@ -315,10 +236,15 @@ void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& lo
     for (int h = 0; h < heads; ++h) {
       if (h > 0) ImGui::SameLine();
       ImGui::BeginGroup();
-      head_map(p, l, h, side, scale);
+      head_map(p, *maps[size_t(l * heads + h)], l, h, side, scale);
       ImGui::EndGroup();
     }
   ImGui::EndChild();
+  return edit;
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_train_panel() { return std::make_unique<TrainPanel>(); }
 
 }  // namespace web

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "heatmap.h"
+#include "render/heatmap.h"
 #include "imgui.h"
 
 namespace web {

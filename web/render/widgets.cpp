@@ -1,5 +1,5 @@
 // Panel helpers: see widgets.h.
-#include "widgets.h"
+#include "render/widgets.h"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 #pragma once
 #include <memory>
 
-#include "gl.h"
+#include "render/gl.h"
 #include "base/tensor.h"
 
 namespace web {
@@ -34,6 +34,15 @@ class Heatmap {
   Colormap map_ = Colormap::Sequential;
   bool stale_ = true;
 };
+
+// A colour bar's cells: a column from 1 (top) down to 0, for colour_legend().
+std::unique_ptr<Heatmap> make_legend();
+
+// Forgets a heatmap after a lost WebGL context (see Heatmap::abandon).
+inline void drop(std::unique_ptr<Heatmap>& m) {
+  if (m) m->abandon();
+  m.reset();
+}
 
 // Compiles the heatmap shader program; call once after the GL context exists.
 // Returns false (and prints the GL log to stderr) if compiling fails.

@@ -5,11 +5,11 @@
 #include <functional>
 #include <string>
 
-#include "kernels/head.h"
-#include "heads_panel.h"
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "kernels/head.h"
+#include "panels/panel.h"
+#include "render/heatmap.h"
+#include "render/widgets.h"
 
 namespace web {
 namespace {
@@ -37,10 +37,25 @@ void text_grid(const char* title, const char* code, int rows, int cols, const st
   ImGui::EndGroup();
 }
 
-}  // namespace
+class MasksPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+  void drop_gpu() override {
+    web::drop(map);
+    generation = 0;
+  }
 
-bool draw_masks_panel(MasksPanel& p, const ap::Trace& t, const ap::Config& applied, uint64_t generation, float scale,
-                      ap::Config& edit) {
+  std::unique_ptr<Heatmap> map;
+  uint64_t generation = 0;
+};
+
+PanelEdit MasksPanel::draw(Session& s, const PanelFrame& f) {
+  MasksPanel& p = *this;
+  const ap::Trace& t = s.trace;
+  const ap::Config& applied = s.config;
+  const uint64_t generation = s.generation;
+  const float scale = f.scale;
+  ap::Config edit = applied;
   note("Every mask becomes one additive bias: 0 where a query may attend to a key, −inf where it may not, so the "
        "softmax gives those keys exactly 0. Combine causal, window and padding on the left; click cells here to paint "
        "a custom mask (it is combined with the others).");
@@ -68,7 +83,7 @@ bool draw_masks_panel(MasksPanel& p, const ap::Trace& t, const ap::Config& appli
     painted = true;
   }
   if (q >= 0) {
-    const std::string why = block_reason(t, q, k);
+    const std::string why = ap::block_reason(t.blocked_by(q, k));
     ImGui::SetTooltip("query %d \"%s\", key %d \"%s\"\n%s\nclick: %s it in the custom mask", q, t.q_tokens[size_t(q)].c_str(), k,
                       t.kv_tokens[size_t(k)].c_str(), why.empty() ? "allowed" : why.c_str(),
                       !applied.custom_mask.empty() && !applied.custom_mask[size_t(q)][size_t(k)] ? "allow" : "block");
@@ -131,7 +146,14 @@ bool draw_masks_panel(MasksPanel& p, const ap::Trace& t, const ap::Config& appli
     ImGui::SameLine();
     ImGui::TextDisabled("%s", pol.who);
   }
-  return painted;
+  if (!painted) return {};
+  PanelEdit e;
+  e.config = std::move(edit);
+  return e;
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_masks_panel() { return std::make_unique<MasksPanel>(); }
 
 }  // namespace web

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/widgets.h"
 
 namespace web {
 namespace {
@@ -16,9 +16,15 @@ std::string tuple(const std::vector<int64_t>& v) {
   return s + ")";
 }
 
-}  // namespace
+class MemoryPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+};
 
-void draw_memory_panel(const ap::Trace& t, float scale) {
+// Strides of view, transpose(1, 2) and contiguous(), and the element order in memory.
+PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
+  const ap::Trace& t = s.trace;
+  const float scale = f.scale;
   note("A tensor is a flat block of memory plus a shape and strides: stride k is how many elements to step to move "
        "one along axis k. view() only re-reads the same memory with a new shape; transpose() swaps two strides, so "
        "neighbours in the new order are no longer neighbours in memory; contiguous() copies into the new order. "
@@ -72,6 +78,11 @@ void draw_memory_panel(const ap::Trace& t, float scale) {
   row("visiting order of .transpose(1, 2): head by head, jumping through memory", ap::memory_offsets(mini[2].shape, mini[2].strides));
   note("contiguous() copies the elements in that second order into new memory, so the copy is read straight through "
        "again, with the plain row-major strides of the last row of the table.");
+  return {};
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_memory_panel() { return std::make_unique<MemoryPanel>(); }
 
 }  // namespace web

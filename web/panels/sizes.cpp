@@ -3,14 +3,23 @@
 #include <string>
 
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/widgets.h"
 
 namespace web {
 
-std::optional<ap::Config> draw_sizes_panel(const ap::Config& applied, const ap::Trace& t, float scale) {
-  (void)scale;
-  std::optional<ap::Config> chosen;
+namespace {
+
+class SizesPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+};
+
+PanelEdit SizesPanel::draw(Session& session, const PanelFrame&) {
+  const ap::Config& applied = session.config;
+  const ap::Trace& t = session.trace;
+  const auto& rows = size_preset_rows(session);
+  PanelEdit chosen;
   note("Real models at their true width. Costs are for one attention layer at this config's length "
        "(n_q x n_kv below); a model stacks many. 'use' loads the width and heads here; models too large to compute "
        "live in this tab say why instead, with what they would cost.");
@@ -23,22 +32,18 @@ std::optional<ap::Config> draw_sizes_panel(const ap::Config& applied, const ap::
                         "FLOPs/layer", "scores/layer"})
     ImGui::TableSetupColumn(c);
   ImGui::TableHeadersRow();
-  for (const ap::SizePreset& s : ap::size_presets()) {
-    const ap::LayerCosts c = ap::layer_costs(t.n_q, t.n_kv, s.d_model, s.n_heads, s.n_heads, true);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ap::SizePreset& s = ap::size_presets()[i];
+    const ap::LayerCosts& c = rows[i].costs;
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     ImGui::PushID(s.name);
-    ap::Config next = applied;
-    next.d_model = s.d_model;
-    next.n_heads = s.n_heads;
-    next.n_kv_heads = 0;
-    const auto errors = ap::validate(next);
     const bool current = applied.d_model == s.d_model && applied.n_heads == s.n_heads;
-    if (errors.empty()) {
-      if (ImGui::SmallButton(current ? "in use" : "use") && !current) chosen = next;
+    if (rows[i].error.empty()) {
+      if (ImGui::SmallButton(current ? "in use" : "use") && !current) chosen.config = rows[i].config;
     } else {
       ImGui::TextDisabled("too big");
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", errors[0].c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", rows[i].error.c_str());
     }
     ImGui::SameLine();
     ImGui::TextUnformatted(s.name);
@@ -64,5 +69,9 @@ std::optional<ap::Config> draw_sizes_panel(const ap::Config& applied, const ap::
   ImGui::EndTable();
   return chosen;
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_sizes_panel() { return std::make_unique<SizesPanel>(); }
 
 }  // namespace web

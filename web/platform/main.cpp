@@ -12,10 +12,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "app.h"
-#include "gl.h"
-#include "heatmap.h"
 #include "imgui.h"
+#include "panels/app.h"
+#include "render/gl.h"
+#include "render/heatmap.h"
+#include "session/link.h"
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 
@@ -140,7 +141,8 @@ void frame() {
   // uploads), apart from handing the drawing to GL: what the JS API reports.
   const double t0 = emscripten_get_now();
   web::draw_app(*web::g_app, io.DisplaySize.x, io.DisplaySize.y, g_win.scale);
-  web::g_app->longest_frame_ms = std::max(web::g_app->longest_frame_ms, emscripten_get_now() - t0);
+  web::Session& session = web::g_app->session;
+  session.longest_frame_ms = std::max(session.longest_frame_ms, emscripten_get_now() - t0);
   ImGui::Render();
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
   glViewport(0, 0, g_win.width, g_win.height);
@@ -154,7 +156,7 @@ void frame() {
   }
   // The address follows what is on screen (the page decides push or replace).
   static std::string last_link;
-  if (std::string link = web::current_link(app); link != last_link) {
+  if (std::string link = web::current_link(app.session); link != last_link) {
     js_set_link(link.c_str());
     last_link = std::move(link);
   }
@@ -199,13 +201,14 @@ int main() {
 
   static web::App app;
   web::g_app = &app;
+  web::init_app(app);
   app.platform.download = [](const std::string& name, const std::string& mime, const std::string& bytes) {
     js_download(name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
   };
   app.platform.copy_link = [] { js_copy_link(); };
   app.platform.pick_file = [] { js_pick_file(); };
   char* start = js_start_link();
-  web::apply_link(app, start);
+  web::apply_link(app.session, start);
   free(start);
   emscripten_set_main_loop(frame, 0, false);
   return 0;

@@ -7,18 +7,17 @@
 #include <vector>
 
 #include "config/config.h"
-#include "layer/trace.h"
+#include "session/session.h"
 
 namespace web {
 
 struct ControlsPanel {
   ap::Config draft;                 // what the widgets show
   std::vector<std::string> errors;  // why the draft is not applied (empty = it is)
-  bool synced = false;              // draft was loaded from the applied config
+  uint64_t synced_edits = ~uint64_t{0};  // the session's outside_edits the draft was loaded at
 };
 
 // Returns the draft when the user changed something this frame.
-std::optional<ap::Config> draw_controls_panel(ControlsPanel& panel, const ap::Config& applied,
-                                              const ap::Trace& trace, double weights_ms, double compute_ms);
+std::optional<ap::Config> draw_controls(ControlsPanel& panel, const Session& s);
 
 }  // namespace web

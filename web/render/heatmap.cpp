@@ -1,5 +1,5 @@
 // Heatmap rendering with the embedded shaders (see CMakeLists: embed.cmake).
-#include "heatmap.h"
+#include "render/heatmap.h"
 
 #include <cmath>
 #include <cstdio>
@@ -131,6 +131,15 @@ GLuint Heatmap::texture(int w, int h, float lo, float hi, Colormap map) {
   glBindVertexArray(0);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
   return color_;
+}
+
+std::unique_ptr<Heatmap> make_legend() {
+  constexpr int kSteps = 256;
+  ap::Mat ramp(kSteps, 1);
+  for (int i = 0; i < kSteps; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / kSteps;
+  auto legend = std::make_unique<Heatmap>();
+  legend->set_cells(ramp, nullptr);
+  return legend;
 }
 
 }  // namespace web

@@ -1,12 +1,24 @@
 // Pipeline panel: the forward pass as a column of steps, each with its live
 // shape; click one to see its tensor. Beside it, what the layer costs.
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/widgets.h"
 
 namespace web {
 
-std::optional<std::string> draw_pipeline_panel(const ap::Trace& t, const ap::LayerCosts& c, float scale) {
+namespace {
+
+class PipelinePanel : public Panel {
+ public:
+  PanelEdit draw(Session& session, const PanelFrame& f) override;
+};
+
+// The steps with their live shapes and the layer's costs; a click on a step
+// opens its tensor in the Tensors panel.
+PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
+  const ap::Trace& t = session.trace;
+  const ap::LayerCosts& c = session.derived.costs;
+  const float scale = f.scale;
   std::optional<std::string> clicked;
   note("Multi-head attention is six moves: project X into Q, K and V; split the last axis into heads; transpose so "
        "heads come first; attend in every head at once; put the heads side by side again; project. The shapes "
@@ -16,8 +28,8 @@ std::optional<std::string> draw_pipeline_panel(const ap::Trace& t, const ap::Lay
   ImGui::BeginChild("steps", ImVec2(col_w, 0));
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float line = ImGui::GetTextLineHeight();
-  for (size_t i = 0; i < t.steps.size(); ++i) {
-    const ap::Step& s = t.steps[i];
+  for (size_t i = 0; i < t.pipeline.size(); ++i) {
+    const ap::PipelineStep& s = t.pipeline[i];
     ImGui::PushID(int(i));
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const float w = ImGui::GetContentRegionAvail().x, h = line * 2.3f;
@@ -27,7 +39,7 @@ std::optional<std::string> draw_pipeline_panel(const ap::Trace& t, const ap::Lay
     dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + 3 * scale), ImGui::GetColorU32(ImGuiCol_Text), s.formula.c_str());
     dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + line + 5 * scale), IM_COL32(130, 200, 255, 255), s.axes.c_str());
     if (hot) ImGui::SetTooltip("show \"%s\" in the Tensors panel", s.name.c_str());
-    if (i + 1 < t.steps.size()) {  // an arrow down to the next step
+    if (i + 1 < t.pipeline.size()) {  // an arrow down to the next step
       const float x = p0.x + 24 * scale, y = p0.y + h;
       dl->AddLine(ImVec2(x, y), ImVec2(x, y + 6 * scale), ImGui::GetColorU32(ImGuiCol_TextDisabled), 2 * scale);
       ImGui::Dummy(ImVec2(1, 4 * scale));
@@ -61,7 +73,13 @@ std::optional<std::string> draw_pipeline_panel(const ap::Trace& t, const ap::Lay
   note("Double the tokens and the attention FLOPs and score memory grow four times, the projections only twice: "
        "O(n²·d) time and O(n²) memory.");
   ImGui::EndChild();
-  return clicked;
+  PanelEdit e;
+  e.show_tensor = clicked;
+  return e;
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_pipeline_panel() { return std::make_unique<PipelinePanel>(); }
 
 }  // namespace web

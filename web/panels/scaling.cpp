@@ -5,12 +5,28 @@
 #include <string>
 
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/widgets.h"
 
 namespace web {
 
-void draw_scaling_panel(ScalingPanel& p, const std::vector<ap::ScalingPoint>& pts, const ap::Trace& t, float scale) {
+namespace {
+
+class ScalingPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+
+  bool show_scaled = true, show_unscaled = true;
+};
+
+PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
+  ScalingPanel& p = *this;
+  ensure_scaling(session);
+  const std::vector<ap::ScalingPoint>& pts = session.derived.scaling;
+  const ap::Trace& t = session.trace;
+  const float scale = f.scale;
+  const double uniform = session.derived.scaling_uniform_entropy;
+  const int n_keys = session.derived.scaling_samples.n_keys;
   note("With q and k of d_head independent N(0, 1) entries, q·k has variance d_head. Unscaled, wider heads give ever "
        "larger scores: the softmax saturates onto one key (entropy falls, the max weight nears 1) and its gradient, "
        "the Jacobian diag(p) − p·pᵀ, vanishes, so training stalls. Dividing by √d_head keeps the variance at 1 at "
@@ -44,20 +60,26 @@ void draw_scaling_panel(ScalingPanel& p, const std::vector<ap::ScalingPoint>& pt
     const int x = line_plot(id, ImVec2(w, h), xs, s, lo, hi, title, marker);
     if (x >= 0) hover = x;
   };
-  plot("##entropy", series(&ap::ScalingPoint::entropy_scaled, &ap::ScalingPoint::entropy_unscaled), 0, std::log(32.0) * 1.05,
+  plot("##entropy", series(&ap::ScalingPoint::entropy_scaled, &ap::ScalingPoint::entropy_unscaled), 0, uniform * 1.05,
        "row entropy (nats)");
   ImGui::SameLine(0, gap);
   plot("##max", series(&ap::ScalingPoint::max_weight_scaled, &ap::ScalingPoint::max_weight_unscaled), 0, 1.0, "max weight");
   ImGui::SameLine(0, gap);
   plot("##jacobian", series(&ap::ScalingPoint::jacobian_scaled, &ap::ScalingPoint::jacobian_unscaled), 0, jmax * 1.1,
        "softmax Jacobian norm");
-  ImGui::TextDisabled("x: d_head (1 to 1024, doubling). Uniform attention over 32 keys: entropy log 32 = %.3f.", std::log(32.0));
+  ImGui::TextDisabled("x: d_head (1 to 1024, doubling). Uniform attention over %d keys: entropy log %d = %.3f.", n_keys, n_keys,
+                     uniform);
   if (hover >= 0) {
     const auto& pt = pts[size_t(hover)];
     ImGui::SetTooltip("d_head %d\n              scaled   unscaled\nentropy       %.4f   %.4f\nmax weight    %.4f   %.4f\nJacobian      %.4f   %.4f",
                       pt.d_head, pt.entropy_scaled, pt.entropy_unscaled, pt.max_weight_scaled, pt.max_weight_unscaled,
                       pt.jacobian_scaled, pt.jacobian_unscaled);
   }
+  return {};
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_scaling_panel() { return std::make_unique<ScalingPanel>(); }
 
 }  // namespace web

@@ -187,7 +187,7 @@
       return JSON.parse(UTF8ToString(_ap_panels())).current;
     },
 
-    /** Brings a panel to the front: 'heads', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes' or 'memory'. */
+    /** Brings a panel to the front: one of panels() (the registry's keys, in tab order). */
     openPanel(name) {
       need();
       if (typeof name !== 'string') throw new TypeError('openPanel(name): name must be a string');

@@ -4,24 +4,46 @@
 #include <cmath>
 
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/heatmap.h"
+#include "render/widgets.h"
 
 namespace web {
+namespace {
 
-void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnalysis& heads, double progress,
-                        uint64_t generation, float scale) {
+class ComparePanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+  void drop_gpu() override {
+    drop(similarity_), drop(legend_);
+    generation_ = 0;
+  }
+
+ private:
+  int hover_token_ = -1;  // a query whose arcs alone are drawn, -1 for all
+  std::unique_ptr<Heatmap> similarity_, legend_;
+  uint64_t generation_ = 0;  // of the trace the similarity map holds
+};
+
+PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
+  advance_head_analysis(s, kStatsSliceMs);
+  const ap::Trace& t = s.trace;
+  const ap::HeadAnalysis& heads = s.derived.head_stats;
+  const double progress = s.derived.head_plan ? s.derived.head_plan->progress() : 1.0;
+  const uint64_t generation = s.generation;
+  const float scale = f.scale;
+  int& head = s.view.head;
   note("Different heads look at different things. Left: for one head, a line from each query (left column) to each "
        "key (right column), as opaque as its weight; hover a query to see its lines alone. Right: per-head "
        "statistics, and how alike every pair of heads is.");
-  p.head = std::clamp(p.head, 0, t.n_heads - 1);
+  head = std::clamp(head, 0, t.n_heads - 1);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float line = ImGui::GetTextLineHeight();
 
   // [SECTION] arcs
   ImGui::BeginChild("arcs", ImVec2(avail.x * 0.45f, 0));
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-  ImGui::SliderInt("head##arcs", &p.head, 0, t.n_heads - 1);
+  ImGui::SliderInt("head##arcs", &head, 0, t.n_heads - 1);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   const float w = ImGui::GetContentRegionAvail().x, h = ImGui::GetContentRegionAvail().y;
@@ -30,14 +52,14 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnaly
   const bool show_text = step >= line * 0.9f;
   const float col_w = std::min(w * 0.3f, 110 * scale), x_q = p0.x + col_w, x_k = p0.x + w - col_w;
   const ImVec2 mouse = ImGui::GetIO().MousePos;
-  p.hover_token = -1;
+  hover_token_ = -1;
   for (int i = 0; i < t.n_q; ++i) {
     const float y = p0.y + (i + 0.5f) * step;
-    if (ImGui::IsWindowHovered() && mouse.x < x_q && std::abs(mouse.y - y) < step * 0.5f) p.hover_token = i;
+    if (ImGui::IsWindowHovered() && mouse.x < x_q && std::abs(mouse.y - y) < step * 0.5f) hover_token_ = i;
   }
-  const ap::Mat& wts = t.heads[size_t(p.head)].weights;
+  const ap::Mat& wts = t.heads[size_t(head)].weights;
   for (int i = 0; i < t.n_q; ++i) {
-    if (p.hover_token >= 0 && i != p.hover_token) continue;
+    if (hover_token_ >= 0 && i != hover_token_) continue;
     for (int j = 0; j < t.n_kv; ++j) {
       const float a = wts(i, j);
       if (!(a > 0.01f)) continue;  // also skips NaN
@@ -50,7 +72,7 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnaly
     for (int i = 0; i < t.n_q; ++i) {
       const std::string s = fit_text(t.q_tokens[size_t(i)], col_w - 8 * scale);
       const float tw = ImGui::CalcTextSize(s.c_str()).x;
-      dl->AddText(ImVec2(x_q - tw, p0.y + (i + 0.5f) * step - line * 0.5f), i == p.hover_token ? IM_COL32(255, 217, 77, 255) : text, s.c_str());
+      dl->AddText(ImVec2(x_q - tw, p0.y + (i + 0.5f) * step - line * 0.5f), i == hover_token_ ? IM_COL32(255, 217, 77, 255) : text, s.c_str());
     }
     for (int j = 0; j < t.n_kv; ++j)
       dl->AddText(ImVec2(x_k, p0.y + (j + 0.5f) * step - line * 0.5f), t.kv_pad[size_t(j)] ? dim : text,
@@ -58,14 +80,14 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnaly
   } else {
     ImGui::TextDisabled("(%d tokens: too many to label; hover the left edge)", n);
   }
-  if (p.hover_token >= 0) {
+  if (hover_token_ >= 0) {
     ImGui::BeginTooltip();
-    ImGui::Text("query %d \"%s\": head %d puts", p.hover_token, t.q_tokens[size_t(p.hover_token)].c_str(), p.head);
+    ImGui::Text("query %d \"%s\": head %d puts", hover_token_, t.q_tokens[size_t(hover_token_)].c_str(), head);
     std::vector<int> order(size_t(t.n_kv));
     for (int j = 0; j < t.n_kv; ++j) order[size_t(j)] = j;
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return wts(p.hover_token, a) > wts(p.hover_token, b); });
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return wts(hover_token_, a) > wts(hover_token_, b); });
     for (int r = 0; r < std::min(3, t.n_kv); ++r)
-      ImGui::Text("  %.4f on \"%s\" (%d)", wts(p.hover_token, order[size_t(r)]), t.kv_tokens[size_t(order[size_t(r)])].c_str(), order[size_t(r)]);
+      ImGui::Text("  %.4f on \"%s\" (%d)", wts(hover_token_, order[size_t(r)]), t.kv_tokens[size_t(order[size_t(r)])].c_str(), order[size_t(r)]);
     ImGui::EndTooltip();
   }
   ImGui::EndChild();
@@ -78,7 +100,7 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnaly
     std::snprintf(label, sizeof label, "computing the per-head statistics: %.0f%%", 100 * progress);
     ImGui::ProgressBar(float(progress), ImVec2(-1, 0), label);
     ImGui::EndChild();
-    return;
+    return {};
   }
   const auto& stats = heads.stats;
   const ap::Mat& similarity = heads.similarity;
@@ -96,7 +118,7 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnaly
       ImGui::TableNextColumn();
       char label[16];
       std::snprintf(label, sizeof label, "%d", h);
-      if (ImGui::Selectable(label, h == p.head, ImGuiSelectableFlags_SpanAllColumns)) p.head = h;
+      if (ImGui::Selectable(label, h == head, ImGuiSelectableFlags_SpanAllColumns)) head = h;
       ImGui::TableNextColumn();
       ImGui::Text("%.3f", stats[size_t(h)].entropy);
       ImGui::TableNextColumn();
@@ -111,24 +133,26 @@ void draw_compare_panel(ComparePanel& p, const ap::Trace& t, const ap::HeadAnaly
   ImGui::TextUnformatted("Head similarity");
   help("Cosine similarity of two heads' weight matrices, flattened: 1 = they attend identically, near 0 = unrelated "
        "patterns.");
-  if (!p.similarity) {
-    p.similarity = std::make_unique<Heatmap>();
-    p.legend = std::make_unique<Heatmap>();
-    ap::Mat ramp(256, 1);
-    for (int i = 0; i < 256; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / 256;
-    p.legend->set_cells(ramp, nullptr);
+  if (!similarity_) {
+    similarity_ = std::make_unique<Heatmap>();
+    legend_ = make_legend();
   }
-  if (p.generation != generation) {
-    p.similarity->set_cells(similarity, nullptr);
-    p.generation = generation;
+  if (generation_ != generation) {
+    similarity_->set_cells(similarity, nullptr);
+    generation_ = generation;
   }
   const float side = std::max(60 * scale, std::min(ImGui::GetContentRegionAvail().x - 100 * scale, ImGui::GetContentRegionAvail().y - line));
   const ImVec2 pos = ImGui::GetCursorScreenPos();
   int a, b;
-  heatmap_image(*p.similarity, "##similarity", ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, t.n_heads, t.n_heads, a, b);
+  heatmap_image(*similarity_, "##similarity", ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, t.n_heads, t.n_heads, a, b);
   if (a >= 0) ImGui::SetTooltip("head %d vs head %d: cosine similarity %.4f", a, b, similarity(a, b));
-  colour_legend(*p.legend, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, 0.0f, 1.0f, Colormap::Sequential);
+  colour_legend(*legend_, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, 0.0f, 1.0f, Colormap::Sequential);
   ImGui::EndChild();
+  return {};
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_compare_panel() { return std::make_unique<ComparePanel>(); }
 
 }  // namespace web

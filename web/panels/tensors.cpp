@@ -5,8 +5,9 @@
 #include <limits>
 
 #include "imgui.h"
-#include "panels.h"
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/heatmap.h"
+#include "render/widgets.h"
 
 namespace web {
 namespace {
@@ -23,7 +24,7 @@ bool is_attention(const std::string& n) {  // [n_q x n_kv]
 
 void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, float v) {
   const int kvh = (n == "k" || n == "v") ? h : h / std::max(1, t.group);
-  const ap::HeadSteps* s = ap::per_head_tensor(n) && n != "q" && n != "k" && n != "v" ? &t.heads[size_t(h)] : nullptr;
+  const ap::HeadTrace* s = ap::per_head_tensor(n) && n != "q" && n != "k" && n != "v" ? &t.heads[size_t(h)] : nullptr;
   const bool attn = is_attention(n);
   const bool kv_rows = n == "k" || n == "v" || n == "k_proj" || n == "v_proj" || n == "x_kv";
   ImGui::BeginTooltip();
@@ -63,57 +64,73 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
   ImGui::EndTooltip();
 }
 
-}  // namespace
+class TensorsPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+  void drop_gpu() override {
+    web::drop(map), web::drop(legend_seq), web::drop(legend_div);
+    generation = 0;
+  }
 
-void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation, float scale) {
+  std::unique_ptr<Heatmap> map, legend_seq, legend_div;
+  uint64_t generation = 0;
+  std::string shown;  // name/head the map holds
+  const ap::Mat* data = nullptr;  // `shown`, in the trace (found once per trace)
+  ap::Mat mask;                   // the mask as 0/1 floats, when that is shown (the trace holds it as bytes)
+  float lo = 0, hi = 1;           // its colour range
+};
+
+PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
+  TensorsPanel& p = *this;
+  const ap::Trace& t = s.trace;
+  const uint64_t generation = s.generation;
+  const float scale = f.scale;
+  std::string& name = s.view.tensor;
   note("Every intermediate of the forward pass, as numbers coloured by value: blue below zero, red above, white at "
        "zero; weights from dark to yellow. Hover a cell for its value and how it was computed.");
   const auto& names = ap::tensor_names();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
-  if (ImGui::BeginCombo("tensor", p.name.c_str())) {
+  if (ImGui::BeginCombo("tensor", name.c_str())) {
     for (const auto& n : names)
-      if (ImGui::Selectable(n.c_str(), n == p.name)) p.name = n;
+      if (ImGui::Selectable(n.c_str(), n == name)) name = n;
     ImGui::EndCombo();
   }
   help("The names are those of playground.tensor(name, head) and of the pipeline's steps.");
-  const bool heads = ap::per_head_tensor(p.name);
-  const int count = p.name == "k" || p.name == "v" ? t.n_kv_heads : t.n_heads;
+  const bool heads = ap::per_head_tensor(name);
+  const int count = name == "k" || name == "v" ? t.n_kv_heads : t.n_heads;
   if (heads) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-    ImGui::SliderInt(p.name == "k" || p.name == "v" ? "kv head" : "head", &p.head, 0, count - 1);
   }
-  p.head = std::clamp(p.head, 0, count - 1);
+  // The head the other panels show; k and v count key/value heads.
+  int head = std::clamp(s.view.head, 0, count - 1);
+  if (heads && ImGui::SliderInt(name == "k" || name == "v" ? "kv head" : "head", &head, 0, count - 1)) s.view.head = head;
   // Found, uploaded and ranged when the trace or the choice changes, not every frame.
-  const std::string key = p.name + "#" + std::to_string(p.head);
+  const std::string key = name + "#" + std::to_string(head);
   if (p.generation != generation || p.shown != key || !p.data) {
     std::string error;
-    if (p.name == "mask") {
+    if (name == "mask") {
       p.mask = t.allowed.cast<float>().matrix();
       p.data = &p.mask;
     } else {
-      p.data = ap::find_matrix(t, p.name, heads ? p.head : 0, &error);
+      p.data = ap::find_matrix(t, name, heads ? head : 0, &error);
     }
     if (!p.data) {  // the outputs of a new trace still being computed, say: asked again next frame
       ImGui::TextUnformatted(error.c_str());
-      return;
+      return {};
     }
     if (!p.map) {
       p.map = std::make_unique<Heatmap>();
-      p.legend_seq = std::make_unique<Heatmap>();
-      p.legend_div = std::make_unique<Heatmap>();
-      ap::Mat ramp(256, 1);
-      for (int i = 0; i < 256; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / 256;
-      p.legend_seq->set_cells(ramp, nullptr);
-      p.legend_div->set_cells(ramp, nullptr);
+      p.legend_seq = make_legend();
+      p.legend_div = make_legend();
     }
     const ap::Mat& m = *p.data;
     // Pooled to the screen's size before the upload, keeping each block's
     // strongest value with its sign (hover still reads the exact cell).
-    const ap::Mat shown = ap::pool_max(m, kMapCells, kMapCells, !is_probability(p.name));
-    if (is_attention(p.name) && p.name != "mask") {
+    const ap::Mat shown = ap::pool_max(m, kMapCells, kMapCells, !is_probability(name));
+    if (is_attention(name) && name != "mask") {
       ap::MaskMat show = t.allowed;
-      if (p.name == "weights" || p.name == "dropped_weights")
+      if (name == "weights" || name == "dropped_weights")
         for (int q : t.fully_masked_rows) show.row(q).setOnes();
       const ap::MaskMat pooled = ap::pool_any(show, kMapCells, kMapCells);
       p.map->set_cells(shown, &pooled);
@@ -121,11 +138,11 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
       p.map->set_cells(shown, nullptr);
     }
     p.lo = 0, p.hi = 1;
-    if (!is_probability(p.name)) {  // diverging: symmetric, so white is zero
+    if (!is_probability(name)) {  // diverging: symmetric, so white is zero
       const float big = ap::max_abs_finite(m.data(), size_t(m.size()));
       p.hi = big > 0 ? big : 1;
       p.lo = -p.hi;
-    } else if (p.name != "mask") {
+    } else if (name != "mask") {
       const float big = ap::max_finite(m.data(), size_t(m.size()));
       p.hi = big > 0 ? big : 1;
     }
@@ -137,7 +154,7 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
   ImGui::SameLine();
   ImGui::TextDisabled("shape (%d, %d)", rows, cols);
   const float lo = p.lo, hi = p.hi;
-  const Colormap cm = is_probability(p.name) ? Colormap::Sequential : Colormap::Diverging;
+  const Colormap cm = is_probability(name) ? Colormap::Sequential : Colormap::Diverging;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float legend_w = 90 * scale, room_w = avail.x - legend_w, room_h = avail.y - ImGui::GetTextLineHeight();
   const float cell = std::min(room_w / cols, room_h / rows);
@@ -147,9 +164,14 @@ void draw_tensors_panel(TensorsPanel& p, const ap::Trace& t, uint64_t generation
   const ImVec2 pos = ImGui::GetCursorScreenPos();
   int hr, hc;
   heatmap_image(*p.map, "##tensor", ImVec2(w, h), lo, hi, cm, rows, cols, hr, hc);
-  if (hr >= 0) explain(t, p.name, p.head, hr, hc, m(hr, hc));
+  if (hr >= 0) explain(t, name, head, hr, hc, m(hr, hc));
   colour_legend(cm == Colormap::Sequential ? *p.legend_seq : *p.legend_div, ImVec2(pos.x + w + 16 * scale, pos.y),
                 16 * scale, std::max(h * 0.8f, 120 * scale), lo, hi, cm);
+  return {};
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_tensors_panel() { return std::make_unique<TensorsPanel>(); }
 
 }  // namespace web

@@ -1,5 +1,6 @@
-// Heads panel: see heads_panel.h.
-#include "heads_panel.h"
+// The attention weights of every head: one head large with its tokens along
+// the axes and a colour legend, all heads below as small multiples. Hovering
+// a cell shows the query token, the key token and the exact weight.
 
 #include <algorithm>
 #include <cmath>
@@ -8,12 +9,13 @@
 #include "analysis/analysis.h"
 #include "imgui.h"
 #include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
-#include "widgets.h"
+#include "panels/panel.h"
+#include "render/heatmap.h"
+#include "render/widgets.h"
 
 namespace web {
 namespace {
 
-constexpr int kLegendSteps = 256;
 // Uploading a texture costs a frame time (and software GL is slow), so maps
 // larger than the screen shows are max-pooled by the core first: the focused
 // head to at most kFocusCells a side, the small multiples to kThumbCells; and
@@ -42,25 +44,10 @@ const char* kRoles[4] = {
     "two back: as the previous-token head, turned by two steps",
 };
 
-}  // namespace
 
-std::string block_reason(const ap::Trace& t, int q, int k) {
-  const uint8_t why = t.blocked_by(q, k);
-  std::string out;
-  const auto add = [&](uint8_t flag, const char* text) {
-    if (why & flag) out += std::string(out.empty() ? "blocked: " : "; ") + text;
-  };
-  add(ap::kBlockCausal, "causal mask (key after the query)");
-  add(ap::kBlockWindow, "outside the sliding window");
-  add(ap::kBlockKeyPad, "the key is [PAD]");
-  add(ap::kBlockQueryPad, "the query is [PAD]");
-  add(ap::kBlockCustom, "custom mask");
-  add(ap::kBlockFloatMask, "float mask is -inf");
-  return out;
-}
-
+// The tooltip of one cell of a weights heatmap: tokens, weight, score steps or block reasons.
 void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
-  const ap::HeadSteps& s = t.heads[size_t(head)];
+  const ap::HeadTrace& s = t.heads[size_t(head)];
   ImGui::BeginTooltip();
   if (t.group > 1) ImGui::Text("head %d (kv head %d)", head, head / t.group);
   else ImGui::Text("head %d", head);
@@ -77,7 +64,7 @@ void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
     if (t.bias(q, k) != 0) ImGui::TextDisabled("+ float mask %.4g = %.6g", t.bias(q, k), s.masked(q, k));
     ImGui::TextDisabled("softmax: exp(%.4g − %.4g) / %.4g", s.masked(q, k), s.row_max(q), s.row_sum(q));
   } else {
-    ImGui::TextDisabled("%s", block_reason(t, q, k).c_str());
+    ImGui::TextDisabled("%s", ap::block_reason(t.blocked_by(q, k)).c_str());
     if (k >= s.key_limit[size_t(q)]) ImGui::TextDisabled("its score is not computed: the kernel stops at the last allowed key");
     if (std::find(t.fully_masked_rows.begin(), t.fully_masked_rows.end(), q) != t.fully_masked_rows.end())
       ImGui::TextColored(ImVec4(1, 0.6f, 0.4f, 1), "every key of this query is blocked: the policy sets its row");
@@ -85,9 +72,38 @@ void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
   ImGui::EndTooltip();
 }
 
-void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, float scale, bool constructed) {
-  p.drawn.clear();
-  if (t.n_heads == 0) return;
+class HeadsPanel : public Panel {
+ public:
+  PanelEdit draw(Session& s, const PanelFrame& f) override;
+  void drop_gpu() override {
+    for (auto& m : maps) web::drop(m);
+    maps.clear();
+    web::drop(focus_map), web::drop(legend);
+    focus_shown = -1;
+    generation = 0;
+  }
+
+  bool range_to_max = true;   // colour range 0..max weight (else 0..1)
+  std::vector<std::unique_ptr<Heatmap>> maps;  // one per head, small multiples (pooled to at most kThumbCells a side)
+  std::unique_ptr<Heatmap> focus_map;          // the focused head, large (pooled to at most kFocusCells a side)
+  int focus_shown = -1;                        // the head focus_map holds for this generation
+  std::unique_ptr<Heatmap> legend;
+  uint64_t generation = 0;    // trace generation the maps hold (or are being filled from)
+  std::vector<int> to_upload;  // heads whose maps still show an older trace
+  ap::MaskMat show_focus, show_thumb;  // cells drawn as values (the rest hatched), pooled like the maps
+  float max_weight = 0;        // the largest finite weight of any head
+  bool any_blocked = false, any_nan = false;  // whether the legend shows the hatch and magenta
+};
+
+PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
+  HeadsPanel& p = *this;
+  const ap::Trace& t = s.trace;
+  const uint64_t generation = s.generation;
+  const float scale = f.scale;
+  const bool constructed = s.config.weights == ap::Weights::Constructed;
+  int& focus = s.view.head;
+  std::vector<DrawnMap>& drawn = *f.drawn;
+  if (t.n_heads == 0) return {};
   // [SECTION] upload when the trace changed: the focused head first, then the
   // others a few per frame, so a large trace (25 heads of 1024 x 1024) never
   // holds one frame for long.
@@ -95,7 +111,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     p.maps.resize(size_t(t.n_heads));
     for (auto& m : p.maps)
       if (!m) m = std::make_unique<Heatmap>();
-    p.focus = std::min(p.focus, t.n_heads - 1);
+    focus = std::min(focus, t.n_heads - 1);
     p.to_upload.clear();
     for (int h = 0; h < t.n_heads; ++h) p.to_upload.push_back(h);
     p.focus_shown = -1;
@@ -107,21 +123,16 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
     p.show_thumb = ap::pool_any(show, kThumbCells, kThumbCells);
     // What the legend needs, once per trace, in O(heads · n_q) (a scan of every weight would hold a frame).
     p.any_blocked = t.allowed.size() && t.allowed.minCoeff() == 0;
-    p.any_nan = std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadSteps& h) { return ap::has_nan_weight(h); });
+    p.any_nan = std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadTrace& h) { return ap::has_nan_weight(h); });
     p.max_weight = 0;
     for (const auto& h : t.heads) p.max_weight = std::max(p.max_weight, ap::max_weight(h));
-    if (!p.legend) {
-      p.legend = std::make_unique<Heatmap>();
-      ap::Mat ramp(kLegendSteps, 1);
-      for (int i = 0; i < kLegendSteps; ++i) ramp(i, 0) = 1.0f - (i + 0.5f) / kLegendSteps;
-      p.legend->set_cells(ramp, nullptr);
-    }
+    if (!p.legend) p.legend = make_legend();
     p.generation = generation;
   }
-  if (p.focus_shown != p.focus) {
+  if (p.focus_shown != focus) {
     if (!p.focus_map) p.focus_map = std::make_unique<Heatmap>();
-    p.focus_map->set_cells(ap::pool_max(t.heads[size_t(p.focus)].weights, kFocusCells, kFocusCells), &p.show_focus);
-    p.focus_shown = p.focus;
+    p.focus_map->set_cells(ap::pool_max(t.heads[size_t(focus)].weights, kFocusCells, kFocusCells), &p.show_focus);
+    p.focus_shown = focus;
   }
   for (double cells = 0; !p.to_upload.empty() && cells < kPoolCells;) {
     const int h = p.to_upload.front();
@@ -138,9 +149,9 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   ImGui::Checkbox("colour range 0 to the largest weight", &p.range_to_max);
   help("Off: 0 to 1 for every head, so heads compare on one scale. On: 0 to the largest weight shown, so faint patterns show.");
   if (constructed) {
-    ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "head %d is constructed:", p.focus);
+    ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "head %d is constructed:", focus);
     ImGui::SameLine();
-    note(kRoles[p.focus % 4]);
+    note(kRoles[focus % 4]);
   }
 
   // [SECTION] the focused head, with token labels and the legend
@@ -162,7 +173,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   const ImVec2 top = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text), dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
-  ImGui::Text("head %d of %d", p.focus, t.n_heads);
+  ImGui::Text("head %d of %d", focus, t.n_heads);
   const ImVec2 map_pos(top.x + label_w, top.y + line * 1.4f + (labels ? label_w : 0));
   if (labels) {
     for (int k = 0; k < n_kv; ++k) {
@@ -180,7 +191,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
   heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk);
-  p.drawn.push_back({p.focus, true, map_pos.x, map_pos.y, map_w, map_h});
+  drawn.push_back({focus, true, map_pos.x, map_pos.y, map_w, map_h});
   if (hq >= 0) {
     // Outline the hovered cell's row and column so the eye finds both tokens.
     const ImU32 outline = IM_COL32(255, 255, 255, 200);
@@ -188,7 +199,7 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
                 outline, 0, 0, 1.5f * scale);
     dl->AddRect(ImVec2(map_pos.x + hk * cell, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell, map_pos.y + map_h),
                 outline, 0, 0, 1.0f * scale);
-    weight_tooltip(t, p.focus, hq, hk);
+    weight_tooltip(t, focus, hq, hk);
   }
 
   // Legend: a colour bar from hi down to 0, the hatch for blocked cells, magenta for NaN.
@@ -227,16 +238,21 @@ void draw_heads_panel(HeadsPanel& p, const ap::Trace& t, uint64_t generation, fl
   for (int h = 0; h < t.n_heads; ++h) {
     if (h % per_row) ImGui::SameLine(0, gap);
     ImGui::BeginGroup();
-    ImGui::TextColored(h == p.focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
+    ImGui::TextColored(h == focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const std::string id = "##head" + std::to_string(h);
     if (heatmap_image(*p.maps[size_t(h)], id.c_str(), ImVec2(small, small_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk))
-      p.focus = h;
-    p.drawn.push_back({h, false, pos.x, pos.y, small, small_h});
-    if (h == p.focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
+      focus = h;
+    drawn.push_back({h, false, pos.x, pos.y, small, small_h});
+    if (h == focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
     if (hq >= 0) weight_tooltip(t, h, hq, hk);
     ImGui::EndGroup();
   }
+  return {};
 }
+
+}  // namespace
+
+std::unique_ptr<Panel> make_heads_panel() { return std::make_unique<HeadsPanel>(); }
 
 }  // namespace web

@@ -1,11 +1,11 @@
-// Controls panel: see controls_panel.h.
-#include "controls_panel.h"
+// The controls: see controls.h.
+#include "panels/controls.h"
 
 #include <algorithm>
 
 #include "imgui.h"
 #include "misc/cpp/imgui_stdlib.h"
-#include "widgets.h"
+#include "render/widgets.h"
 
 namespace web {
 namespace {
@@ -39,24 +39,17 @@ void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8
   if (int(tokens.size()) > n) ImGui::TextDisabled("… and %d more", int(tokens.size()) - n);
 }
 
-// Keeps a painted or imported mask the size of the attention when the texts
-// change: kept cells stay, new ones allow (custom) or add 0 (float).
-template <typename T>
-void fit(std::vector<std::vector<T>>& m, int n_q, int n_kv, T fill) {
-  if (m.empty() || (int(m.size()) == n_q && int(m[0].size()) == n_kv)) return;
-  m.resize(size_t(n_q), std::vector<T>(size_t(n_kv), fill));
-  for (auto& row : m) row.resize(size_t(n_kv), fill);
-}
-
 bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTreeNodeFlags_DefaultOpen); }
 
 }  // namespace
 
-std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config& applied, const ap::Trace& trace,
-                                              double weights_ms, double compute_ms) {
-  if (!p.synced) {
+std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
+  const ap::Config& applied = target_config(s);
+  const ap::Trace& trace = s.trace;
+  if (p.synced_edits != s.outside_edits) {  // set from outside: show it
     p.draft = applied;
-    p.synced = true;
+    p.errors.clear();
+    p.synced_edits = s.outside_edits;
   }
   ap::Config& d = p.draft;
   bool changed = false;
@@ -216,20 +209,15 @@ std::optional<ap::Config> draw_controls_panel(ControlsPanel& p, const ap::Config
     ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
                        ap::to_string(applied.fully_masked));
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", weights_ms, compute_ms,
-                      double(ap::trace_bytes(trace.n_q, trace.n_kv, trace.d_model, trace.n_heads,
-                                             !trace.heads.empty() && trace.heads[0].capped.size(),
-                                             !trace.heads.empty() && trace.heads[0].dropped.size())) / (1 << 20),
-                      ap::Limits::max_trace_bytes >> 20);
+  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", s.weights_ms,
+                      s.compute_ms, double(s.derived.trace_bytes) / (1 << 20), ap::Limits::max_trace_bytes >> 20);
   ImGui::PopTextWrapPos();
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("Hover a cell for the exact weight. Click a head to enlarge it.");
   ImGui::PopTextWrapPos();
 
   if (!changed) return std::nullopt;
-  const ap::Sequences seq = ap::make_sequences(d);
-  fit<uint8_t>(d.custom_mask, seq.n_q(), seq.n_kv(), 1);
-  fit<float>(d.float_mask, seq.n_q(), seq.n_kv(), 0.0f);
+  ap::fit_masks(d);
   return d;
 }
 

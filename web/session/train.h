@@ -1,18 +1,19 @@
-// The training lab: a tiny transformer (core/train/) learns a toy task live,
-// a few Adam steps per frame, while the page draws its loss, its accuracy and
-// the attention of every head on a fixed probe example.
+// The training lab's session: a tiny transformer (core/train/) learning a
+// toy task, a few Adam steps per frame, with its curves and the probe the
+// Train panel draws. Owned by the Session, so the JS API and the tests
+// drive it without the panel.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "heatmap.h"
 #include "train/trainer.h"
 
 namespace web {
 
-struct TrainPanel {
+struct TrainSession {
   ap::train::TrainSettings settings;  // what the trainer was made from (and the link records)
   ap::train::TrainSettings edit;      // the form, applied by "apply"
   std::vector<std::string> errors;    // why `edit` was not applied
@@ -27,28 +28,29 @@ struct TrainPanel {
   double steps_per_second = 0;        // over the last frame that trained
   double longest_slice_ms = 0;        // the longest time training held a frame, since the restart
   uint64_t generation = 0;            // bumps when the probe changes; heatmaps re-upload
-  uint64_t uploaded = 0;
-  std::vector<std::unique_ptr<Heatmap>> maps;  // [layer·n_heads + head]
   std::string message;                // the last import's result
 };
 
 // A new trainer for `settings` (valid): step 0, curves cleared, ablation off.
-void train_restart(TrainPanel& p, const ap::train::TrainSettings& settings);
+void train_restart(TrainSession& p, const ap::train::TrainSettings& settings);
 // Makes the trainer if there is none yet (the lab is lazy: most visits never train).
-void train_ensure(TrainPanel& p);
+void train_ensure(TrainSession& p);
+// Applies the form (`edit`) when valid, restarting; otherwise keeps its errors.
+void train_apply_edit(TrainSession& p);
 // Trains while running (or while steps are pending) for at most budget_ms of
 // this frame, then refreshes the evaluation and the probe.
-void train_tick(TrainPanel& p, double budget_ms);
+void train_tick(TrainSession& p, double budget_ms);
 // Re-evaluates after the weights or the ablation changed outside step().
-void train_refresh(TrainPanel& p);
+void train_refresh(TrainSession& p);
+// Switches a head off or on; "" or why not.
+std::string train_ablate(TrainSession& p, int layer, int head, bool on);
+// Settings from a link's t_ keys (core/train/url.h): every usable one is
+// applied; returns a note per one that is not. Restarts if they changed.
+std::vector<std::string> train_apply_link(TrainSession& p, const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // Replaces the weights from a .npz of parameters() (as exported); "" or why not.
-std::string train_import_npz(TrainPanel& p, const std::string& bytes);
+std::string train_import_npz(TrainSession& p, const std::string& bytes);
 // The current weights as a .npz, one float64 array per parameter tensor.
-std::string train_export_npz(const TrainPanel& p);
-
-// Returns true when the user asked to export the weights (the app downloads them)
-// or to load weights (the app opens the file picker), through `export_weights` / `load_weights`.
-void draw_train_panel(TrainPanel& p, float scale, bool& export_weights, bool& load_weights);
+std::string train_export_npz(const TrainSession& p);
 
 }  // namespace web

@@ -1,0 +1,118 @@
+// The page's UI: laying out the controls and the views, and applying what
+// the panels ask for.
+#include "panels/app.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "imgui.h"
+
+namespace web {
+
+void init_app(App& app) {
+  app.panels.clear();
+  app.session.panel_keys.clear();
+  for (const PanelInfo& p : panel_registry()) {
+    app.panels.push_back(p.make());
+    app.session.panel_keys.emplace_back(p.key);
+  }
+}
+
+void drop_gpu_resources(App& app) {
+  for (auto& p : app.panels) p->drop_gpu();
+}
+
+void download(App& app, const ExportFile& f) {
+  if (!f.error.empty()) app.session.notes.push_back(f.error);
+  else if (app.platform.download) app.platform.download(f.name, f.mime, f.bytes);
+}
+
+namespace {
+
+void apply_edit(App& app, const PanelEdit& e) {
+  Session& s = app.session;
+  if (e.config) app.controls.errors = apply_outside_edit(s, *e.config);
+  if (e.show_tensor) {
+    s.view.tensor = *e.show_tensor;
+    open_panel(s, "tensors");
+  }
+  if (e.download_weights) download(app, export_file(s, "weights", "", -1));
+  if (e.pick_file && app.platform.pick_file) app.platform.pick_file();
+}
+
+void draw_controls_window(App& app) {
+  Session& s = app.session;
+  if (!s.online) ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "offline: working from the copy saved on this device");
+  for (const auto& note : s.notes) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.75f, 0.35f, 1));
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextUnformatted(note.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+  }
+  if (!s.notes.empty() && ImGui::SmallButton("dismiss these notes")) s.notes.clear();
+  if (const ap::Plan* shown = shown_progress(s)) {
+    char label[64];
+    std::snprintf(label, sizeof label,
+                  s.pending ? "computing the new weights: %.0f%%" : "computing weights·V and the output: %.0f%%",
+                  100 * shown->progress());
+    ImGui::ProgressBar(float(shown->progress()), ImVec2(-1, 0), label);
+  }
+  if (auto edited = draw_controls(app.controls, s)) app.controls.errors = apply_config(s, *edited);
+  draw_share_section(app);
+}
+
+}  // namespace
+
+void draw_app(App& app, float width, float height, float scale) {
+  Session& s = app.session;
+  begin_frame(s);
+  // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
+  const bool embed = s.view.embed;
+  const bool wide = width >= 760 * scale;
+  const float controls_w = embed ? 0 : wide ? std::min(380 * scale, width * 0.4f) : width;
+  const float controls_h = embed ? 0 : wide ? height : std::min(height * 0.45f, 430 * scale);
+  const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
+
+  if (!embed) {
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(controls_w, controls_h));
+    if (ImGui::Begin("Attention Playground", nullptr, fixed)) draw_controls_window(app);
+    ImGui::End();
+  }
+
+  const ImVec2 views_pos = embed ? ImVec2(0, 0) : wide ? ImVec2(controls_w, 0) : ImVec2(0, controls_h);
+  const ImVec2 views_size = embed ? ImVec2(width, height) : wide ? ImVec2(width - controls_w, height) : ImVec2(width, height - controls_h);
+  app.views_rect[0] = views_pos.x, app.views_rect[1] = views_pos.y, app.views_rect[2] = views_size.x, app.views_rect[3] = views_size.y;
+  ImGui::SetNextWindowPos(views_pos);
+  ImGui::SetNextWindowSize(views_size);
+  app.drawn.clear();
+  if (ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoTitleBar)) {
+    // Embedded: the chosen panel alone, no tab bar.
+    const bool tabs = !embed && ImGui::BeginTabBar("panels");
+    const PanelFrame frame{scale, &app.drawn};
+    const auto& registry = panel_registry();
+    for (size_t i = 0; i < registry.size(); ++i) {
+      const std::string key = registry[i].key;
+      ViewState& v = s.view;
+      if (embed) {
+        if (key != v.panel) continue;
+        v.panel_requested = false;
+      } else {
+        if (!tabs) break;
+        const ImGuiTabItemFlags flags = v.panel_requested && v.panel == key ? ImGuiTabItemFlags_SetSelected : 0;
+        if (!ImGui::BeginTabItem(registry[i].title, nullptr, flags)) continue;
+        // The tab bar switches on the frame after SetSelected: until the requested tab is
+        // the one drawn, the request stands; after, a click on a tab is what selects.
+        if (v.panel_requested && v.panel == key) v.panel_requested = false;
+        else if (!v.panel_requested) v.panel = key;
+      }
+      apply_edit(app, app.panels[i]->draw(s, frame));
+      if (!embed) ImGui::EndTabItem();
+    }
+    if (tabs) ImGui::EndTabBar();
+  }
+  ImGui::End();
+}
+
+}  // namespace web

@@ -1,0 +1,55 @@
+// The page's UI around a Session: the controls window and the views window
+// with one tab per panel of the registry. No Emscripten here: what the page
+// must do (downloads, the file picker, the link) comes in as a Platform.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "panels/controls.h"
+#include "panels/panel.h"
+#include "session/files.h"
+#include "session/session.h"
+
+namespace web {
+
+// What the app asks of the page it runs in (platform/main.cpp fills these in).
+struct Platform {
+  std::function<void(const std::string& name, const std::string& mime, const std::string& bytes)> download;
+  std::function<void()> copy_link;
+  std::function<void()> pick_file;                         // an .npy file picker; the file arrives through import_file
+  std::function<void(float x, float y, float w, float h)> save_png;  // canvas pixels of this frame
+};
+
+// The "Share and export" section's own choices.
+struct ShareSection {
+  std::string tensor = "weights";
+  int head = 0;
+};
+
+struct App {
+  Session session;
+  Platform platform;
+  ControlsPanel controls;
+  ShareSection share;
+  std::vector<std::unique_ptr<Panel>> panels;  // [panel_registry()]
+  std::vector<DrawnMap> drawn;  // heatmaps drawn this frame, for layout()
+  bool png_requested = false;   // save the views window as PNG once this frame is drawn
+  float views_rect[4] = {0, 0, 0, 0};  // x, y, w, h of the views window, canvas pixels
+};
+
+// Makes the panels of the registry and tells the session their keys.
+void init_app(App& app);
+// Forgets every GPU object (after a lost WebGL context); the panels make and
+// fill new ones on their next frame.
+void drop_gpu_resources(App& app);
+// Saves an export through the platform, or notes why it cannot be made.
+void download(App& app, const ExportFile& f);
+// The "Share and export" section of the controls (share.cpp).
+void draw_share_section(App& app);
+// Draws every window into a canvas of width x height pixels; `scale` is the
+// device pixel ratio (all ImGui sizes are in device pixels, for crisp text).
+void draw_app(App& app, float width, float height, float scale);
+
+}  // namespace web

@@ -1,0 +1,54 @@
+// What every panel (a tab of the views window) is: one file in this folder
+// and one row of the registry (registry.cpp). A panel reads the Session (the
+// trace and the numbers derived from it) and returns what it wants changed;
+// it computes no maths itself.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "session/session.h"
+
+namespace web {
+
+// Where a heatmap was drawn, in canvas pixels, for the JS API's layout().
+struct DrawnMap {
+  int head;
+  bool focus;  // the large one
+  float x, y, w, h;
+};
+
+// What a panel is given each frame besides the session.
+struct PanelFrame {
+  float scale = 1;                // device pixels per CSS pixel (every ImGui size is in device pixels)
+  std::vector<DrawnMap>* drawn;   // heatmaps drawn this frame, for layout()
+};
+
+// What a panel asks for after it is drawn; the app applies it.
+struct PanelEdit {
+  std::optional<ap::Config> config;        // apply this config (the controls then show it)
+  std::optional<std::string> show_tensor;  // open the Tensors panel on this tensor
+  bool download_weights = false;           // the training lab's weights as a download
+  bool pick_file = false;                  // open the file picker (imports)
+};
+
+class Panel {
+ public:
+  virtual ~Panel() = default;
+  virtual PanelEdit draw(Session& s, const PanelFrame& f) = 0;
+  // After a lost WebGL context the GL names are void: forget them (the
+  // panel makes new ones on its next frame).
+  virtual void drop_gpu() {}
+};
+
+struct PanelInfo {
+  const char* key;    // in links, openPanel() and the tests
+  const char* title;  // on the tab
+  std::unique_ptr<Panel> (*make)();
+};
+// Every panel, in tab order.
+const std::vector<PanelInfo>& panel_registry();
+
+}  // namespace web

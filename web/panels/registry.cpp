@@ -1,0 +1,29 @@
+// The panel registry: one row per panel, in tab order. A panel's file
+// defines its make_<key>_panel().
+#include "panels/panel.h"
+
+namespace web {
+
+#define AP_PANELS(X)                 \
+  X(heads, "Heads")                  \
+  X(compare, "Compare heads")        \
+  X(pipeline, "Pipeline")            \
+  X(tensors, "Tensors")              \
+  X(masks, "Masks")                  \
+  X(scaling, "Why √d")               \
+  X(sizes, "Sizes")                  \
+  X(memory, "Memory layout")         \
+  X(train, "Train")
+
+#define AP_DECLARE(key, title) std::unique_ptr<Panel> make_##key##_panel();
+AP_PANELS(AP_DECLARE)
+#undef AP_DECLARE
+
+const std::vector<PanelInfo>& panel_registry() {
+#define AP_ROW(key, title) {#key, title, make_##key##_panel},
+  static const std::vector<PanelInfo> panels = {AP_PANELS(AP_ROW)};
+#undef AP_ROW
+  return panels;
+}
+
+}  // namespace web

@@ -1,0 +1,16 @@
+// The link: everything on screen as a URL fragment, and back.
+#pragma once
+#include <string>
+
+#include "session/session.h"
+
+namespace web {
+
+// Loads a link's settings (the URL fragment, with or without '#'): every
+// parameter that can be used is; the others become notes. Page keys: panel,
+// head (the focused head), tensor, embed; t_* are the training lab's.
+void apply_link(Session& s, const std::string& query);
+// The fragment describing what is on screen now.
+std::string current_link(const Session& s);
+
+}  // namespace web
