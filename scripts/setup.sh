@@ -17,6 +17,7 @@ packages=(
   emscripten                     # wasm toolchain: clang-14, lld, binaryen, node-acorn
   libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev
   glslang-tools                  # glslangValidator checks shaders/ in the tests
+  clang-format-14                # scripts/format.sh, checked by the test command
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
@@ -37,17 +38,59 @@ else
   say "Debian packages: all present"
 fi
 
+# [SECTION] deb-src entries, derived from the machine's own apt sources
+# Source packages need deb-src entries. Each configured deb entry is copied
+# as deb-src (same URIs, suites, components and keys), so mirrors, proxies
+# and snapshots keep working; no address is written by hand.
+src_file=/etc/apt/sources.list.d/attention-playground-src
+derive_deb_src() {  # $1: sources (deb822) or list (one-line)
+  local f
+  if [ "$1" = sources ]; then
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] && [ "$f" != "$src_file.sources" ] || continue
+      # One stanza per paragraph: keep the deb ones, as deb-src, without comments.
+      awk 'BEGIN { RS = ""; ORS = "\n\n" }
+           /(^|\n)Types:([^\n]*[ \t])?deb([ \t\n]|$)/ {
+             out = ""; n = split($0, lines, "\n")
+             for (i = 1; i <= n; i++) {
+               if (lines[i] ~ /^#/) continue
+               if (lines[i] ~ /^Types:/) lines[i] = "Types: deb-src"
+               out = out lines[i] "\n"
+             }
+             printf "%s\n", out
+           }' "$f"
+    done
+  else
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [ -f "$f" ] && [ "$f" != "$src_file.list" ] || continue
+      sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f"
+    done
+  fi
+}
+ensure_deb_src() {
+  local others kind derived changed=0
+  others=$(grep -rlsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/ \
+           | grep -v "^$src_file\." || true)
+  [ -z "$others" ] || return 0
+  for kind in sources list; do
+    derived=$(derive_deb_src "$kind")
+    if [ -z "$derived" ]; then
+      [ ! -f "$src_file.$kind" ] || { $sudo rm -f "$src_file.$kind"; changed=1; }
+    elif [ ! -f "$src_file.$kind" ] || [ "$(cat "$src_file.$kind")" != "$derived" ]; then
+      printf '%s\n' "$derived" | $sudo tee "$src_file.$kind" >/dev/null
+      changed=1
+    fi
+  done
+  [ -f "$src_file.sources" ] || [ -f "$src_file.list" ] ||
+    { echo "setup: no apt source to derive a deb-src entry from (see /etc/apt/sources.list*)" >&2; exit 1; }
+  [ "$changed" -eq 0 ] || $sudo apt-get update -qq
+}
+
 # [SECTION] Dear ImGui 1.86 sources (libimgui-dev has headers only, no imgui.cpp)
 imgui_dir="$deps/imgui-1.86"
 if [ ! -f "$imgui_dir/imgui.cpp" ]; then
   say "fetching Dear ImGui 1.86 from Debian's source package"
-  src_list=/etc/apt/sources.list.d/attention-playground-src.sources
-  if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" "Suites: bookworm" \
-      "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" \
-      | $sudo tee "$src_list" >/dev/null
-    $sudo apt-get update -qq
-  fi
+  ensure_deb_src
   mkdir -p "$deps/src" && cd "$deps/src"
   ls imgui_1.86*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only imgui >/dev/null
   rm -rf "$imgui_dir.tmp" && mkdir -p "$imgui_dir.tmp"

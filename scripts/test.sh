@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, then builds and runs
-#   native: the doctest suite and the shader checks (glslangValidator)
+#   format: the C++ against .clang-format (scripts/format.sh --check)
+#   native: the doctest suite (core and the session layer) and the shader checks (glslangValidator)
 #   sanitize: the same suite under ASan + UBSan
 #   fuzz: each libFuzzer target for AP_FUZZ_SECONDS (default 15)
 #   wasm:   the same doctest suite under Node, and the end-to-end browser
@@ -10,6 +11,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/setup.sh"
 export NODE_PATH=/usr/share/nodejs  # Debian's em++ needs Node to find acorn
+
+echo "== format"
+"$root/scripts/format.sh" --check
 
 echo "== native build and tests"
 cmake --preset native >/dev/null
