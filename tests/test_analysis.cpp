@@ -214,3 +214,16 @@ TEST_CASE("pool_max by magnitude keeps each block's value farthest from zero, wi
   CHECK(p(0, 0) == -5.0f);
   CHECK(p(0, 1) == 2.0f);  // −inf and NaN are not values to show
 }
+
+TEST_CASE("weight_cells_shown: allowed cells, and every cell of a fully masked row") {
+  ap::Config c;
+  c.text = "a b c";
+  c.pad_to = 5;
+  c.mask_pad_queries = true;  // rows 3 and 4 ([PAD] queries) have no key
+  c.causal = true;
+  const ap::Trace t = ap::run(c, ap::make_inputs(c));
+  REQUIRE(t.fully_masked_rows == std::vector<int>{3, 4});
+  const ap::MaskMat shown = ap::weight_cells_shown(t);
+  for (int i = 0; i < t.n_q; ++i)
+    for (int j = 0; j < t.n_kv; ++j) CHECK(bool(shown(i, j)) == (i >= 3 || (j <= i && j < 3)));
+}

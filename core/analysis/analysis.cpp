@@ -81,6 +81,12 @@ bool has_nan_weight(const HeadTrace& h) {
   return false;
 }
 
+MaskMat weight_cells_shown(const Trace& t) {
+  MaskMat show = t.allowed;
+  for (int q : t.fully_masked_rows) show.row(q).setOnes();
+  return show;
+}
+
 float max_abs_finite(const float* v, size_t n) {
   float m = 0;
   for (size_t i = 0; i < n; ++i)

@@ -34,6 +34,12 @@ float max_weight(const HeadTrace& h);
 bool has_nan_weight(const HeadTrace& h);
 float max_abs_finite(const float* v, size_t n);
 
+// The cells of a weights map drawn as values, [n_q x n_kv] (the others are
+// hatched as blocked): the allowed ones, and every cell of a fully masked
+// row, where the policy's weights (0, NaN or uniform) are what a learner
+// needs to see.
+MaskMat weight_cells_shown(const Trace& t);
+
 // [SECTION] heads
 
 struct HeadStats {

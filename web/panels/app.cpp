@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "imgui.h"
+#include "render/widgets.h"
 
 namespace web {
 
@@ -43,13 +44,7 @@ void apply_edit(App& app, const PanelEdit& e) {
 void draw_controls_window(App& app) {
   Session& s = app.session;
   if (!s.online) ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "offline: working from the copy saved on this device");
-  for (const auto& note : s.notes) {
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.75f, 0.35f, 1));
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(note.c_str());
-    ImGui::PopTextWrapPos();
-    ImGui::PopStyleColor();
-  }
+  for (const auto& note : s.notes) message(note, kNoteColour);
   if (!s.notes.empty() && ImGui::SmallButton("dismiss these notes")) s.notes.clear();
   if (const ap::Plan* shown = shown_progress(s)) {
     char label[64];

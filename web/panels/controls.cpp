@@ -192,13 +192,7 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     ImGui::PopItemWidth();
   }
 
-  for (const auto& e : p.errors) {
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1));
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(e.c_str());
-    ImGui::PopTextWrapPos();
-    ImGui::PopStyleColor();
-  }
+  for (const auto& e : p.errors) message(e, kErrorColour);
   if (!p.errors.empty()) ImGui::TextDisabled("Showing the last valid settings.");
 
   ImGui::Separator();

@@ -115,10 +115,7 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
     p.to_upload.clear();
     for (int h = 0; h < t.n_heads; ++h) p.to_upload.push_back(h);
     p.focus_shown = -1;
-    // Hatch blocked cells, except in fully masked rows: there the policy's
-    // weights (0, NaN or uniform) are what a learner needs to see.
-    ap::MaskMat show = t.allowed;
-    for (int q : t.fully_masked_rows) show.row(q).setOnes();
+    const ap::MaskMat show = ap::weight_cells_shown(t);
     p.show_focus = ap::pool_any(show, kFocusCells, kFocusCells);
     p.show_thumb = ap::pool_any(show, kThumbCells, kThumbCells);
     // What the legend needs, once per trace, in O(heads · n_q) (a scan of every weight would hold a frame).

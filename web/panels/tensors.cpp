@@ -129,9 +129,8 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
     // strongest value with its sign (hover still reads the exact cell).
     const ap::Mat shown = ap::pool_max(m, kMapCells, kMapCells, !is_probability(name));
     if (is_attention(name) && name != "mask") {
-      ap::MaskMat show = t.allowed;
-      if (name == "weights" || name == "dropped_weights")
-        for (int q : t.fully_masked_rows) show.row(q).setOnes();
+      const bool weights = name == "weights" || name == "dropped_weights";
+      const ap::MaskMat show = weights ? ap::weight_cells_shown(t) : t.allowed;
       const ap::MaskMat pooled = ap::pool_any(show, kMapCells, kMapCells);
       p.map->set_cells(shown, &pooled);
     } else {

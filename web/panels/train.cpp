@@ -162,11 +162,7 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
   if (!changed) ImGui::BeginDisabled();
   if (ImGui::Button("apply and restart")) train_apply_edit(p);
   if (!changed) ImGui::EndDisabled();
-  for (const auto& e : p.errors) {
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextColored(ImVec4(1, 0.45f, 0.4f, 1), "%s", e.c_str());
-    ImGui::PopTextWrapPos();
-  }
+  for (const auto& e : p.errors) message(e, kErrorColour);
   ImGui::Separator();
   if (ImGui::Button("export weights (.npz)")) edit.download_weights = true;
   ImGui::SameLine();

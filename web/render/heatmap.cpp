@@ -14,18 +14,23 @@ namespace {
 GLuint g_program = 0, g_vao = 0;
 GLint u_cells = -1, u_range = -1, u_colormap = -1, u_pixels = -1, u_grid = -1;
 
+// Whether a shader compiled (or a program linked); if not, its log goes to stderr.
+bool succeeded(GLuint object, bool program) {
+  GLint ok = 0;
+  (program ? glGetProgramiv : glGetShaderiv)(object, program ? GL_LINK_STATUS : GL_COMPILE_STATUS, &ok);
+  if (ok) return true;
+  char log[2048];
+  (program ? glGetProgramInfoLog : glGetShaderInfoLog)(object, sizeof log, nullptr, log);
+  std::fprintf(stderr, "heatmap %s: %s\n", program ? "program failed to link" : "shader failed to compile", log);
+  return false;
+}
+
 GLuint compile(GLenum type, const unsigned char* source) {
   GLuint s = glCreateShader(type);
   const char* src = reinterpret_cast<const char*>(source);
   glShaderSource(s, 1, &src, nullptr);
   glCompileShader(s);
-  GLint ok = 0;
-  glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-  if (!ok) {
-    char log[2048];
-    glGetShaderInfoLog(s, sizeof log, nullptr, log);
-    std::fprintf(stderr, "heatmap shader failed to compile: %s\n", log);
-  }
+  succeeded(s, false);
   return s;
 }
 
@@ -40,14 +45,7 @@ bool init_heatmap_shaders() {
   glLinkProgram(g_program);
   glDeleteShader(vs);
   glDeleteShader(fs);
-  GLint ok = 0;
-  glGetProgramiv(g_program, GL_LINK_STATUS, &ok);
-  if (!ok) {
-    char log[2048];
-    glGetProgramInfoLog(g_program, sizeof log, nullptr, log);
-    std::fprintf(stderr, "heatmap program failed to link: %s\n", log);
-    return false;
-  }
+  if (!succeeded(g_program, true)) return false;
   u_cells = glGetUniformLocation(g_program, "u_cells");
   u_range = glGetUniformLocation(g_program, "u_range");
   u_colormap = glGetUniformLocation(g_program, "u_colormap");

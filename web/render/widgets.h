@@ -13,6 +13,10 @@ namespace web {
 void help(const char* text);
 // A short explanation in the panel's own words, wrapped, dimmed.
 void note(const char* text);
+// A message wrapped at the window's edge, in a colour: kNoteColour for what a
+// link or an import could not use, kErrorColour for what is refused.
+void message(const std::string& text, const ImVec4& colour);
+inline const ImVec4 kNoteColour(1, 0.75f, 0.35f, 1), kErrorColour(1, 0.45f, 0.4f, 1);
 
 // Draws `map` as a w x h image at the cursor; reports the hovered cell
 // (or -1, -1) and returns true when it was clicked.
