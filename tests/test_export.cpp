@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "layer/attention.h"
 #include "io/export.h"
+#include "layer/attention.h"
 
 TEST_CASE("CSV of a tensor") {
   const ap::TensorData t{{2, 3}, {1.0f, -0.5f, 1.0f / 3.0f, std::nanf(""), -INFINITY, 2e-8f}};

@@ -155,11 +155,16 @@ std::string Array::shape_text() const {
 
 const char* dtype_name(DType d) {
   switch (d) {
-    case DType::F16: return "float16";
-    case DType::F32: return "float32";
-    case DType::F64: return "float64";
-    case DType::Bool: return "bool";
-    case DType::I64: return "int64";
+    case DType::F16:
+      return "float16";
+    case DType::F32:
+      return "float32";
+    case DType::F64:
+      return "float64";
+    case DType::Bool:
+      return "bool";
+    case DType::I64:
+      return "int64";
   }
   return "?";
 }
@@ -183,7 +188,7 @@ uint16_t float_to_half(float f) {
   const float a = std::fabs(f);
   if (std::isnan(f)) return uint16_t(sign | 0x7E00);
   if (a >= 65520.0f) return uint16_t(sign | 0x7C00);  // rounds to infinity
-  if (a < 0x1p-25f) return sign;                       // rounds to zero
+  if (a < 0x1p-25f) return sign;                      // rounds to zero
   int e;
   std::frexp(a, &e);  // a = m·2^e, m in [0.5, 1)
   // Half keeps 11 significant bits; below 2^-14 the spacing is fixed at 2^-24.
@@ -199,7 +204,8 @@ uint16_t float_to_half(float f) {
 
 std::variant<Array, std::string> parse_npy(std::string_view b) {
   static const char magic[] = "\x93NUMPY";
-  if (b.size() < 10 || std::memcmp(b.data(), magic, 6) != 0) return std::string("not a .npy file (no \\x93NUMPY magic)");
+  if (b.size() < 10 || std::memcmp(b.data(), magic, 6) != 0)
+    return std::string("not a .npy file (no \\x93NUMPY magic)");
   const int major = static_cast<unsigned char>(b[6]);
   size_t header_len = 0, offset = 0;
   if (major == 1) {
@@ -240,9 +246,15 @@ std::variant<Array, std::string> parse_npy(std::string_view b) {
   a.values.resize(size_t(n));
   for (int64_t i = 0; i < n; ++i, p += t.size) {
     switch (t.dtype) {
-      case DType::F32: a.values[size_t(i)] = load<float>(p); break;
-      case DType::F64: a.values[size_t(i)] = load<double>(p); break;
-      case DType::F16: a.values[size_t(i)] = half_to_float(load<uint16_t>(p)); break;
+      case DType::F32:
+        a.values[size_t(i)] = load<float>(p);
+        break;
+      case DType::F64:
+        a.values[size_t(i)] = load<double>(p);
+        break;
+      case DType::F16:
+        a.values[size_t(i)] = half_to_float(load<uint16_t>(p));
+        break;
       case DType::Bool: {
         const unsigned char v = static_cast<unsigned char>(*p);
         if (v > 1) return "bool element " + std::to_string(i) + " holds " + std::to_string(v) + ", not 0 or 1";
@@ -277,12 +289,13 @@ std::variant<Array, std::string> read_npy(const std::string& path) {
 }
 
 std::string npy_bytes(const Array& a) {
-  const char* descr = a.dtype == DType::F32   ? "<f4"
-                      : a.dtype == DType::F64 ? "<f8"
-                      : a.dtype == DType::F16 ? "<f2"
+  const char* descr = a.dtype == DType::F32    ? "<f4"
+                      : a.dtype == DType::F64  ? "<f8"
+                      : a.dtype == DType::F16  ? "<f2"
                       : a.dtype == DType::Bool ? "|b1"
                                                : "<i8";
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + a.shape_text() + ", }";
+  std::string dict =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + a.shape_text() + ", }";
   // Pad with spaces so the data starts on a 64-byte boundary, ending in '\n'.
   const size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
@@ -294,11 +307,21 @@ std::string npy_bytes(const Array& a) {
   const auto put = [&](const auto v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
   for (double v : a.values) {
     switch (a.dtype) {
-      case DType::F32: put(float(v)); break;
-      case DType::F64: put(v); break;
-      case DType::F16: put(float_to_half(float(v))); break;
-      case DType::Bool: put(uint8_t(v != 0)); break;
-      case DType::I64: put(int64_t(v)); break;
+      case DType::F32:
+        put(float(v));
+        break;
+      case DType::F64:
+        put(v);
+        break;
+      case DType::F16:
+        put(float_to_half(float(v)));
+        break;
+      case DType::Bool:
+        put(uint8_t(v != 0));
+        break;
+      case DType::I64:
+        put(int64_t(v));
+        break;
     }
   }
   return out;

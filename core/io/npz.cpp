@@ -70,7 +70,8 @@ std::variant<std::vector<std::pair<std::string, Array>>, std::string> parse_npz(
     if (data_at > bytes.size()) return std::string("the .npz ends inside a file header");
     std::string name(bytes.substr(at + 30, name_len));
     if (method != 0)
-      return "'" + name + "' is compressed (np.savez_compressed); save with np.savez, which stores the arrays as they are";
+      return "'" + name +
+             "' is compressed (np.savez_compressed); save with np.savez, which stores the arrays as they are";
     if ((flags & 8) || size != stored || data_at + size > bytes.size())
       return "'" + name + "': its size is missing or runs past the end of the file";
     const std::string data(bytes.substr(data_at, size));

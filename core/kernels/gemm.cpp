@@ -30,10 +30,10 @@ inline void block(const float* x, int stride, int d_in, const float* strip, floa
   v128_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < 4; ++c) acc[r][c] = wasm_f32x4_splat(0.0f);
-  // Two steps of k per iteration: V8 checks for interrupts on every loop
-  // iteration, and halving them took the projections from 0.76-0.80 to
-  // 0.80-0.87 of the peak in Chromium (0.64-0.69 to 0.74-0.81 under Node);
-  // four steps spill registers and were slower. The sums keep their order.
+      // Two steps of k per iteration: V8 checks for interrupts on every loop
+      // iteration, and halving them took the projections from 0.76-0.80 to
+      // 0.80-0.87 of the peak in Chromium (0.64-0.69 to 0.74-0.81 under Node);
+      // four steps spill registers and were slower. The sums keep their order.
 #pragma clang loop unroll_count(2)
   for (int k = 0; k < d_in; ++k) {
     const float* b = strip + size_t(k) * kStripCols;
@@ -89,11 +89,13 @@ size_t strips_size(const Mat& w) {
 
 void pack_strip_range(const Mat& w, int p0, int p1, std::vector<float>& p) {
   const int d_out = int(w.rows()), d_in = int(w.cols());
-  p.resize(std::max(p.size(), size_t(p1) * d_in * kStripCols));  // grows with the ranges: each piece touches its own memory
+  p.resize(
+      std::max(p.size(), size_t(p1) * d_in * kStripCols));  // grows with the ranges: each piece touches its own memory
   for (int strip = p0; strip < p1; ++strip)
     for (int k = 0; k < d_in; ++k)
       for (int c = 0; c < kStripCols; ++c)
-        p[(size_t(strip) * d_in + k) * kStripCols + c] = strip * kStripCols + c < d_out ? w(strip * kStripCols + c, k) : 0.0f;
+        p[(size_t(strip) * d_in + k) * kStripCols + c] =
+            strip * kStripCols + c < d_out ? w(strip * kStripCols + c, k) : 0.0f;
 }
 
 std::vector<float> pack_strips(const Mat& w) {
@@ -116,7 +118,8 @@ Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& strips,
         block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
         for (int i = 0; i < rows; ++i)
           for (int c = 0; c < cols; ++c)
-            y(r + i, strip * kStripCols + c) = tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
+            y(r + i, strip * kStripCols + c) =
+                tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
       }
     }
     return y;

@@ -13,12 +13,12 @@
 namespace ap {
 
 struct SdpaInputs {
-  const Array* q = nullptr;  // (B, Hq, Sq, D) or (B, Sq, Hq·D)
-  const Array* k = nullptr;  // (B, Hkv, Skv, D) or (B, Skv, Hkv·D)
-  const Array* v = nullptr;  // (B, Hkv, Skv, Dv) or (B, Skv, Hkv·Dv)
-  const Array* mask = nullptr;        // bool (True = may attend) or float (added); broadcasts to (B, Hq, Sq, T)
-  const Array* past_key = nullptr;    // (B, Hkv, P, D), prepended to K
-  const Array* past_value = nullptr;  // (B, Hkv, P, Dv)
+  const Array* q = nullptr;                 // (B, Hq, Sq, D) or (B, Sq, Hq·D)
+  const Array* k = nullptr;                 // (B, Hkv, Skv, D) or (B, Skv, Hkv·D)
+  const Array* v = nullptr;                 // (B, Hkv, Skv, Dv) or (B, Skv, Hkv·Dv)
+  const Array* mask = nullptr;              // bool (True = may attend) or float (added); broadcasts to (B, Hq, Sq, T)
+  const Array* past_key = nullptr;          // (B, Hkv, P, D), prepended to K
+  const Array* past_value = nullptr;        // (B, Hkv, P, Dv)
   const Array* nonpad_kv_seqlen = nullptr;  // int64 (B,): keys from this index on are padding
 };
 
@@ -27,7 +27,7 @@ struct SdpaOptions {
   double scale = 0;               // 0 = 1/√D
   double softcap = 0;
   bool causal = false;
-  int qk_mode = -1;               // -1: no qk output; 0 scaled, 1 softcapped, 2 + bias, 3 softmax
+  int qk_mode = -1;  // -1: no qk output; 0 scaled, 1 softcapped, 2 + bias, 3 softmax
   FullyMasked fully_masked = FullyMasked::Zero;
 };
 

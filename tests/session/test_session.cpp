@@ -32,7 +32,8 @@ ap::Config large() {
 }
 
 bool same_bits(const ap::Mat& a, const ap::Mat& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), sizeof(float) * size_t(a.size())) == 0;
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * size_t(a.size())) == 0;
 }
 
 // Runs the session's frames (a slice each) until nothing is pending; returns how many.
@@ -61,8 +62,8 @@ TEST_CASE("session: a large config is computed in slices, weights first, and equ
   web::Session s = started();
   const ap::Config big = large();
   REQUIRE(web::apply_config(s, big).empty());
-  REQUIRE(s.pending);               // not at once: the page keeps drawing
-  CHECK(s.generation == 1);         // the old trace is still the one shown
+  REQUIRE(s.pending);        // not at once: the page keeps drawing
+  CHECK(s.generation == 1);  // the old trace is still the one shown
   CHECK(web::target_config(s) == big);
   int slices = 0;
   while (s.pending) web::advance(s, web::kSliceMs), ++slices;
@@ -76,7 +77,8 @@ TEST_CASE("session: a large config is computed in slices, weights first, and equ
   CHECK(more >= 1);
   CHECK(s.trace.outputs_ready);
   const ap::Trace ref = ap::run(big, ap::make_inputs(big));
-  for (int h = 0; h < ref.n_heads; ++h) CHECK(same_bits(s.trace.heads[size_t(h)].weights, ref.heads[size_t(h)].weights));
+  for (int h = 0; h < ref.n_heads; ++h)
+    CHECK(same_bits(s.trace.heads[size_t(h)].weights, ref.heads[size_t(h)].weights));
   CHECK(same_bits(s.trace.output, ref.output));
 }
 
@@ -164,7 +166,8 @@ TEST_CASE("session: imports replace what they name, exports read the trace") {
   const std::string error = web::import_file(s, "q", ap::npy_bytes(wrong));
   CHECK(error.find("q.npy") != std::string::npos);
   CHECK(!s.imported.q);
-  CHECK(web::import_file(s, "w", ap::npy_bytes(x)) == "name the file x.npy, q.npy, k.npy or v.npy: the name says what it replaces");
+  CHECK(web::import_file(s, "w", ap::npy_bytes(x)) ==
+        "name the file x.npy, q.npy, k.npy or v.npy: the name says what it replaces");
 
   const web::ExportFile f = web::export_file(s, "npy", "weights", 1);
   REQUIRE(f.error.empty());
@@ -176,7 +179,8 @@ TEST_CASE("session: imports replace what they name, exports read the trace") {
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) CHECK(float(w.values[size_t(i * n + j)]) == s.trace.heads[1].weights(i, j));
   CHECK(web::export_file(s, "config", "", 0).bytes == ap::config_to_json(s.config));
-  CHECK(web::export_file(s, "zip", "", 0).error == "unknown export 'zip'; known: npy, csv, config, pytorch, npz, weights");
+  CHECK(web::export_file(s, "zip", "", 0).error ==
+        "unknown export 'zip'; known: npy, csv, config, pytorch, npz, weights");
   CHECK(web::export_file(s, "weights", "", 0).error == "nothing trained yet: open the Train tab first");
 }
 
@@ -215,7 +219,9 @@ TEST_CASE("session: the JS API's panels, analysis and training lab") {
   st = web::api::train(s, R"({"action": "state"})");
   CHECK(st["step"] == 3);
   CHECK(web::api::train(s, R"({"action": "fly"})")["error"] == "unknown action 'fly'");
-  CHECK(web::api::train(s, R"({"action": "ablate", "layer": 9, "head": 0})")["error"].get<std::string>().find("layer 9") == 0);
+  CHECK(web::api::train(s, R"({"action": "ablate", "layer": 9, "head": 0})")["error"].get<std::string>().find(
+            "layer 9") == 0);
   const std::string err = web::api::train(s, R"({"action": "settings", "settings": {"speed": 1}})")["error"];
-  CHECK(err == "unknown training setting 'speed'; known: task, len, vocab, layers, heads, d_model, lr, batch, seed, ln, mlp");
+  CHECK(err ==
+        "unknown training setting 'speed'; known: task, len, vocab, layers, heads, d_model, lr, batch, seed, ln, mlp");
 }

@@ -77,8 +77,11 @@ void draw_app(App& app, float width, float height, float scale) {
   }
 
   const ImVec2 views_pos = embed ? ImVec2(0, 0) : wide ? ImVec2(controls_w, 0) : ImVec2(0, controls_h);
-  const ImVec2 views_size = embed ? ImVec2(width, height) : wide ? ImVec2(width - controls_w, height) : ImVec2(width, height - controls_h);
-  app.views_rect[0] = views_pos.x, app.views_rect[1] = views_pos.y, app.views_rect[2] = views_size.x, app.views_rect[3] = views_size.y;
+  const ImVec2 views_size = embed  ? ImVec2(width, height)
+                            : wide ? ImVec2(width - controls_w, height)
+                                   : ImVec2(width, height - controls_h);
+  app.views_rect[0] = views_pos.x, app.views_rect[1] = views_pos.y, app.views_rect[2] = views_size.x,
+  app.views_rect[3] = views_size.y;
   ImGui::SetNextWindowPos(views_pos);
   ImGui::SetNextWindowSize(views_size);
   app.drawn.clear();

@@ -18,7 +18,7 @@ namespace web {
 struct Platform {
   std::function<void(const std::string& name, const std::string& mime, const std::string& bytes)> download;
   std::function<void()> copy_link;
-  std::function<void()> pick_file;                         // an .npy file picker; the file arrives through import_file
+  std::function<void()> pick_file;  // an .npy file picker; the file arrives through import_file
   std::function<void(float x, float y, float w, float h)> save_png;  // canvas pixels of this frame
 };
 
@@ -34,9 +34,9 @@ struct App {
   ControlsPanel controls;
   ShareSection share;
   std::vector<std::unique_ptr<Panel>> panels;  // [panel_registry()]
-  std::vector<DrawnMap> drawn;  // heatmaps drawn this frame, for layout()
-  bool png_requested = false;   // save the views window as PNG once this frame is drawn
-  float views_rect[4] = {0, 0, 0, 0};  // x, y, w, h of the views window, canvas pixels
+  std::vector<DrawnMap> drawn;                 // heatmaps drawn this frame, for layout()
+  bool png_requested = false;                  // save the views window as PNG once this frame is drawn
+  float views_rect[4] = {0, 0, 0, 0};          // x, y, w, h of the views window, canvas pixels
 };
 
 // Makes the panels of the registry and tells the session their keys.

@@ -33,9 +33,10 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
   const uint64_t generation = s.generation;
   const float scale = f.scale;
   int& head = s.view.head;
-  note("Different heads look at different things. Left: for one head, a line from each query (left column) to each "
-       "key (right column), as opaque as its weight; hover a query to see its lines alone. Right: per-head "
-       "statistics, and how alike every pair of heads is.");
+  note(
+      "Different heads look at different things. Left: for one head, a line from each query (left column) to each "
+      "key (right column), as opaque as its weight; hover a query to see its lines alone. Right: per-head "
+      "statistics, and how alike every pair of heads is.");
   head = std::clamp(head, 0, t.n_heads - 1);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float line = ImGui::GetTextLineHeight();
@@ -72,7 +73,8 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     for (int i = 0; i < t.n_q; ++i) {
       const std::string s = fit_text(t.q_tokens[size_t(i)], col_w - 8 * scale);
       const float tw = ImGui::CalcTextSize(s.c_str()).x;
-      dl->AddText(ImVec2(x_q - tw, p0.y + (i + 0.5f) * step - line * 0.5f), i == hover_token_ ? IM_COL32(255, 217, 77, 255) : text, s.c_str());
+      dl->AddText(ImVec2(x_q - tw, p0.y + (i + 0.5f) * step - line * 0.5f),
+                  i == hover_token_ ? IM_COL32(255, 217, 77, 255) : text, s.c_str());
     }
     for (int j = 0; j < t.n_kv; ++j)
       dl->AddText(ImVec2(x_k, p0.y + (j + 0.5f) * step - line * 0.5f), t.kv_pad[size_t(j)] ? dim : text,
@@ -87,7 +89,8 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     for (int j = 0; j < t.n_kv; ++j) order[size_t(j)] = j;
     std::sort(order.begin(), order.end(), [&](int a, int b) { return wts(hover_token_, a) > wts(hover_token_, b); });
     for (int r = 0; r < std::min(3, t.n_kv); ++r)
-      ImGui::Text("  %.4f on \"%s\" (%d)", wts(hover_token_, order[size_t(r)]), t.kv_tokens[size_t(order[size_t(r)])].c_str(), order[size_t(r)]);
+      ImGui::Text("  %.4f on \"%s\" (%d)", wts(hover_token_, order[size_t(r)]),
+                  t.kv_tokens[size_t(order[size_t(r)])].c_str(), order[size_t(r)]);
     ImGui::EndTooltip();
   }
   ImGui::EndChild();
@@ -105,11 +108,13 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
   const auto& stats = heads.stats;
   const ap::Mat& similarity = heads.similarity;
   ImGui::TextUnformatted("Per-head statistics");
-  help("entropy: −Σ p·log p of a row, averaged over the queries (nats; uniform over n keys is log n, one key is 0). "
-       "max weight: the largest weight of a row, averaged. distance: Σ p·|query position − key position|, averaged: "
-       "how far back (or ahead) the head looks.");
+  help(
+      "entropy: −Σ p·log p of a row, averaged over the queries (nats; uniform over n keys is log n, one key is 0). "
+      "max weight: the largest weight of a row, averaged. distance: Σ p·|query position − key position|, averaged: "
+      "how far back (or ahead) the head looks.");
   const float table_h = std::min(line * 1.4f * (t.n_heads + 1.5f), ImGui::GetContentRegionAvail().y * 0.45f);
-  if (ImGui::BeginTable("stats", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV, ImVec2(0, table_h))) {
+  if (ImGui::BeginTable("stats", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV,
+                        ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(0, 1);
     for (const char* c : {"head", "entropy", "max weight", "distance"}) ImGui::TableSetupColumn(c);
     ImGui::TableHeadersRow();
@@ -128,11 +133,13 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     }
     ImGui::EndTable();
   }
-  ImGui::TextDisabled("uniform attention over %d keys has entropy log %d = %.3f", t.n_kv, t.n_kv, std::log(double(t.n_kv)));
+  ImGui::TextDisabled("uniform attention over %d keys has entropy log %d = %.3f", t.n_kv, t.n_kv,
+                      std::log(double(t.n_kv)));
   ImGui::Spacing();
   ImGui::TextUnformatted("Head similarity");
-  help("Cosine similarity of two heads' weight matrices, flattened: 1 = they attend identically, near 0 = unrelated "
-       "patterns.");
+  help(
+      "Cosine similarity of two heads' weight matrices, flattened: 1 = they attend identically, near 0 = unrelated "
+      "patterns.");
   if (!similarity_) {
     similarity_ = std::make_unique<Heatmap>();
     legend_ = make_legend();
@@ -141,12 +148,15 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     similarity_->set_cells(similarity, nullptr);
     generation_ = generation;
   }
-  const float side = std::max(60 * scale, std::min(ImGui::GetContentRegionAvail().x - 100 * scale, ImGui::GetContentRegionAvail().y - line));
+  const float side = std::max(
+      60 * scale, std::min(ImGui::GetContentRegionAvail().x - 100 * scale, ImGui::GetContentRegionAvail().y - line));
   const ImVec2 pos = ImGui::GetCursorScreenPos();
   int a, b;
-  heatmap_image(*similarity_, "##similarity", ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, t.n_heads, t.n_heads, a, b);
+  heatmap_image(*similarity_, "##similarity", ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, t.n_heads,
+                t.n_heads, a, b);
   if (a >= 0) ImGui::SetTooltip("head %d vs head %d: cosine similarity %.4f", a, b, similarity(a, b));
-  colour_legend(*legend_, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, 0.0f, 1.0f, Colormap::Sequential);
+  colour_legend(*legend_, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, 0.0f, 1.0f,
+                Colormap::Sequential);
   ImGui::EndChild();
   return {};
 }

@@ -30,7 +30,8 @@ void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8
     const ImVec2 p = ImGui::GetCursorScreenPos();
     const bool dim = pad[i] || i < first_live;
     dl->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y), dim ? faint : chip, style.FrameRounding);
-    dl->AddText(ImVec2(p.x + style.FramePadding.x, p.y + 1), ImGui::GetColorU32(dim ? ImGuiCol_TextDisabled : ImGuiCol_Text), tok);
+    dl->AddText(ImVec2(p.x + style.FramePadding.x, p.y + 1),
+                ImGui::GetColorU32(dim ? ImGuiCol_TextDisabled : ImGuiCol_Text), tok);
     ImGui::Dummy(size);
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("token %d: \"%s\" (%zu bytes of UTF-8)%s", i, tok, tokens[i].size(),
@@ -68,8 +69,9 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     if (cross) d.kv_cache = 0;
     changed = true;
   }
-  help("Queries come from the sentence, keys and values from a second text, as when a translation decoder "
-       "attends to the encoded source. n_q and n_kv can then differ.");
+  help(
+      "Queries come from the sentence, keys and values from a second text, as when a translation decoder "
+      "attends to the encoded source. n_q and n_kv can then differ.");
   if (cross) {
     ImGui::TextUnformatted("Keys and values from");
     changed |= ImGui::InputTextMultiline("##cross", &d.cross_text, ImVec2(-1, box_h));
@@ -83,19 +85,21 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     changed |= ImGui::InputInt("n_heads", &d.n_heads, 1, 4);
     help("Query heads attend independently, each with its own d_head-wide slice of Q, K and V.");
     changed |= ImGui::InputInt("n_kv_heads", &d.n_kv_heads, 1, 1);
-    help("Grouped-query attention: fewer key/value heads than query heads, each shared by a contiguous group "
-         "(query head h uses kv head h / (n_heads / n_kv_heads)). 1 = multi-query attention, 0 = one per query head.");
+    help(
+        "Grouped-query attention: fewer key/value heads than query heads, each shared by a contiguous group "
+        "(query head h uses kv head h / (n_heads / n_kv_heads)). 1 = multi-query attention, 0 = one per query head.");
     int weights = int(d.weights);
     ImGui::SetNextItemWidth(field_w * 1.3f);
     if (ImGui::Combo("W_q, W_k", &weights, "random\0constructed\0")) {
       d.weights = ap::Weights(weights);
       changed = true;
     }
-    help("random: nn.Linear's initialisation, as before training; heads attend in arbitrary ways. constructed: W_q "
-         "and W_k are built by hand so that heads 0, 1, 2, 3 (then again) attend to the previous token, the same "
-         "token, the first token and two tokens back. The token vectors then keep the embedding and the position in "
-         "separate halves, so a head can read either. This shows honestly, without a trained model, that heads "
-         "with different weights attend differently.");
+    help(
+        "random: nn.Linear's initialisation, as before training; heads attend in arbitrary ways. constructed: W_q "
+        "and W_k are built by hand so that heads 0, 1, 2, 3 (then again) attend to the previous token, the same "
+        "token, the first token and two tokens back. The token vectors then keep the embedding and the position in "
+        "separate halves, so a head can read either. This shows honestly, without a trained model, that heads "
+        "with different weights attend differently.");
     changed |= ImGui::InputScalar("seed", ImGuiDataType_U32, &d.seed, nullptr, nullptr, "%u");
     help("Seeds the token embeddings, W_q, W_k, W_v, W_o (uniform in ±1/√d_model, like nn.Linear) and dropout.");
     ImGui::SameLine();
@@ -108,15 +112,17 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     help("nn.Linear biases on W_q, W_k, W_v and W_o.");
     ImGui::SameLine();
     changed |= ImGui::Checkbox("positional encoding", &d.positional);
-    help("Adds the sinusoidal encoding of 'Attention Is All You Need' to the token embeddings. Without it, "
-         "attention cannot tell positions apart.");
+    help(
+        "Adds the sinusoidal encoding of 'Attention Is All You Need' to the token embeddings. Without it, "
+        "attention cannot tell positions apart.");
   }
 
   if (header("Masks")) {
     ImGui::PushItemWidth(field_w);
     changed |= ImGui::Checkbox("causal", &d.causal);
-    help("Query i may attend only to keys up to its own position, as in a decoder (GPT). Blocked scores become "
-         "−inf before the softmax, so their weights are exactly 0.");
+    help(
+        "Query i may attend only to keys up to its own position, as in a decoder (GPT). Blocked scores become "
+        "−inf before the softmax, so their weights are exactly 0.");
     if (d.causal && trace.n_kv != trace.n_q && d.kv_cache == 0) {
       ImGui::SameLine();
       int align = int(d.causal_align);
@@ -125,12 +131,14 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
         d.causal_align = ap::CausalAlign(align);
         changed = true;
       }
-      help("With more keys than queries: top-left lets query i see keys 0..i (ONNX, PyTorch's is_causal); "
-           "bottom-right lets the last query see every key.");
+      help(
+          "With more keys than queries: top-left lets query i see keys 0..i (ONNX, PyTorch's is_causal); "
+          "bottom-right lets the last query see every key.");
     }
     changed |= ImGui::InputInt("window", &d.window, 1, 4);
-    help("Sliding-window (local) attention: a query sees only keys less than `window` positions from its own "
-         "(only earlier ones when causal, as in Mistral). 0 = off.");
+    help(
+        "Sliding-window (local) attention: a query sees only keys less than `window` positions from its own "
+        "(only earlier ones when causal, as in Mistral). 0 = off.");
     changed |= ImGui::InputInt("pad to", &d.pad_to, 1, 4);
     help("Appends [PAD] tokens to each text up to this length, as when the sentences of a batch are padded. 0 = none.");
     changed |= ImGui::Checkbox("mask [PAD] keys", &d.mask_pad_keys);
@@ -140,8 +148,9 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     help("Also block whole rows of [PAD] queries. Those rows then have no key at all: see the policy below.");
     if (!cross) {
       changed |= ImGui::InputInt("KV cache", &d.kv_cache, 1, 1);
-      help("The first tokens are the past of a decoder: their keys and values are cached, and only the later "
-           "tokens are queries. The causal mask then aligns bottom-right (offset = cache length).");
+      help(
+          "The first tokens are the past of a decoder: their keys and values are cached, and only the later "
+          "tokens are queries. The causal mask then aligns bottom-right (offset = cache length).");
     }
     int policy = int(d.fully_masked);
     ImGui::SetNextItemWidth(field_w * 1.6f);
@@ -149,8 +158,9 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
       d.fully_masked = ap::FullyMasked(policy);
       changed = true;
     }
-    help("When every key of a query is blocked the softmax has nothing to normalise. ONNX defines the row as 0; "
-         "F.scaled_dot_product_attention returns NaN; masked_fill(mask == 0, -1e9) gives 1/n_kv everywhere.");
+    help(
+        "When every key of a query is blocked the softmax has nothing to normalise. ONNX defines the row as 0; "
+        "F.scaled_dot_product_attention returns NaN; masked_fill(mask == 0, -1e9) gives 1/n_kv everywhere.");
     if (!d.custom_mask.empty()) {
       ImGui::TextDisabled("custom mask: %zu x %zu", d.custom_mask.size(), d.custom_mask[0].size());
       ImGui::SameLine();
@@ -173,7 +183,9 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   if (header("Scores and weights")) {
     ImGui::PushItemWidth(field_w);
     changed |= ImGui::InputDouble("scale", &d.scale, 0.01, 0.1, "%.4g");
-    help("Multiplies Q·Kᵀ. 0 means the usual 1/√d_head. Try 1 (no scaling) with a large d_model to see softmax saturate.");
+    help(
+        "Multiplies Q·Kᵀ. 0 means the usual 1/√d_head. Try 1 (no scaling) with a large d_model to see softmax "
+        "saturate.");
     float temperature = float(d.temperature);
     if (ImGui::SliderFloat("temperature", &temperature, 0.05f, 20.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
       d.temperature = temperature;
@@ -187,8 +199,9 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
       d.dropout = dropout;
       changed = true;
     }
-    help("Zeroes each weight with this probability (seeded) and scales the rest by 1/(1 − p), as nn.Dropout "
-         "does in training. The heatmaps show the weights before dropout; hover a cell for both.");
+    help(
+        "Zeroes each weight with this probability (seeded) and scales the rest by 1/(1 − p), as nn.Dropout "
+        "does in training. The heatmaps show the weights before dropout; hover a cell for both.");
     ImGui::PopItemWidth();
   }
 
@@ -198,13 +211,15 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   ImGui::Separator();
   ImGui::Text("%d queries x %d keys, %d heads of d_head = %d", trace.n_q, trace.n_kv, trace.n_heads, trace.d_head);
   if (trace.group > 1) ImGui::Text("%d kv heads, each shared by %d query heads", trace.n_kv_heads, trace.group);
-  ImGui::Text("scale %.4g%s", trace.scale, applied.scale > 0 ? " (set)" : (" = 1/√" + std::to_string(trace.d_head)).c_str());
+  ImGui::Text("scale %.4g%s", trace.scale,
+              applied.scale > 0 ? " (set)" : (" = 1/√" + std::to_string(trace.d_head)).c_str());
   if (!trace.fully_masked_rows.empty())
     ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
                        ap::to_string(applied.fully_masked));
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed", s.weights_ms,
-                      s.compute_ms, double(s.derived.trace_bytes) / (1 << 20), ap::Limits::max_trace_bytes >> 20);
+  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed",
+                      s.weights_ms, s.compute_ms, double(s.derived.trace_bytes) / (1 << 20),
+                      ap::Limits::max_trace_bytes >> 20);
   ImGui::PopTextWrapPos();
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("Hover a cell for the exact weight. Click a head to enlarge it.");

@@ -12,8 +12,8 @@
 namespace web {
 
 struct ControlsPanel {
-  ap::Config draft;                 // what the widgets show
-  std::vector<std::string> errors;  // why the draft is not applied (empty = it is)
+  ap::Config draft;                      // what the widgets show
+  std::vector<std::string> errors;       // why the draft is not applied (empty = it is)
   uint64_t synced_edits = ~uint64_t{0};  // the session's outside_edits the draft was loaded at
 };
 

@@ -44,7 +44,6 @@ const char* kRoles[4] = {
     "two back: as the previous-token head, turned by two steps",
 };
 
-
 // The tooltip of one cell of a weights heatmap: tokens, weight, score steps or block reasons.
 void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
   const ap::HeadTrace& s = t.heads[size_t(head)];
@@ -58,14 +57,16 @@ void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
   if (s.dropped.size()) ImGui::Text("after dropout  %.9g", s.dropped(q, k));
   if (t.allowed(q, k)) {
     ImGui::TextDisabled("score q·k = %.6g", s.scores(q, k));
-    if (t.temperature != 1) ImGui::TextDisabled("× scale %.4g / temperature %.4g = %.6g", t.scale, t.temperature, s.scaled(q, k));
+    if (t.temperature != 1)
+      ImGui::TextDisabled("× scale %.4g / temperature %.4g = %.6g", t.scale, t.temperature, s.scaled(q, k));
     else ImGui::TextDisabled("× scale %.4g = %.6g", t.scale, s.scaled(q, k));
     if (s.capped.size()) ImGui::TextDisabled("softcapped: %.6g", s.capped(q, k));
     if (t.bias(q, k) != 0) ImGui::TextDisabled("+ float mask %.4g = %.6g", t.bias(q, k), s.masked(q, k));
     ImGui::TextDisabled("softmax: exp(%.4g − %.4g) / %.4g", s.masked(q, k), s.row_max(q), s.row_sum(q));
   } else {
     ImGui::TextDisabled("%s", ap::block_reason(t.blocked_by(q, k)).c_str());
-    if (k >= s.key_limit[size_t(q)]) ImGui::TextDisabled("its score is not computed: the kernel stops at the last allowed key");
+    if (k >= s.key_limit[size_t(q)])
+      ImGui::TextDisabled("its score is not computed: the kernel stops at the last allowed key");
     if (std::find(t.fully_masked_rows.begin(), t.fully_masked_rows.end(), q) != t.fully_masked_rows.end())
       ImGui::TextColored(ImVec4(1, 0.6f, 0.4f, 1), "every key of this query is blocked: the policy sets its row");
   }
@@ -83,15 +84,15 @@ class HeadsPanel : public Panel {
     generation = 0;
   }
 
-  bool range_to_max = true;   // colour range 0..max weight (else 0..1)
+  bool range_to_max = true;                    // colour range 0..max weight (else 0..1)
   std::vector<std::unique_ptr<Heatmap>> maps;  // one per head, small multiples (pooled to at most kThumbCells a side)
   std::unique_ptr<Heatmap> focus_map;          // the focused head, large (pooled to at most kFocusCells a side)
   int focus_shown = -1;                        // the head focus_map holds for this generation
   std::unique_ptr<Heatmap> legend;
-  uint64_t generation = 0;    // trace generation the maps hold (or are being filled from)
-  std::vector<int> to_upload;  // heads whose maps still show an older trace
-  ap::MaskMat show_focus, show_thumb;  // cells drawn as values (the rest hatched), pooled like the maps
-  float max_weight = 0;        // the largest finite weight of any head
+  uint64_t generation = 0;                    // trace generation the maps hold (or are being filled from)
+  std::vector<int> to_upload;                 // heads whose maps still show an older trace
+  ap::MaskMat show_focus, show_thumb;         // cells drawn as values (the rest hatched), pooled like the maps
+  float max_weight = 0;                       // the largest finite weight of any head
   bool any_blocked = false, any_nan = false;  // whether the legend shows the hatch and magenta
 };
 
@@ -120,7 +121,8 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
     p.show_thumb = ap::pool_any(show, kThumbCells, kThumbCells);
     // What the legend needs, once per trace, in O(heads · n_q) (a scan of every weight would hold a frame).
     p.any_blocked = t.allowed.size() && t.allowed.minCoeff() == 0;
-    p.any_nan = std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadTrace& h) { return ap::has_nan_weight(h); });
+    p.any_nan =
+        std::any_of(t.heads.begin(), t.heads.end(), [](const ap::HeadTrace& h) { return ap::has_nan_weight(h); });
     p.max_weight = 0;
     for (const auto& h : t.heads) p.max_weight = std::max(p.max_weight, ap::max_weight(h));
     if (!p.legend) p.legend = make_legend();
@@ -141,10 +143,13 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   const float max_w = p.max_weight;
   const float hi = p.range_to_max && max_w > 0 ? max_w : 1.0f;
 
-  note("weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1. "
-       "Hover a cell for how its weight was computed.");
+  note(
+      "weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1. "
+      "Hover a cell for how its weight was computed.");
   ImGui::Checkbox("colour range 0 to the largest weight", &p.range_to_max);
-  help("Off: 0 to 1 for every head, so heads compare on one scale. On: 0 to the largest weight shown, so faint patterns show.");
+  help(
+      "Off: 0 to 1 for every head, so heads compare on one scale. On: 0 to the largest weight shown, so faint patterns "
+      "show.");
   if (constructed) {
     ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "head %d is constructed:", focus);
     ImGui::SameLine();
@@ -238,10 +243,12 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
     ImGui::TextColored(h == focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const std::string id = "##head" + std::to_string(h);
-    if (heatmap_image(*p.maps[size_t(h)], id.c_str(), ImVec2(small, small_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk))
+    if (heatmap_image(*p.maps[size_t(h)], id.c_str(), ImVec2(small, small_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv,
+                      hq, hk))
       focus = h;
     drawn.push_back({h, false, pos.x, pos.y, small, small_h});
-    if (h == focus) dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
+    if (h == focus)
+      dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
     if (hq >= 0) weight_tooltip(t, h, hq, hk);
     ImGui::EndGroup();
   }

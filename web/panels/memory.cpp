@@ -25,12 +25,14 @@ class MemoryPanel : public Panel {
 PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
   const ap::Trace& t = s.trace;
   const float scale = f.scale;
-  note("A tensor is a flat block of memory plus a shape and strides: stride k is how many elements to step to move "
-       "one along axis k. view() only re-reads the same memory with a new shape; transpose() swaps two strides, so "
-       "neighbours in the new order are no longer neighbours in memory; contiguous() copies into the new order. "
-       "That is why PyTorch code writes q.view(...).transpose(1, 2), and .contiguous().view(...) to undo it.");
+  note(
+      "A tensor is a flat block of memory plus a shape and strides: stride k is how many elements to step to move "
+      "one along axis k. view() only re-reads the same memory with a new shape; transpose() swaps two strides, so "
+      "neighbours in the new order are no longer neighbours in memory; contiguous() copies into the new order. "
+      "That is why PyTorch code writes q.view(...).transpose(1, 2), and .contiguous().view(...) to undo it.");
   const auto steps = ap::head_split_layout(t.n_q, t.d_model, t.n_heads);
-  if (ImGui::BeginTable("layout", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
+  if (ImGui::BeginTable("layout", 4,
+                        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
     for (const char* c : {"code", "shape", "strides", "contiguous"}) ImGui::TableSetupColumn(c);
     ImGui::TableHeadersRow();
     for (const auto& s : steps) {
@@ -47,12 +49,15 @@ PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
     ImGui::EndTable();
   }
   // Element order, on a miniature of the same layout so every cell is readable.
-  const int64_t n = std::min<int64_t>(t.n_q, 3), h = std::min<int64_t>(t.n_heads, 2), dh = std::min<int64_t>(t.d_head, 3);
+  const int64_t n = std::min<int64_t>(t.n_q, 3), h = std::min<int64_t>(t.n_heads, 2),
+                dh = std::min<int64_t>(t.d_head, 3);
   const auto mini = ap::head_split_layout(n, h * dh, h);
   ImGui::Spacing();
-  ImGui::Text("In memory order, for a miniature: %lld tokens, %lld heads of d_head %lld", (long long)n, (long long)h, (long long)dh);
-  help("Each box is one element, labelled (head, token, feature). Top: memory as it is. Bottom: the order in which the "
-       "transposed view visits it, which jumps around: that is what 'not contiguous' means.");
+  ImGui::Text("In memory order, for a miniature: %lld tokens, %lld heads of d_head %lld", (long long)n, (long long)h,
+              (long long)dh);
+  help(
+      "Each box is one element, labelled (head, token, feature). Top: memory as it is. Bottom: the order in which the "
+      "transposed view visits it, which jumps around: that is what 'not contiguous' means.");
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float box = std::min(58 * scale, ImGui::GetContentRegionAvail().x / float(n * h * dh + 1));
   const float line = ImGui::GetTextLineHeight();
@@ -68,16 +73,19 @@ PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
       dl->AddRectFilled(a, b, colours[head % 2], 3 * scale);
       char buf[32];
       std::snprintf(buf, sizeof buf, "%lld,%lld,%lld", (long long)head, (long long)tok, (long long)feat);
-      dl->AddText(ImVec2(a.x + 2 * scale, a.y + line * 0.3f), IM_COL32(255, 255, 255, 255), fit_text(buf, box - 4 * scale).c_str());
+      dl->AddText(ImVec2(a.x + 2 * scale, a.y + line * 0.3f), IM_COL32(255, 255, 255, 255),
+                  fit_text(buf, box - 4 * scale).c_str());
     }
     ImGui::Dummy(ImVec2(offsets.size() * box, line * 1.8f));
   };
   std::vector<int64_t> stored(size_t(n * h * dh));
   for (size_t i = 0; i < stored.size(); ++i) stored[i] = int64_t(i);
   row("memory (= the view's order): token by token, heads side by side", stored);
-  row("visiting order of .transpose(1, 2): head by head, jumping through memory", ap::memory_offsets(mini[2].shape, mini[2].strides));
-  note("contiguous() copies the elements in that second order into new memory, so the copy is read straight through "
-       "again, with the plain row-major strides of the last row of the table.");
+  row("visiting order of .transpose(1, 2): head by head, jumping through memory",
+      ap::memory_offsets(mini[2].shape, mini[2].strides));
+  note(
+      "contiguous() copies the elements in that second order into new memory, so the copy is read straight through "
+      "again, with the plain row-major strides of the last row of the table.");
   return {};
 }
 

@@ -22,8 +22,8 @@ struct DrawnMap {
 
 // What a panel is given each frame besides the session.
 struct PanelFrame {
-  float scale = 1;                // device pixels per CSS pixel (every ImGui size is in device pixels)
-  std::vector<DrawnMap>* drawn;   // heatmaps drawn this frame, for layout()
+  float scale = 1;               // device pixels per CSS pixel (every ImGui size is in device pixels)
+  std::vector<DrawnMap>* drawn;  // heatmaps drawn this frame, for layout()
 };
 
 // What a panel asks for after it is drawn; the app applies it.

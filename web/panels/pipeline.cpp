@@ -20,9 +20,11 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
   const ap::LayerCosts& c = session.derived.costs;
   const float scale = f.scale;
   std::optional<std::string> clicked;
-  note("Multi-head attention is six moves: project X into Q, K and V; split the last axis into heads; transpose so "
-       "heads come first; attend in every head at once; put the heads side by side again; project. The shapes "
-       "below are the current config's, in PyTorch's (batch, heads, seq, head_dim) order. Click a step to see its tensor.");
+  note(
+      "Multi-head attention is six moves: project X into Q, K and V; split the last axis into heads; transpose so "
+      "heads come first; attend in every head at once; put the heads side by side again; project. The shapes "
+      "below are the current config's, in PyTorch's (batch, heads, seq, head_dim) order. Click a step to see its "
+      "tensor.");
   ImGui::Spacing();
   const float col_w = ImGui::GetContentRegionAvail().x * 0.62f;
   ImGui::BeginChild("steps", ImVec2(col_w, 0));
@@ -35,7 +37,8 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
     const float w = ImGui::GetContentRegionAvail().x, h = line * 2.3f;
     if (ImGui::InvisibleButton("step", ImVec2(w, h))) clicked = s.name;
     const bool hot = ImGui::IsItemHovered();
-    dl->AddRectFilled(p0, ImVec2(p0.x + w, p0.y + h), ImGui::GetColorU32(hot ? ImGuiCol_FrameBgHovered : ImGuiCol_FrameBg), 4 * scale);
+    dl->AddRectFilled(p0, ImVec2(p0.x + w, p0.y + h),
+                      ImGui::GetColorU32(hot ? ImGuiCol_FrameBgHovered : ImGuiCol_FrameBg), 4 * scale);
     dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + 3 * scale), ImGui::GetColorU32(ImGuiCol_Text), s.formula.c_str());
     dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + line + 5 * scale), IM_COL32(130, 200, 255, 255), s.axes.c_str());
     if (hot) ImGui::SetTooltip("show \"%s\" in the Tensors panel", s.name.c_str());
@@ -60,7 +63,8 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(v.c_str());
     };
-    row("parameters", count_text(double(c.params)), "W_q, W_k, W_v, W_o and their biases: about 4·d_model² without GQA");
+    row("parameters", count_text(double(c.params)),
+        "W_q, W_k, W_v, W_o and their biases: about 4·d_model² without GQA");
     row("FLOPs", count_text(double(c.flops)), nullptr);
     row("  projections", count_text(double(c.flops_projections)), "grows as n·d_model²");
     row("  attention", count_text(double(c.flops_attention)), "Q·Kᵀ and weights·V: grows as n²·d_model");
@@ -70,8 +74,9 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
     ImGui::EndTable();
   }
   ImGui::Spacing();
-  note("Double the tokens and the attention FLOPs and score memory grow four times, the projections only twice: "
-       "O(n²·d) time and O(n²) memory.");
+  note(
+      "Double the tokens and the attention FLOPs and score memory grow four times, the projections only twice: "
+      "O(n²·d) time and O(n²) memory.");
   ImGui::EndChild();
   PanelEdit e;
   e.show_tensor = clicked;

@@ -4,15 +4,15 @@
 
 namespace web {
 
-#define AP_PANELS(X)                 \
-  X(heads, "Heads")                  \
-  X(compare, "Compare heads")        \
-  X(pipeline, "Pipeline")            \
-  X(tensors, "Tensors")              \
-  X(masks, "Masks")                  \
-  X(scaling, "Why √d")               \
-  X(sizes, "Sizes")                  \
-  X(memory, "Memory layout")         \
+#define AP_PANELS(X)          \
+  X(heads, "Heads")           \
+  X(compare, "Compare heads") \
+  X(pipeline, "Pipeline")     \
+  X(tensors, "Tensors")       \
+  X(masks, "Masks")           \
+  X(scaling, "Why √d")        \
+  X(sizes, "Sizes")           \
+  X(memory, "Memory layout")  \
   X(train, "Train")
 
 #define AP_DECLARE(key, title) std::unique_ptr<Panel> make_##key##_panel();

@@ -27,10 +27,12 @@ PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
   const float scale = f.scale;
   const double uniform = session.derived.scaling_uniform_entropy;
   const int n_keys = session.derived.scaling_samples.n_keys;
-  note("With q and k of d_head independent N(0, 1) entries, q·k has variance d_head. Unscaled, wider heads give ever "
-       "larger scores: the softmax saturates onto one key (entropy falls, the max weight nears 1) and its gradient, "
-       "the Jacobian diag(p) − p·pᵀ, vanishes, so training stalls. Dividing by √d_head keeps the variance at 1 at "
-       "every width. Curves: 32 keys, averaged over 48 random queries (drawn once, from a fixed seed); the temperature on the left divides too.");
+  note(
+      "With q and k of d_head independent N(0, 1) entries, q·k has variance d_head. Unscaled, wider heads give ever "
+      "larger scores: the softmax saturates onto one key (entropy falls, the max weight nears 1) and its gradient, "
+      "the Jacobian diag(p) − p·pᵀ, vanishes, so training stalls. Dividing by √d_head keeps the variance at 1 at "
+      "every width. Curves: 32 keys, averaged over 48 random queries (drawn once, from a fixed seed); the temperature "
+      "on the left divides too.");
   ImGui::Checkbox("scaled by 1/√d_head", &p.show_scaled);
   ImGui::SameLine();
   ImGui::Checkbox("unscaled", &p.show_unscaled);
@@ -52,7 +54,8 @@ PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
     return s;
   };
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float gap = 12 * scale, w = (avail.x - 2 * gap) / 3, h = std::min(avail.y - ImGui::GetTextLineHeight() * 4, w * 1.1f);
+  const float gap = 12 * scale, w = (avail.x - 2 * gap) / 3,
+              h = std::min(avail.y - ImGui::GetTextLineHeight() * 4, w * 1.1f);
   double jmax = 0;
   for (const auto& pt : pts) jmax = std::max({jmax, pt.jacobian_scaled, pt.jacobian_unscaled});
   int hover = -1;
@@ -63,17 +66,20 @@ PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
   plot("##entropy", series(&ap::ScalingPoint::entropy_scaled, &ap::ScalingPoint::entropy_unscaled), 0, uniform * 1.05,
        "row entropy (nats)");
   ImGui::SameLine(0, gap);
-  plot("##max", series(&ap::ScalingPoint::max_weight_scaled, &ap::ScalingPoint::max_weight_unscaled), 0, 1.0, "max weight");
+  plot("##max", series(&ap::ScalingPoint::max_weight_scaled, &ap::ScalingPoint::max_weight_unscaled), 0, 1.0,
+       "max weight");
   ImGui::SameLine(0, gap);
   plot("##jacobian", series(&ap::ScalingPoint::jacobian_scaled, &ap::ScalingPoint::jacobian_unscaled), 0, jmax * 1.1,
        "softmax Jacobian norm");
-  ImGui::TextDisabled("x: d_head (1 to 1024, doubling). Uniform attention over %d keys: entropy log %d = %.3f.", n_keys, n_keys,
-                     uniform);
+  ImGui::TextDisabled("x: d_head (1 to 1024, doubling). Uniform attention over %d keys: entropy log %d = %.3f.", n_keys,
+                      n_keys, uniform);
   if (hover >= 0) {
     const auto& pt = pts[size_t(hover)];
-    ImGui::SetTooltip("d_head %d\n              scaled   unscaled\nentropy       %.4f   %.4f\nmax weight    %.4f   %.4f\nJacobian      %.4f   %.4f",
-                      pt.d_head, pt.entropy_scaled, pt.entropy_unscaled, pt.max_weight_scaled, pt.max_weight_unscaled,
-                      pt.jacobian_scaled, pt.jacobian_unscaled);
+    ImGui::SetTooltip(
+        "d_head %d\n              scaled   unscaled\nentropy       %.4f   %.4f\nmax weight    %.4f   %.4f\nJacobian    "
+        "  %.4f   %.4f",
+        pt.d_head, pt.entropy_scaled, pt.entropy_unscaled, pt.max_weight_scaled, pt.max_weight_unscaled,
+        pt.jacobian_scaled, pt.jacobian_unscaled);
   }
   return {};
 }

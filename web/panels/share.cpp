@@ -14,8 +14,9 @@ void draw_share_section(App& app) {
   ShareSection& sh = app.share;
   const Platform& pf = app.platform;
   if (ImGui::Button("copy link") && pf.copy_link) pf.copy_link();
-  help("The page's address holds every setting (after the #): send it and the receiver sees exactly this. Back and "
-       "forward step through your changes; the last state is also kept on this device.");
+  help(
+      "The page's address holds every setting (after the #): send it and the receiver sees exactly this. Back and "
+      "forward step through your changes; the last state is also kept on this device.");
   ImGui::SameLine();
   if (ImGui::Button("reset to defaults")) reset(s);
   ImGui::SameLine();
@@ -43,13 +44,15 @@ void draw_share_section(App& app) {
     download(app, export_file(s, "pytorch", "", 0));
     download(app, export_file(s, "npz", "", 0));
   }
-  help("A Python script that rebuilds this layer with torch from the .npz (inputs, weights, mask in the "
-       "True = may-attend convention, the dropout pattern) and prints how far it is from the playground's numbers.");
+  help(
+      "A Python script that rebuilds this layer with torch from the .npz (inputs, weights, mask in the "
+      "True = may-attend convention, the dropout pattern) and prints how far it is from the playground's numbers.");
 
   if (ImGui::SmallButton("load .npy...") && pf.pick_file) pf.pick_file();
-  help("Or drop files onto the page. The name says what they replace: x.npy the token vectors (n, d_model), "
-       "q.npy / k.npy / v.npy the projections (n, heads·d_head) or (1, heads, n, d_head). Shapes must match the "
-       "current text and sizes.");
+  help(
+      "Or drop files onto the page. The name says what they replace: x.npy the token vectors (n, d_model), "
+      "q.npy / k.npy / v.npy the projections (n, heads·d_head) or (1, heads, n, d_head). Shapes must match the "
+      "current text and sizes.");
   const ap::Imported& imp = s.imported;
   if (!imp.empty()) {
     ImGui::SameLine();

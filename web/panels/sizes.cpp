@@ -20,9 +20,10 @@ PanelEdit SizesPanel::draw(Session& session, const PanelFrame&) {
   const ap::Trace& t = session.trace;
   const auto& rows = size_preset_rows(session);
   PanelEdit chosen;
-  note("Real models at their true width. Costs are for one attention layer at this config's length "
-       "(n_q x n_kv below); a model stacks many. 'use' loads the width and heads here; models too large to compute "
-       "live in this tab say why instead, with what they would cost.");
+  note(
+      "Real models at their true width. Costs are for one attention layer at this config's length "
+      "(n_q x n_kv below); a model stacks many. 'use' loads the width and heads here; models too large to compute "
+      "live in this tab say why instead, with what they would cost.");
   ImGui::Text("length: %d queries x %d keys", t.n_q, t.n_kv);
   const ImGuiTableFlags flags =
       ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY | ImGuiTableFlags_SizingFixedFit;
@@ -60,7 +61,8 @@ PanelEdit SizesPanel::draw(Session& session, const PanelFrame&) {
     ImGui::TableNextColumn();
     ImGui::TextUnformatted(count_text(double(c.params)).c_str());
     ImGui::TableNextColumn();
-    ImGui::Text("%s (%s)", count_text(double(c.params) * s.n_layers).c_str(), s.total_params > 0 ? count_text(s.total_params).c_str() : "-");
+    ImGui::Text("%s (%s)", count_text(double(c.params) * s.n_layers).c_str(),
+                s.total_params > 0 ? count_text(s.total_params).c_str() : "-");
     ImGui::TableNextColumn();
     ImGui::TextUnformatted(count_text(double(c.flops)).c_str());
     ImGui::TableNextColumn();

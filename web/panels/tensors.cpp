@@ -28,11 +28,13 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
   const bool attn = is_attention(n);
   const bool kv_rows = n == "k" || n == "v" || n == "k_proj" || n == "v_proj" || n == "x_kv";
   ImGui::BeginTooltip();
-  if (attn) ImGui::Text("query %d \"%s\", key %d \"%s\"", i, t.q_tokens[size_t(i)].c_str(), j, t.kv_tokens[size_t(j)].c_str());
+  if (attn)
+    ImGui::Text("query %d \"%s\", key %d \"%s\"", i, t.q_tokens[size_t(i)].c_str(), j, t.kv_tokens[size_t(j)].c_str());
   else ImGui::Text("token %d \"%s\", column %d", i, (kv_rows ? t.kv_tokens : t.q_tokens)[size_t(i)].c_str(), j);
   ImGui::Text("value  %.9g", v);
   ImGui::Separator();
-  if (s && attn && j >= s->key_limit[size_t(i)] && (n == "scores" || n == "scaled_scores" || n == "softcapped_scores")) {
+  if (s && attn && j >= s->key_limit[size_t(i)] &&
+      (n == "scores" || n == "scaled_scores" || n == "softcapped_scores")) {
     ImGui::TextDisabled("not computed: this key and every later one are blocked for query %d,", i);
     ImGui::TextDisabled("so the kernel skips them, as causal attention kernels do (their weight is 0 anyway)");
     ImGui::EndTooltip();
@@ -41,24 +43,33 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
   const int dh = t.d_head;
   if (n == "x" || n == "x_kv") ImGui::TextDisabled("token embedding + positional encoding");
   else if (n == "q_proj") ImGui::TextDisabled("row %d of X · row %d of W_q + b_q[%d]", i, j, j);
-  else if (n == "k_proj" || n == "v_proj") ImGui::TextDisabled("row %d of X_kv · row %d of W_%c + b[%d]", i, j, n[0], j);
-  else if (n == "q") ImGui::TextDisabled("= q_proj[%d, %d]: head %d owns columns %d..%d", i, h * dh + j, h, h * dh, h * dh + dh - 1);
+  else if (n == "k_proj" || n == "v_proj")
+    ImGui::TextDisabled("row %d of X_kv · row %d of W_%c + b[%d]", i, j, n[0], j);
+  else if (n == "q")
+    ImGui::TextDisabled("= q_proj[%d, %d]: head %d owns columns %d..%d", i, h * dh + j, h, h * dh, h * dh + dh - 1);
   else if (n == "k" || n == "v") ImGui::TextDisabled("= %c_proj[%d, %d] (kv head %d)", n[0], i, h * dh + j, h);
   else if (n == "scores") ImGui::TextDisabled("q_%d · k_%d = Σ over %d features (kv head %d)", i, j, dh, kvh);
   else if (n == "scaled_scores")
     ImGui::TextDisabled("%.6g × %.4g%s = %.6g", s->scores(i, j), t.scale, t.temperature != 1 ? " / T" : "", v);
-  else if (n == "softcapped_scores") ImGui::TextDisabled("softcap·tanh(%.6g / softcap) (= the scaled score when off)", s->scaled(i, j));
-  else if (n == "bias") ImGui::TextDisabled(t.allowed(i, j) ? "allowed: 0, plus any float mask" : "blocked by a mask: −inf");
+  else if (n == "softcapped_scores")
+    ImGui::TextDisabled("softcap·tanh(%.6g / softcap) (= the scaled score when off)", s->scaled(i, j));
+  else if (n == "bias")
+    ImGui::TextDisabled(t.allowed(i, j) ? "allowed: 0, plus any float mask" : "blocked by a mask: −inf");
   else if (n == "mask") ImGui::TextDisabled("1 = may attend (SDPA/ONNX convention), 0 = blocked");
   else if (n == "masked_scores")
-    ImGui::TextDisabled(t.allowed(i, j) ? "%.6g + bias %.4g" : "blocked: −inf, so its weight is exactly 0", s->capped(i, j), t.bias(i, j));
+    ImGui::TextDisabled(t.allowed(i, j) ? "%.6g + bias %.4g" : "blocked: −inf, so its weight is exactly 0",
+                        s->capped(i, j), t.bias(i, j));
   else if (n == "weights") {
-    if (std::isnan(s->row_max(i))) ImGui::TextDisabled("every key of this query is blocked: set by the fully-masked policy");
-    else if (t.allowed(i, j)) ImGui::TextDisabled("exp(%.5g − row max %.5g) / row sum %.5g", s->masked(i, j), s->row_max(i), s->row_sum(i));
+    if (std::isnan(s->row_max(i)))
+      ImGui::TextDisabled("every key of this query is blocked: set by the fully-masked policy");
+    else if (t.allowed(i, j))
+      ImGui::TextDisabled("exp(%.5g − row max %.5g) / row sum %.5g", s->masked(i, j), s->row_max(i), s->row_sum(i));
     else ImGui::TextDisabled("blocked: exp(−inf) = 0");
   } else if (n == "dropped_weights")
-    ImGui::TextDisabled(v == 0 && s->weights(i, j) != 0 ? "dropped by dropout" : "kept: weight %.6g / (1 − p)", s->weights(i, j));
-  else if (n == "context") ImGui::TextDisabled("Σ_j weight[%d, j] · v_j[%d] over %d keys (kv head %d)", i, j, t.n_kv, kvh);
+    ImGui::TextDisabled(v == 0 && s->weights(i, j) != 0 ? "dropped by dropout" : "kept: weight %.6g / (1 − p)",
+                        s->weights(i, j));
+  else if (n == "context")
+    ImGui::TextDisabled("Σ_j weight[%d, j] · v_j[%d] over %d keys (kv head %d)", i, j, t.n_kv, kvh);
   else if (n == "concat") ImGui::TextDisabled("= context of head %d, column %d", j / dh, j % dh);
   else if (n == "output") ImGui::TextDisabled("row %d of concat · row %d of W_o + b_o[%d]", i, j, j);
   ImGui::EndTooltip();
@@ -74,7 +85,7 @@ class TensorsPanel : public Panel {
 
   std::unique_ptr<Heatmap> map, legend_seq, legend_div;
   uint64_t generation = 0;
-  std::string shown;  // name/head the map holds
+  std::string shown;              // name/head the map holds
   const ap::Mat* data = nullptr;  // `shown`, in the trace (found once per trace)
   ap::Mat mask;                   // the mask as 0/1 floats, when that is shown (the trace holds it as bytes)
   float lo = 0, hi = 1;           // its colour range
@@ -86,8 +97,9 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   const uint64_t generation = s.generation;
   const float scale = f.scale;
   std::string& name = s.view.tensor;
-  note("Every intermediate of the forward pass, as numbers coloured by value: blue below zero, red above, white at "
-       "zero; weights from dark to yellow. Hover a cell for its value and how it was computed.");
+  note(
+      "Every intermediate of the forward pass, as numbers coloured by value: blue below zero, red above, white at "
+      "zero; weights from dark to yellow. Hover a cell for its value and how it was computed.");
   const auto& names = ap::tensor_names();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
   if (ImGui::BeginCombo("tensor", name.c_str())) {
@@ -104,7 +116,8 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   }
   // The head the other panels show; k and v count key/value heads.
   int head = std::clamp(s.view.head, 0, count - 1);
-  if (heads && ImGui::SliderInt(name == "k" || name == "v" ? "kv head" : "head", &head, 0, count - 1)) s.view.head = head;
+  if (heads && ImGui::SliderInt(name == "k" || name == "v" ? "kv head" : "head", &head, 0, count - 1))
+    s.view.head = head;
   // Found, uploaded and ranged when the trace or the choice changes, not every frame.
   const std::string key = name + "#" + std::to_string(head);
   if (p.generation != generation || p.shown != key || !p.data) {

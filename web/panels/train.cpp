@@ -65,8 +65,9 @@ void settings_form(TrainSettings& e, float scale) {
   int seed = int(e.seed);
   ImGui::SetNextItemWidth(w);
   if (ImGui::InputInt("seed", &seed)) e.seed = uint32_t(std::max(0, seed));
-  help("Weights, batches, the evaluation batch and the probe all follow from the seed: the same settings give "
-       "the same loss curve on every run.");
+  help(
+      "Weights, batches, the evaluation batch and the probe all follow from the seed: the same settings give "
+      "the same loss curve on every run.");
   ImGui::Checkbox("layer norm", &e.layer_norm);
   ImGui::SameLine();
   ImGui::Checkbox("MLP", &e.mlp);
@@ -90,7 +91,8 @@ void head_map(TrainSession& p, Heatmap& map, int layer, int head, float side, fl
       const char* s = pr.labels[size_t(i)].c_str();
       const float tw = ImGui::CalcTextSize(s).x;
       dl->AddText(ImVec2(at.x + (i + 0.5f) * cell - tw * 0.5f, at.y - line * 1.1f), text, s);  // keys along the top
-      dl->AddText(ImVec2(at.x - tw - 3 * scale, at.y + (i + 0.5f) * cell - line * 0.5f), text, s);  // queries down the side
+      dl->AddText(ImVec2(at.x - tw - 3 * scale, at.y + (i + 0.5f) * cell - line * 0.5f), text,
+                  s);  // queries down the side
     }
   ImGui::SetCursorScreenPos(at);
   int hq = -1, hk = -1;
@@ -100,7 +102,8 @@ void head_map(TrainSession& p, Heatmap& map, int layer, int head, float side, fl
   if (hq >= 0) {
     ImGui::BeginTooltip();
     ImGui::Text("layer %d head %d", layer, head);
-    ImGui::Text("query %d \"%s\" attends to key %d \"%s\"", hq, pr.labels[size_t(hq)].c_str(), hk, pr.labels[size_t(hk)].c_str());
+    ImGui::Text("query %d \"%s\" attends to key %d \"%s\"", hq, pr.labels[size_t(hq)].c_str(), hk,
+                pr.labels[size_t(hk)].c_str());
     ImGui::Text("weight %.4f", pr.weights[size_t(layer)][size_t(head)](hq, hk));
     if (!pr.allowed(hq, hk)) ImGui::TextDisabled("causal: a position never sees later tokens");
     ImGui::EndTooltip();
@@ -110,8 +113,9 @@ void head_map(TrainSession& p, Heatmap& map, int layer, int head, float side, fl
   if (ImGui::Checkbox(id, &ablate)) {
     train_ablate(p, layer, head, ablate);
   }
-  help("Switch the head off (its output is zeroed) and watch the evaluation loss: a head the task relies on "
-       "costs a lot. Training continues with the head off until you switch it back.");
+  help(
+      "Switch the head off (its output is zeroed) and watch the evaluation loss: a head the task relies on "
+      "costs a lot. Training continues with the head off until you switch it back.");
 }
 
 class TrainPanel : public Panel {
@@ -167,8 +171,9 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
   if (ImGui::Button("export weights (.npz)")) edit.download_weights = true;
   ImGui::SameLine();
   if (ImGui::Button("load weights")) edit.pick_file = true;
-  help("Export: every parameter as a float64 array, loadable with np.load. Load: pick (or drop on the page) a .npz "
-       "exported from a model of the same shape.");
+  help(
+      "Export: every parameter as a float64 array, loadable with np.load. Load: pick (or drop on the page) a .npz "
+      "exported from a model of the same shape.");
   if (!p.message.empty()) {
     ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", p.message.c_str());
@@ -187,8 +192,8 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
   const float plot_w = (avail.x - line) * 0.5f, plot_h = std::max(110 * scale, avail.y * 0.22f);
   char title[96];
   std::snprintf(title, sizeof title, "loss on the evaluation batch: %.4f", p.eval.loss);
-  line_plot("##loss", ImVec2(plot_w, plot_h), xs, {{thin(p.eval_loss, kPlotPoints), IM_COL32(255, 140, 90, 255), "loss (nats)"}},
-            0.0, top_loss, title, -1);
+  line_plot("##loss", ImVec2(plot_w, plot_h), xs,
+            {{thin(p.eval_loss, kPlotPoints), IM_COL32(255, 140, 90, 255), "loss (nats)"}}, 0.0, top_loss, title, -1);
   ImGui::SameLine();
   std::snprintf(title, sizeof title, "accuracy: %.1f%% of %d tokens", 100 * p.eval.accuracy, p.eval.scored);
   line_plot("##accuracy", ImVec2(plot_w, plot_h), xs,
@@ -206,11 +211,13 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
     ImGui::SameLine();
     const int want = pr.targets[size_t(t)];
     if (want < 0) ImGui::TextDisabled("·");
-    else if (pr.predictions[size_t(t)] == want) ImGui::TextColored(ImVec4(0.4f, 0.9f, 0.45f, 1), "%s", pr.prediction_labels[size_t(t)].c_str());
+    else if (pr.predictions[size_t(t)] == want)
+      ImGui::TextColored(ImVec4(0.4f, 0.9f, 0.45f, 1), "%s", pr.prediction_labels[size_t(t)].c_str());
     else ImGui::TextColored(ImVec4(1, 0.4f, 0.35f, 1), "%s", pr.prediction_labels[size_t(t)].c_str());
   }
-  help("Under each probe token, the token the model predicts next: green where it is the target, red where not, "
-       "a dot where nothing is scored.");
+  help(
+      "Under each probe token, the token the model predicts next: green where it is the target, red where not, "
+      "a dot where nothing is scored.");
 
   // [SECTION] heads: one heatmap per layer and head, re-uploaded when the probe changes
   const int layers = tr.shape().n_layers, heads = tr.shape().n_heads;

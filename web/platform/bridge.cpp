@@ -35,7 +35,9 @@ EMSCRIPTEN_KEEPALIVE const char* ap_get_config() {
   return g_reply.c_str();
 }
 
-EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) { return reply(web::api::set_config(web::g_app->session, json)); }
+EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) {
+  return reply(web::api::set_config(web::g_app->session, json));
+}
 
 EMSCRIPTEN_KEEPALIVE const char* ap_computing() { return reply(web::api::computing(web::g_app->session)); }
 
@@ -45,7 +47,8 @@ EMSCRIPTEN_KEEPALIVE const char* ap_tensor(const char* name, int head) {
   auto td = ap::find_tensor(web::g_app->session.trace, name, head, &error);
   if (!td) return reply({{"error", error}});
   g_tensor = std::move(td->data);
-  return reply({{"shape", td->shape}, {"ptr", reinterpret_cast<uintptr_t>(g_tensor.data())}, {"length", g_tensor.size()}});
+  return reply(
+      {{"shape", td->shape}, {"ptr", reinterpret_cast<uintptr_t>(g_tensor.data())}, {"length", g_tensor.size()}});
 }
 
 // The query tokens (keys = 0) or the key/value tokens (keys = 1).
@@ -54,7 +57,9 @@ EMSCRIPTEN_KEEPALIVE const char* ap_tokens(int keys) {
   return reply(keys ? t.kv_tokens : t.q_tokens);
 }
 
-EMSCRIPTEN_KEEPALIVE const char* ap_open_panel(const char* name) { return reply(web::api::open_panel(web::g_app->session, name)); }
+EMSCRIPTEN_KEEPALIVE const char* ap_open_panel(const char* name) {
+  return reply(web::api::open_panel(web::g_app->session, name));
+}
 
 EMSCRIPTEN_KEEPALIVE const char* ap_panels() { return reply(web::api::panels(web::g_app->session)); }
 
@@ -96,11 +101,16 @@ EMSCRIPTEN_KEEPALIVE const char* ap_export(const char* kind, const char* tensor,
   web::ExportFile f = web::export_file(web::g_app->session, kind, tensor, head);
   if (!f.error.empty()) return reply({{"error", f.error}});
   bytes = std::move(f.bytes);
-  return reply({{"name", f.name}, {"mime", f.mime}, {"ptr", reinterpret_cast<uintptr_t>(bytes.data())}, {"length", bytes.size()}});
+  return reply({{"name", f.name},
+                {"mime", f.mime},
+                {"ptr", reinterpret_cast<uintptr_t>(bytes.data())},
+                {"length", bytes.size()}});
 }
 
 // The training lab: see web::api::train.
-EMSCRIPTEN_KEEPALIVE const char* ap_train(const char* request) { return reply(web::api::train(web::g_app->session, request)); }
+EMSCRIPTEN_KEEPALIVE const char* ap_train(const char* request) {
+  return reply(web::api::train(web::g_app->session, request));
+}
 
 // Where the heatmaps are on the canvas (device pixels), for tests and embedders.
 EMSCRIPTEN_KEEPALIVE const char* ap_layout() {

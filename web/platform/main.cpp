@@ -13,12 +13,12 @@
 #include <string>
 
 #include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
 #include "panels/app.h"
 #include "render/gl.h"
 #include "render/heatmap.h"
 #include "session/link.h"
-#include "imgui_impl_glfw.h"
-#include "imgui_impl_opengl3.h"
 
 extern const unsigned char font_ui_ttf[];
 extern const std::size_t font_ui_ttf_size;
@@ -31,20 +31,23 @@ namespace {
 
 struct Window {
   GLFWwindow* glfw = nullptr;
-  bool context_lost = false;  // WebGL context lost: draw nothing until it is restored
+  bool context_lost = false;    // WebGL context lost: draw nothing until it is restored
   bool trap_requested = false;  // test hook: trap inside the next frame (see ap_debug_trap)
-  float scale = 0;  // device pixel ratio the fonts and style were built for
-  int width = 0, height = 0;  // canvas size in device pixels
+  float scale = 0;              // device pixel ratio the fonts and style were built for
+  int width = 0, height = 0;    // canvas size in device pixels
   bool first_frame_done = false;
 };
 Window g_win;
 
-EM_JS(void, notify_first_frame, (), { if (Module.apFirstFrame) Module.apFirstFrame(); });
-EM_JS(void, report_fatal, (const char* msg), { if (Module.apFatal) Module.apFatal(UTF8ToString(msg)); });
-// The page's side of web::Platform and of the URL: see web/api.js (Module.apPage).
-EM_JS(void, js_download, (const char* name, const char* mime, const char* data, int size), {
-  Module.apPage.download(UTF8ToString(name), UTF8ToString(mime), HEAPU8.slice(data, data + size));
+EM_JS(void, notify_first_frame, (), {
+  if (Module.apFirstFrame) Module.apFirstFrame();
 });
+EM_JS(void, report_fatal, (const char* msg), {
+  if (Module.apFatal) Module.apFatal(UTF8ToString(msg));
+});
+// The page's side of web::Platform and of the URL: see web/api.js (Module.apPage).
+EM_JS(void, js_download, (const char* name, const char* mime, const char* data, int size),
+      { Module.apPage.download(UTF8ToString(name), UTF8ToString(mime), HEAPU8.slice(data, data + size)); });
 EM_JS(void, js_copy_link, (), { Module.apPage.copyLink(); });
 EM_JS(void, js_pick_file, (), { Module.apPage.pickFile(); });
 EM_JS(void, js_save_png, (float x, float y, float w, float h), { Module.apPage.savePng(x, y, w, h); });
@@ -66,14 +69,13 @@ void build_fonts_and_style(float scale) {
   ImFontConfig cfg;
   cfg.FontDataOwnedByAtlas = false;  // the TTF is static data embedded at build time
   cfg.OversampleH = 2;
-  static const ImWchar ranges[] = {
-      0x0020, 0x024F,  // Latin, Latin-1, Latin Extended-A/B
-      0x0370, 0x03FF,  // Greek
-      0x0400, 0x04FF,  // Cyrillic
-      0x1D00, 0x1DBF,  // phonetic extensions (the ᵀ of Kᵀ)
-      0x2000, 0x22FF,  // punctuation, super/subscripts, arrows, maths (√ · − ∞)
-      0x25A0, 0x25FF,  // geometric shapes
-      0};
+  static const ImWchar ranges[] = {0x0020, 0x024F,  // Latin, Latin-1, Latin Extended-A/B
+                                   0x0370, 0x03FF,  // Greek
+                                   0x0400, 0x04FF,  // Cyrillic
+                                   0x1D00, 0x1DBF,  // phonetic extensions (the ᵀ of Kᵀ)
+                                   0x2000, 0x22FF,  // punctuation, super/subscripts, arrows, maths (√ · − ∞)
+                                   0x25A0, 0x25FF,  // geometric shapes
+                                   0};
   io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(font_ui_ttf), int(font_ui_ttf_size),
                                  std::round(15.0f * scale), &cfg, ranges);
   ImGui_ImplOpenGL3_DestroyFontsTexture();

@@ -5,8 +5,8 @@
 #pragma once
 #include <memory>
 
-#include "render/gl.h"
 #include "base/tensor.h"
+#include "render/gl.h"
 
 namespace web {
 

@@ -101,7 +101,8 @@ int line_plot(const char* id, ImVec2 size, const std::vector<std::string>& x_lab
   float ly = a.y + 4;
   for (const Series& s : series) {
     const float w = ImGui::CalcTextSize(s.label).x;
-    dl->AddLine(ImVec2(b.x - w - line * 2, ly + line * 0.5f), ImVec2(b.x - w - line * 0.6f, ly + line * 0.5f), s.colour, 2);
+    dl->AddLine(ImVec2(b.x - w - line * 2, ly + line * 0.5f), ImVec2(b.x - w - line * 0.6f, ly + line * 0.5f), s.colour,
+                2);
     dl->AddText(ImVec2(b.x - w - 4, ly), text, s.label);
     ly += line;
   }
@@ -116,7 +117,9 @@ std::string fit_text(const std::string& s, float max_w) {
   for (size_t i = 0; i < s.size();) {
     size_t len = 1;
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xF0) len = 4; else if (c >= 0xE0) len = 3; else if (c >= 0xC0) len = 2;
+    if (c >= 0xF0) len = 4;
+    else if (c >= 0xE0) len = 3;
+    else if (c >= 0xC0) len = 2;
     const std::string next = out + s.substr(i, len);
     if (ImGui::CalcTextSize((next + "…").c_str()).x > max_w) break;
     out = next;

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "render/heatmap.h"
 #include "imgui.h"
+#include "render/heatmap.h"
 
 namespace web {
 

@@ -21,8 +21,12 @@ json computing(Session& s) {
   const double longest = s.longest_frame_ms;
   s.longest_frame_ms = 0;
   return {{"busy", busy(s)},
-          {"phase", s.pending ? "weights" : s.finishing ? "outputs" : ""},
-          {"progress", s.pending ? s.pending->plan.progress() : s.finishing ? s.finishing->progress() : 1.0},
+          {"phase", s.pending     ? "weights"
+                    : s.finishing ? "outputs"
+                                  : ""},
+          {"progress", s.pending     ? s.pending->plan.progress()
+                       : s.finishing ? s.finishing->progress()
+                                     : 1.0},
           {"lastMs", s.compute_ms},
           {"weightsMs", s.weights_ms},
           {"longestSliceMs", s.pending ? s.pending->longest_slice_ms : s.longest_slice_ms},
@@ -50,23 +54,35 @@ json analysis(Session& s) {
   for (Eigen::Index r = 0; r < similarity.rows(); ++r)
     sim.push_back(std::vector<float>(similarity.row(r).data(), similarity.row(r).data() + similarity.cols()));
   for (const auto& p : d.scaling)
-    scaling.push_back({{"d_head", p.d_head}, {"entropy_scaled", p.entropy_scaled}, {"entropy_unscaled", p.entropy_unscaled},
-                       {"max_weight_scaled", p.max_weight_scaled}, {"max_weight_unscaled", p.max_weight_unscaled},
-                       {"jacobian_scaled", p.jacobian_scaled}, {"jacobian_unscaled", p.jacobian_unscaled}});
+    scaling.push_back({{"d_head", p.d_head},
+                       {"entropy_scaled", p.entropy_scaled},
+                       {"entropy_unscaled", p.entropy_unscaled},
+                       {"max_weight_scaled", p.max_weight_scaled},
+                       {"max_weight_unscaled", p.max_weight_unscaled},
+                       {"jacobian_scaled", p.jacobian_scaled},
+                       {"jacobian_unscaled", p.jacobian_unscaled}});
   for (const auto& st : s.trace.pipeline)
     steps.push_back({{"name", st.name}, {"formula", st.formula}, {"shape", st.shape}, {"axes", st.axes}});
   const ap::LayerCosts& c = d.costs;
-  return {{"heads", heads}, {"similarity", sim}, {"scaling", scaling},
-          {"costs", {{"params", c.params}, {"flops", c.flops}, {"flops_projections", c.flops_projections},
-                     {"flops_attention", c.flops_attention}, {"bytes_weights", c.bytes_weights},
-                     {"bytes_scores", c.bytes_scores}, {"bytes_activations", c.bytes_activations}}},
+  return {{"heads", heads},
+          {"similarity", sim},
+          {"scaling", scaling},
+          {"costs",
+           {{"params", c.params},
+            {"flops", c.flops},
+            {"flops_projections", c.flops_projections},
+            {"flops_attention", c.flops_attention},
+            {"bytes_weights", c.bytes_weights},
+            {"bytes_scores", c.bytes_scores},
+            {"bytes_activations", c.bytes_activations}}},
           {"steps", steps}};
 }
 
 json train(Session& s, const std::string& request) {
   TrainSession& p = s.train;
   const json r = json::parse(request, nullptr, false);
-  if (!r.is_object() || !r.contains("action") || !r["action"].is_string()) return {{"error", "expected {\"action\": ...}"}};
+  if (!r.is_object() || !r.contains("action") || !r["action"].is_string())
+    return {{"error", "expected {\"action\": ...}"}};
   const std::string action = r["action"];
   train_ensure(p);
   if (action == "start") p.running = true;
@@ -84,7 +100,9 @@ json train(Session& s, const std::string& request) {
         for (const auto& key : keys) known += (known.empty() ? "" : ", ") + key.substr(2);
         return {{"error", "unknown training setting '" + k + "'; known: " + known}};
       }
-      pairs.emplace_back("t_" + k, v.is_string() ? v.get<std::string>() : v.is_boolean() ? (v.get<bool>() ? "1" : "0") : v.dump());
+      pairs.emplace_back("t_" + k, v.is_string()    ? v.get<std::string>()
+                                   : v.is_boolean() ? (v.get<bool>() ? "1" : "0")
+                                                    : v.dump());
     }
     auto applied = ap::train::apply_settings(p.settings, pairs);
     if (!applied.notes.empty()) return {{"error", applied.notes}};

@@ -37,7 +37,8 @@ ExportFile export_file(const Session& s, const std::string& kind, const std::str
   if ((kind == "pytorch" || kind == "npz") && !s.trace.outputs_ready)
     return {"", "", "", "the output is still being computed (new weights are shown first): try again in a moment"};
   if (kind == "pytorch")
-    return {"attention_playground.py", "text/x-python", ap::pytorch_script(s.config, s.trace, "attention_playground.npz"), ""};
+    return {"attention_playground.py", "text/x-python",
+            ap::pytorch_script(s.config, s.trace, "attention_playground.npz"), ""};
   if (kind == "npz")
     return {"attention_playground.npz", "application/octet-stream",
             ap::npz_bytes(ap::export_arrays(s.config, s.inputs, s.trace)), ""};

@@ -27,7 +27,8 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 void derive(Session& s) {
   const ap::Trace& t = s.trace;
   s.derived.costs = ap::layer_costs(t.n_q, t.n_kv, t.d_model, t.n_heads, t.n_kv_heads, s.config.bias);
-  s.derived.trace_bytes = ap::trace_bytes(t.n_q, t.n_kv, t.d_model, t.n_heads, s.config.softcap > 0, s.config.dropout > 0);
+  s.derived.trace_bytes =
+      ap::trace_bytes(t.n_q, t.n_kv, t.d_model, t.n_heads, s.config.softcap > 0, s.config.dropout > 0);
 }
 
 void swap_in(Session& s) {
@@ -84,8 +85,7 @@ void recompute(Session& s, const ap::Config& next, bool attention_only = false) 
   // The first trace is made whole before the first frame (the loader shows progress meanwhile).
   if (s.generation == 0)
     while (busy(s)) advance(s, 1e300);
-  else if (at_once)
-    advance(s, 1e300);
+  else if (at_once) advance(s, 1e300);
 }
 
 }  // namespace

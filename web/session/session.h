@@ -21,16 +21,16 @@ namespace web {
 // Everything the core derives from the trace for the panels (analysis.h),
 // each computed when first asked for.
 struct Derived {
-  uint64_t generation = 0;   // the trace generation `head_stats` belongs to
-  ap::HeadAnalysis head_stats;  // per-head statistics and similarity
+  uint64_t generation = 0;              // the trace generation `head_stats` belongs to
+  ap::HeadAnalysis head_stats;          // per-head statistics and similarity
   std::unique_ptr<ap::Plan> head_plan;  // fills `head_stats` (a large trace takes several frames)
   ap::LayerCosts costs;
-  size_t trace_bytes = 0;    // what the shown trace holds (config.h's trace_bytes)
+  size_t trace_bytes = 0;  // what the shown trace holds (config.h's trace_bytes)
   // The Sizes panel's rows, [size_presets()]: one layer of each model at the
   // trace's lengths, and the config its "use" button would apply (or why not).
   struct Preset {
     ap::LayerCosts costs;
-  size_t trace_bytes = 0;    // what the shown trace holds (config.h's trace_bytes)
+    size_t trace_bytes = 0;  // what the shown trace holds (config.h's trace_bytes)
     ap::Config config;
     std::string error;  // the first validation error of `config`, "" if usable
   };
@@ -45,43 +45,44 @@ struct Derived {
 // A recompute too large for one frame, spread over frames (plan.h): the
 // page keeps drawing the current trace until this one is done.
 struct Pending {
-  ap::Config config;          // what is being computed
+  ap::Config config;  // what is being computed
   bool attention_only = false;
-  ap::Inputs inputs;          // made by the plan (full recomputes)
+  ap::Inputs inputs;               // made by the plan (full recomputes)
   const ap::Inputs* in = nullptr;  // &inputs, or the session's current inputs (attention only)
   ap::Trace trace;
   ap::Plan plan;
-  double ms = 0;              // compute time so far, summed over slices
+  double ms = 0;                // compute time so far, summed over slices
   double longest_slice_ms = 0;  // the longest a frame spent on it
 };
 
 // What the page shows besides the config, which the link records too.
 struct ViewState {
-  std::string panel = "heads";  // a key of the panel registry
-  bool panel_requested = false;  // select `panel` on the next frame (openPanel, pipeline clicks)
-  int head = 0;                  // the head shown large (Heads), compared (Compare) and in Tensors
+  std::string panel = "heads";    // a key of the panel registry
+  bool panel_requested = false;   // select `panel` on the next frame (openPanel, pipeline clicks)
+  int head = 0;                   // the head shown large (Heads), compared (Compare) and in Tensors
   std::string tensor = "scores";  // the Tensors panel's
-  bool embed = false;            // #embed=1: the chosen view only, no controls
+  bool embed = false;             // #embed=1: the chosen view only, no controls
 };
 
 struct Session {
-  ap::Config config;        // applied and valid: the config of `trace`
-  ap::Inputs inputs;        // made from config (and imports): what export_arrays needs
-  ap::Trace trace;          // computed from config
+  ap::Config config;                 // applied and valid: the config of `trace`
+  ap::Inputs inputs;                 // made from config (and imports): what export_arrays needs
+  ap::Trace trace;                   // computed from config
   std::unique_ptr<Pending> pending;  // a larger config under way, if any
   // The shown trace's contexts, concat and output, after its weights were
   // shown (plan_outputs on trace; trace.outputs_ready tells when done).
   std::unique_ptr<ap::Plan> finishing;
-  uint64_t generation = 0;  // bumps with every new trace; views re-upload then
-  uint64_t frame = 0;       // frames drawn
-  uint64_t swap_frame = 0;  // the frame during or after which the shown trace came in
-  double weights_ms = 0;    // of the last trace: from the edit to its weights shown (summed over slices)
-  double compute_ms = 0;    // compute time of the last trace (summed over its slices), outputs included
+  uint64_t generation = 0;      // bumps with every new trace; views re-upload then
+  uint64_t frame = 0;           // frames drawn
+  uint64_t swap_frame = 0;      // the frame during or after which the shown trace came in
+  double weights_ms = 0;        // of the last trace: from the edit to its weights shown (summed over slices)
+  double compute_ms = 0;        // compute time of the last trace (summed over its slices), outputs included
   double longest_slice_ms = 0;  // of the last pending recompute
   double longest_piece_ms = 0;  // its slowest piece of work (plan.h)
-  double longest_frame_ms = 0;  // the most a frame took in the page's code (measured by the platform); computing() resets it
+  double longest_frame_ms =
+      0;  // the most a frame took in the page's code (measured by the platform); computing() resets it
   Derived derived;
-  ap::Imported imported;    // .npy tensors that replace X or the projections
+  ap::Imported imported;           // .npy tensors that replace X or the projections
   std::vector<std::string> notes;  // what a link or an import could not use, shown until dismissed
   // Bumps when the config is set from outside the controls (a link, the JS
   // API, a panel, reset): the controls then show it instead of their draft.

@@ -74,7 +74,8 @@ std::string train_ablate(TrainSession& p, int layer, int head, bool on) {
   return e;
 }
 
-std::vector<std::string> train_apply_link(TrainSession& p, const std::vector<std::pair<std::string, std::string>>& pairs) {
+std::vector<std::string> train_apply_link(TrainSession& p,
+                                          const std::vector<std::pair<std::string, std::string>>& pairs) {
   auto t = ap::train::apply_settings(ap::train::TrainSettings{}, pairs);
   if (!(t.settings == p.settings) || !p.trainer) {
     p.settings = p.edit = t.settings;
@@ -94,7 +95,8 @@ std::string train_import_npz(TrainSession& p, const std::string& bytes) {
   for (const auto& want : expected) {
     auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto& a) { return a.first == want.name; });
     if (it == arrays.end())
-      return "weights .npz: no '" + want.name + "' (export from a run with the same layers, layer norm and MLP settings)";
+      return "weights .npz: no '" + want.name +
+             "' (export from a run with the same layers, layer norm and MLP settings)";
     auto m = ap::train::from_array(it->second);
     if (auto* e = std::get_if<std::string>(&m)) return "weights .npz: '" + want.name + "': " + *e;
     auto& v = std::get<ap::train::MatD>(m);

@@ -14,21 +14,21 @@
 namespace web {
 
 struct TrainSession {
-  ap::train::TrainSettings settings;  // what the trainer was made from (and the link records)
-  ap::train::TrainSettings edit;      // the form, applied by "apply"
-  std::vector<std::string> errors;    // why `edit` was not applied
+  ap::train::TrainSettings settings;            // what the trainer was made from (and the link records)
+  ap::train::TrainSettings edit;                // the form, applied by "apply"
+  std::vector<std::string> errors;              // why `edit` was not applied
   std::unique_ptr<ap::train::Trainer> trainer;  // made on first use
   bool running = false;
-  int pending_steps = 0;              // asked for by "step" or the JS API, done over the next frames
+  int pending_steps = 0;  // asked for by "step" or the JS API, done over the next frames
   // Evaluation on the fixed batch, every few steps: the curve learners read.
   std::vector<int> eval_steps;
   std::vector<double> eval_loss, eval_accuracy;
-  ap::train::EvalStats eval;          // current weights and ablation
+  ap::train::EvalStats eval;  // current weights and ablation
   ap::train::Probe probe;
-  double steps_per_second = 0;        // over the last frame that trained
-  double longest_slice_ms = 0;        // the longest time training held a frame, since the restart
-  uint64_t generation = 0;            // bumps when the probe changes; heatmaps re-upload
-  std::string message;                // the last import's result
+  double steps_per_second = 0;  // over the last frame that trained
+  double longest_slice_ms = 0;  // the longest time training held a frame, since the restart
+  uint64_t generation = 0;      // bumps when the probe changes; heatmaps re-upload
+  std::string message;          // the last import's result
 };
 
 // A new trainer for `settings` (valid): step 0, curves cleared, ablation off.
@@ -46,7 +46,8 @@ void train_refresh(TrainSession& p);
 std::string train_ablate(TrainSession& p, int layer, int head, bool on);
 // Settings from a link's t_ keys (core/train/url.h): every usable one is
 // applied; returns a note per one that is not. Restarts if they changed.
-std::vector<std::string> train_apply_link(TrainSession& p, const std::vector<std::pair<std::string, std::string>>& pairs);
+std::vector<std::string> train_apply_link(TrainSession& p,
+                                          const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // Replaces the weights from a .npz of parameters() (as exported); "" or why not.
 std::string train_import_npz(TrainSession& p, const std::string& bytes);
