@@ -46,8 +46,6 @@ std::string check_finite(const Array& a, const char* name) {
   return "";
 }
 
-bool is_float(DType d) { return d == DType::F16 || d == DType::F32 || d == DType::F64; }
-
 }  // namespace
 
 std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOptions& o) {
