@@ -196,7 +196,8 @@ std::variant<std::vector<std::pair<std::string, Array>>, std::string> parse_npz(
     if (crc_of(data) != e.crc) return "'" + e.name + "' is damaged (its checksum does not match)";
     auto parsed = parse_npy(data);
     if (auto* err = std::get_if<std::string>(&parsed)) return "'" + e.name + "': " + *err;
-    if (e.name.size() > 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0) e.name.resize(e.name.size() - 4);
+    // As np.load names them: a ".npy" suffix dropped (an entry named ".npy" is "").
+    if (e.name.size() >= 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0) e.name.resize(e.name.size() - 4);
     out.emplace_back(std::move(e.name), std::move(std::get<Array>(parsed)));
   }
   return Result(std::move(out));
