@@ -29,11 +29,12 @@ inline const char* const kPython = "/usr/bin/python3";
 inline int run_python(const std::string& code, const std::vector<std::string>& args) {
 #ifdef __EMSCRIPTEN__
   // Under Node (NODERAWFS) the files are the real ones, so NumPy writes where the test reads.
+  // The arguments travel joined by \x1f (spelt fromCharCode in the JS, which emcc keeps as JSON).
   std::string joined;
   for (const auto& a : args) joined += a + '\x1f';
   return EM_ASM_INT(
       {
-        const args = UTF8ToString($2).split('\x1f').slice(0, -1);
+        const args = UTF8ToString($2).split(String.fromCharCode(31)).slice(0, -1);
         const r = require('child_process').spawnSync(UTF8ToString($0), ['-c', UTF8ToString($1)].concat(args),
                                                      {stdio : [ 'ignore', 'inherit', 'inherit' ]});
         return r.error ? -1 : r.status;

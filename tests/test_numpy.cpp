@@ -147,10 +147,10 @@ TEST_CASE("NumPy's files: every dtype, C and Fortran order, both byte orders, ve
     if (auto* err = std::get_if<std::string>(&r)) FAIL(*err);
     CHECK(same(std::get<ap::Array>(r), e));
     ++files;
-    for (auto& [archive, arrays] : archives) {
-      CAPTURE(archive);
-      const auto it = arrays.find(e.name);
-      REQUIRE(it != arrays.end());
+    for (const auto& entry : archives) {  // a named pair, not a structured binding: CAPTURE takes it in a lambda
+      CAPTURE(entry.first);
+      const auto it = entry.second.find(e.name);
+      REQUIRE(it != entry.second.end());
       CHECK(same(it->second, e));
       ++entries;
     }
