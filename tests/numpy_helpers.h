@@ -35,8 +35,9 @@ inline int run_python(const std::string& code, const std::vector<std::string>& a
   return EM_ASM_INT(
       {
         const args = UTF8ToString($2).split(String.fromCharCode(31)).slice(0, -1);
-        const r = require('child_process').spawnSync(UTF8ToString($0), ['-c', UTF8ToString($1)].concat(args),
-                                                     {stdio : [ 'ignore', 'inherit', 'inherit' ]});
+        const r = require('child_process').spawnSync(UTF8ToString($0), [ '-c', UTF8ToString($1) ].concat(args), {
+          stdio : [ 'ignore', 'inherit', 'inherit' ]
+        });
         return r.error ? -1 : r.status;
       },
       kPython, code.c_str(), joined.c_str());

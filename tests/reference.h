@@ -10,10 +10,10 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/head.h"
-#include "config/config.h"
-#include "layer/inputs.h"
 #include "base/rng.h"
+#include "config/config.h"
+#include "kernels/head.h"
+#include "layer/inputs.h"
 
 namespace ref {
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <string>
 
-#include "layer/attention.h"
 #include "base/rng.h"
 #include "config/config.h"
+#include "layer/attention.h"
 
 namespace {
 
@@ -204,7 +204,9 @@ TEST_CASE("grouped-query and multi-query attention share key/value heads by cont
   c.n_kv_heads = 1;  // multi-query
   CHECK(trace_of(c).v.size() == 1);
   c.n_kv_heads = 4;
-  CHECK(ap::validate(c)[0] == "n_kv_heads 4 must divide n_heads 6 (each key/value head serves a group of query heads); 0 means one per query head");
+  CHECK(ap::validate(c)[0] ==
+        "n_kv_heads 4 must divide n_heads 6 (each key/value head serves a group of query heads); 0 means one per query "
+        "head");
 }
 
 TEST_CASE("sliding window: each query sees at most `window` keys around its diagonal") {
@@ -235,7 +237,8 @@ TEST_CASE("custom and float masks") {
   CHECK(t.blocked_by(2, 1) == (ap::kBlockCustom | ap::kBlockFloatMask));
   CHECK(t.heads[0].weights(1, 1) == 1.0f);
   c.custom_mask = {{1, 1}};
-  CHECK(ap::validate(c)[0] == "custom_mask must have 3 rows (queries) of 3 entries (keys); it has 1 rows of unequal or wrong length");
+  CHECK(ap::validate(c)[0] ==
+        "custom_mask must have 3 rows (queries) of 3 entries (keys); it has 1 rows of unequal or wrong length");
 }
 
 TEST_CASE("scale, temperature and softcap") {
@@ -406,7 +409,8 @@ TEST_CASE("weights first: plan_weights leaves the outputs marked not ready, plan
   ap::plan_weights(c, in, t, weights);
   weights.finish();
   CHECK_FALSE(t.outputs_ready);
-  for (int h = 0; h < c.n_heads; ++h) CHECK(t.heads[size_t(h)].after_dropout() == whole.heads[size_t(h)].after_dropout());
+  for (int h = 0; h < c.n_heads; ++h)
+    CHECK(t.heads[size_t(h)].after_dropout() == whole.heads[size_t(h)].after_dropout());
   std::string error;
   CHECK_FALSE(ap::find_tensor(t, "output", -1, &error));
   CHECK(error.find("still being computed") != std::string::npos);

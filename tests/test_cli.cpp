@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "layer/attention.h"
 #include "cli/attn_cli.h"
 #include "io/npy.h"
+#include "layer/attention.h"
 #include "numpy_helpers.h"
 
 namespace fs = std::filesystem;
@@ -91,12 +91,15 @@ TEST_CASE("attn mha computes the playground's layer from its weights") {
   const ap::Inputs in = ap::make_inputs(c);
   const ap::Trace t = ap::run(c, in);
   const fs::path tmp = temp_dir();
-  std::vector<std::string> args = {"mha", "--x", save(tmp, "x.npy", from(in.x_q)), "--heads", "4", "--kv-heads", "2", "--causal"};
+  std::vector<std::string> args = {"mha", "--x",     save(tmp, "x.npy", from(in.x_q)), "--heads", "4", "--kv-heads",
+                                   "2",   "--causal"};
   for (auto [flag, l] : {std::pair{"q", &in.w_q}, {"k", &in.w_k}, {"v", &in.w_v}, {"o", &in.w_o}}) {
     args.insert(args.end(), {std::string("--w") + flag, save(tmp, std::string("w") + flag + ".npy", from(l->weight))});
-    args.insert(args.end(), {std::string("--b") + flag, save(tmp, std::string("b") + flag + ".npy",
-                                                             ap::Array{ap::DType::F32, {l->bias.size()},
-                                                                       std::vector<double>(l->bias.data(), l->bias.data() + l->bias.size())})});
+    args.insert(args.end(), {std::string("--b") + flag,
+                             save(tmp, std::string("b") + flag + ".npy",
+                                  ap::Array{ap::DType::F32,
+                                            {l->bias.size()},
+                                            std::vector<double>(l->bias.data(), l->bias.data() + l->bias.size())})});
   }
   const std::string y = (tmp / "y.npy").string();
   args.insert(args.end(), {"--out", y});
@@ -134,10 +137,12 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
     std::vector<std::string> args;
     std::string error;
   } cases[] = {
-      {{"sdpa", "--q", qp, "--k", k5, "--v", qp, "--out", y}, "attn: Q and K must have the same head size; got 4 and 5\n"},
+      {{"sdpa", "--q", qp, "--k", k5, "--v", qp, "--out", y},
+       "attn: Q and K must have the same head size; got 4 and 5\n"},
       {{"sdpa", "--q", nanp, "--k", qp, "--v", qp, "--out", y},
        "attn: Q holds NaN at flat index 7: attention inputs must be finite\n"},
-      {{"sdpa", "--q", ints, "--k", qp, "--v", qp, "--out", y}, "attn: Q must be float16, float32 or float64, not int64\n"},
+      {{"sdpa", "--q", ints, "--k", qp, "--v", qp, "--out", y},
+       "attn: Q must be float16, float32 or float64, not int64\n"},
       {{"sdpa", "--q", (tmp / "trunc.npy").string(), "--k", qp, "--v", qp, "--out", y},
        "attn: " + (tmp / "trunc.npy").string() +
            ": the file is truncated: shape (1, 2, 3, 4) of float32 needs 96 bytes of data, 91 follow the header\n"},
@@ -151,11 +156,14 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
       {{"check", "--expected", qp, "--actual", qp, "--atol", "-1"},
        "attn: --atol: must be a number >= 0, not -1 (see attn --help)\n"},
       {{"frobnicate"}, "attn: unknown command \"frobnicate\": use sdpa, mha or check (see attn --help)\n"},
-      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--mask", save(tmp, "m.npy", ap::Array{ap::DType::Bool, {2, 5}, std::vector<double>(10, 1)}), "--out", y},
+      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--mask",
+        save(tmp, "m.npy", ap::Array{ap::DType::Bool, {2, 5}, std::vector<double>(10, 1)}), "--out", y},
        "attn: the mask (2, 5) does not broadcast to (B, Hq, Sq, T) = (1, 2, 3, 3)\n"},
-      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--nonpad", save(tmp, "n.npy", ap::Array{ap::DType::F32, {1}, {2}}), "--out", y},
+      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--nonpad", save(tmp, "n.npy", ap::Array{ap::DType::F32, {1}, {2}}),
+        "--out", y},
        "attn: nonpad_kv_seqlen must be int64 of shape (1,); got float32 (1,)\n"},
-      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--past-key", qp, "--out", y}, "attn: past_key and past_value come together\n"},
+      {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--past-key", qp, "--out", y},
+       "attn: past_key and past_value come together\n"},
       {{"sdpa", "--q", save(tmp, "e.npy", ap::Array{ap::DType::F32, {}, {1.0}}), "--k", qp, "--v", qp, "--out", y},
        "attn: Q, K and V must all be 3D (B, S, H·D) or all 4D (B, H, S, D); got (), (1, 2, 3, 4) and (1, 2, 3, 4)\n"},
       {{"check", "--expected", qp, "--actual", (tmp / "empty.npy").string()},
@@ -236,8 +244,8 @@ np.save(f"{out}/actual_f4_be.npy", np.asfortranarray(e.astype(">f4")))
         std::string::npos);
   CHECK(close.out.find("MATCH: every element") != std::string::npos);
   // Exactly: float32 rounding shows, so nothing was rounded to float32 before comparing.
-  const Run exact = attn({"check", "--expected", in("expected_f8"), "--actual", in("actual_f4_be"), "--atol", "0",
-                          "--rtol", "0"});
+  const Run exact =
+      attn({"check", "--expected", in("expected_f8"), "--actual", in("actual_f4_be"), "--atol", "0", "--rtol", "0"});
   CHECK(exact.status == 1);
   CHECK(exact.out.find("MISMATCH: 15 of 15 elements differ") != std::string::npos);
   fs::remove_all(tmp);

@@ -76,16 +76,19 @@ TEST_CASE("JSON: every bad update is refused whole, with a reason") {
       {R"({"seed": -1})", "seed must be between 0 and 4294967295 (got -1)"},
       {R"({"causal": 1})", "causal must be true or false, not a number"},
       {R"({"text": null})", "text must be a string, not null"},
-      {R"({"heads": 4})", "unknown config field \"heads\" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, "
-                          "seed, bias, positional, kv_cache, weights, causal, causal_align, window, mask_pad_keys, "
-                          "mask_pad_queries, custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)"},
+      {R"({"heads": 4})",
+       "unknown config field \"heads\" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, "
+       "seed, bias, positional, kv_cache, weights, causal, causal_align, window, mask_pad_keys, "
+       "mask_pad_queries, custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)"},
       {R"({"fully_masked": "NaN"})", "fully_masked must be one of \"zero\", \"nan\", \"uniform\", not \"NaN\""},
       {R"({"dropout": 1})", "dropout must be at least 0 and below 1 (got 1)"},
       {R"({"temperature": 0})", "temperature must be a positive number between 1e-6 and 1e6 (got 0)"},
       {R"({"custom_mask": [[1, 2]]})", "custom_mask entries must be true/false (or 1/0): true = may attend, not 2"},
       {R"({"float_mask": [["inf"]]})", "float_mask entries must be finite numbers or \"-inf\", not \"inf\""},
-      {R"({"kv_cache": 11})", "kv_cache 11 must be between 0 and 10: at least one token of the text must remain as a query"},
-      {R"({"kv_cache": 2, "cross_text": "hi"})", "kv_cache applies to self-attention; with cross_text every key is already given"},
+      {R"({"kv_cache": 11})",
+       "kv_cache 11 must be between 0 and 10: at least one token of the text must remain as a query"},
+      {R"({"kv_cache": 2, "cross_text": "hi"})",
+       "kv_cache applies to self-attention; with cross_text every key is already given"},
       {R"({"cross_text": " "})", "cross_text has no tokens: type at least one word"},
       {R"({"d_model": 1e300})", "d_model must be a whole number, not 1e+300"},
   };

@@ -42,7 +42,8 @@ void compare(const ap::Array& got, const ap::Array& want, const std::string& wha
     const double err = std::isinf(w) ? (same_inf ? 0 : INFINITY) : std::abs(g - w);
     if (std::isnan(g) || err > tol) {
       r.ok = false;
-      r.detail += what + "[" + std::to_string(i) + "] = " + std::to_string(g) + ", expected " + std::to_string(w) + "; ";
+      r.detail +=
+          what + "[" + std::to_string(i) + "] = " + std::to_string(g) + ", expected " + std::to_string(w) + "; ";
       return;
     }
     r.max_error = std::max(r.max_error, err);
@@ -61,7 +62,8 @@ CaseResult run_case(const fs::path& dir) {
   }
   const auto& at = c["attributes"];
   const auto get = [&](const char* role) { return inputs.count(role) ? &inputs[role] : nullptr; };
-  ap::SdpaInputs in{get("Q"), get("K"), get("V"), get("attn_mask"), get("past_key"), get("past_value"), get("nonpad_kv_seqlen")};
+  ap::SdpaInputs in{
+      get("Q"), get("K"), get("V"), get("attn_mask"), get("past_key"), get("past_value"), get("nonpad_kv_seqlen")};
   ap::SdpaOptions o;
   o.q_heads = at["q_num_heads"].get<int>();
   o.kv_heads = at["kv_num_heads"].get<int>();
@@ -76,17 +78,20 @@ CaseResult run_case(const fs::path& dir) {
   compare(out.y, outputs["Y"], "Y", tol, r);
   if (outputs.count("qk_matmul_output")) compare(out.qk, outputs["qk_matmul_output"], "qk_matmul_output", tol, r);
   for (const char* p : {"present_key", "present_value"})
-    if (outputs.count(p)) compare(std::string(p) == "present_key" ? out.present_key : out.present_value, outputs[p], p, 0.0, r);
+    if (outputs.count(p))
+      compare(std::string(p) == "present_key" ? out.present_key : out.present_value, outputs[p], p, 0.0, r);
   // Fully masked rows must be exactly 0 in Y (bit-exact, not within tolerance).
   const auto& ys = out.y.shape;
   for (const auto& bhq : c["derived"]["fully_masked_rows_bhq"]) {
     const int64_t b = bhq[0], h = bhq[1], i = bhq[2];
     const int64_t Dv = ys.size() == 4 ? ys[3] : ys[2] / o.q_heads, Hq = o.q_heads, Sq = ys.size() == 4 ? ys[2] : ys[1];
     for (int64_t d = 0; d < Dv; ++d) {
-      const size_t idx = ys.size() == 4 ? size_t(((b * Hq + h) * Sq + i) * Dv + d) : size_t(((b * Sq + i) * Hq + h) * Dv + d);
+      const size_t idx =
+          ys.size() == 4 ? size_t(((b * Hq + h) * Sq + i) * Dv + d) : size_t(((b * Sq + i) * Hq + h) * Dv + d);
       if (out.y.values[idx] != 0.0) {
         r.ok = false;
-        r.detail += "fully masked row (" + std::to_string(b) + ", " + std::to_string(h) + ", " + std::to_string(i) + ") is not exactly 0; ";
+        r.detail += "fully masked row (" + std::to_string(b) + ", " + std::to_string(h) + ", " + std::to_string(i) +
+                    ") is not exactly 0; ";
         break;
       }
     }
@@ -99,7 +104,8 @@ CaseResult run_case(const fs::path& dir) {
 TEST_CASE("ONNX conformance: all 76 Attention cases") {
   const fs::path root = conformance_dir();
   if (!fs::is_directory(root)) {
-    MESSAGE("SKIPPED all ONNX conformance cases: no data at " << root.string()
+    MESSAGE("SKIPPED all ONNX conformance cases: no data at "
+            << root.string()
             << " (the suite is in the workplace's shared/conformance/onnx_attention; set AP_CONFORMANCE_DIR)");
     return;
   }

@@ -7,10 +7,10 @@
 #include <limits>
 #include <string>
 
-#include "layer/attention.h"
-#include "config/json.h"
-#include "reference.h"
 #include "base/rng.h"
+#include "config/json.h"
+#include "layer/attention.h"
+#include "reference.h"
 
 namespace {
 

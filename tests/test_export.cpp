@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "layer/attention.h"
 #include "io/export.h"
 #include "io/npz.h"
+#include "layer/attention.h"
 #include "numpy_helpers.h"
 
 TEST_CASE("CSV of a tensor") {
@@ -47,8 +47,9 @@ TEST_CASE(".npz: read back what was written; damaged, unknown-method and truncat
   CHECK(error(damaged).find("checksum") != std::string::npos);
   std::string bzip2 = z;
   bzip2[z.find("PK\x01\x02") + 10] = 12;  // the central directory's compression method: bzip2
-  CHECK(error(bzip2) == "'l0.w_q.npy' is compressed with zip method 12; only stored (np.savez) and deflated "
-                        "(np.savez_compressed) entries are read");
+  CHECK(error(bzip2) ==
+        "'l0.w_q.npy' is compressed with zip method 12; only stored (np.savez) and deflated "
+        "(np.savez_compressed) entries are read");
   CHECK(error(z.substr(0, 100)) == "the .npz is truncated (its zip directory, at the end of the file, is missing)");
   CHECK(error(z.substr(0, z.size() - 30)) ==
         "the .npz is truncated (its zip directory, at the end of the file, is missing)");
@@ -69,7 +70,8 @@ TEST_CASE(".npz: deflated entries are inflated by zlib; bombs, bad checksums and
     return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string();
   };
   // Stored and deflated entries side by side.
-  auto back = ap::parse_npz(zip({deflated("a.npy", a_npy), {"b.npy", b_npy, 0, deflated("", b_npy).crc, uint32_t(b_npy.size())}}));
+  auto back = ap::parse_npz(
+      zip({deflated("a.npy", a_npy), {"b.npy", b_npy, 0, deflated("", b_npy).crc, uint32_t(b_npy.size())}}));
   REQUIRE(std::holds_alternative<std::vector<std::pair<std::string, ap::Array>>>(back));
   const auto& arrays = std::get<0>(back);
   REQUIRE(arrays.size() == 2);
@@ -82,8 +84,8 @@ TEST_CASE(".npz: deflated entries are inflated by zlib; bombs, bad checksums and
   testing_numpy::ZipEntry bomb = deflated("a.npy", a_npy + std::string(size_t(64) << 20, '\0'));
   CHECK(bomb.payload.size() < 100000);
   bomb.size = uint32_t(a_npy.size());
-  CHECK(error(zip({bomb})) == "'a.npy': it inflates to more than the " + std::to_string(a_npy.size()) +
-                                  " bytes its header declares");
+  CHECK(error(zip({bomb})) ==
+        "'a.npy': it inflates to more than the " + std::to_string(a_npy.size()) + " bytes its header declares");
   // A declaration beyond what an archive may hold is refused before inflating anything.
   bomb.size = 0xFFFFFFF0u;
   const std::string too_much = "the .npz declares more than the " + std::to_string(ap::kMaxNpzInflatedBytes) +

@@ -48,9 +48,8 @@ const std::map<std::string, json>& other_values() {
 
 bool same_bits(const ap::Mat& a, const ap::Mat& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::equal(a.data(), a.data() + a.size(), b.data(), [](float x, float y) {
-           return std::memcmp(&x, &y, sizeof x) == 0;
-         });
+         std::equal(a.data(), a.data() + a.size(), b.data(),
+                    [](float x, float y) { return std::memcmp(&x, &y, sizeof x) == 0; });
 }
 
 bool heads_same(const std::vector<ap::Mat>& a, const std::vector<ap::Mat>& b) {

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/gemm.h"
 #include "base/rng.h"
+#include "kernels/gemm.h"
 
 TEST_CASE("linear_forward matches Eigen's x·Wᵀ + b") {
   ap::Rng rng(5);
@@ -44,7 +44,8 @@ TEST_CASE("the causal-aware products compute each row's prefix of keys, and only
         for (int i = 0; i < k.size(); ++i) k.data()[i] = float(rng.uniform(1.0));
         // Limits of every kind: causal (monotone), zero, full, and out of order.
         std::vector<int> limit(static_cast<size_t>(n));
-        for (int r = 0; r < n; ++r) limit[size_t(r)] = r % 5 == 3 ? 0 : r % 7 == 6 ? m : std::min(m, r + 1 + (r % 3) * 4);
+        for (int r = 0; r < n; ++r)
+          limit[size_t(r)] = r % 5 == 3 ? 0 : r % 7 == 6 ? m : std::min(m, r + 1 + (r % 3) * 4);
         for (int r = 0; r < n; ++r)
           for (int j = 0; j < m; ++j) p(r, j) = j < limit[size_t(r)] ? float(rng.uniform(1.0)) : 0.0f;
         // In two slices of rows, as a large head is computed across frames.

@@ -8,9 +8,9 @@
 #include <limits>
 #include <variant>
 
+#include "base/rng.h"
 #include "io/npy.h"
 #include "io/npz.h"
-#include "base/rng.h"
 #include "numpy_helpers.h"
 
 namespace {
@@ -63,11 +63,11 @@ TEST_CASE("every dtype round-trips through npy_bytes and parse_npy") {
     const bool is_unsigned = d == D::U8 || d == D::U16 || d == D::U32 || d == D::U64;
     for (int i = 0; i < 12; ++i) {
       const double x = rng.uniform(100.0);
-      a.values.push_back(d == D::Bool              ? double(x > 0)
-                         : ap::is_integer(d)       ? std::round((is_unsigned ? std::abs(x) : x) * scale)
-                         : d == D::F32             ? double(float(x))
-                         : d == D::F16             ? double(ap::half_to_float(ap::float_to_half(float(x))))
-                                                   : x);
+      a.values.push_back(d == D::Bool        ? double(x > 0)
+                         : ap::is_integer(d) ? std::round((is_unsigned ? std::abs(x) : x) * scale)
+                         : d == D::F32       ? double(float(x))
+                         : d == D::F16       ? double(ap::half_to_float(ap::float_to_half(float(x))))
+                                             : x);
     }
     const ap::Array b = parse_ok(ap::npy_bytes(a));
     CAPTURE(ap::dtype_name(d));
@@ -76,7 +76,7 @@ TEST_CASE("every dtype round-trips through npy_bytes and parse_npy") {
     CHECK(b.values == a.values);
   }
   CHECK(parse_ok(ap::npy_bytes(ap::Array{ap::DType::F32, {}, {2.5}})).values == std::vector<double>{2.5});  // scalar
-  CHECK(parse_ok(ap::npy_bytes(ap::Array{ap::DType::F32, {0, 3}, {}})).size() == 0);                       // empty
+  CHECK(parse_ok(ap::npy_bytes(ap::Array{ap::DType::F32, {0, 3}, {}})).size() == 0);                        // empty
 }
 
 TEST_CASE("float16: every half value round-trips, and rounding is to nearest even") {
@@ -87,11 +87,11 @@ TEST_CASE("float16: every half value round-trips, and rounding is to nearest eve
   }
   CHECK(ap::float_to_half(1.0f) == 0x3C00);
   CHECK(ap::float_to_half(65504.0f) == 0x7BFF);
-  CHECK(ap::float_to_half(65520.0f) == 0x7C00);              // rounds up to infinity, as NumPy does
-  CHECK(ap::float_to_half(1.0f + 0x1p-11f) == 0x3C00);       // a tie: to even
-  CHECK(ap::float_to_half(1.0f + 3 * 0x1p-11f) == 0x3C02);   // a tie: to even
+  CHECK(ap::float_to_half(65520.0f) == 0x7C00);             // rounds up to infinity, as NumPy does
+  CHECK(ap::float_to_half(1.0f + 0x1p-11f) == 0x3C00);      // a tie: to even
+  CHECK(ap::float_to_half(1.0f + 3 * 0x1p-11f) == 0x3C02);  // a tie: to even
   CHECK(ap::float_to_half(0.1f) == 0x2E66);
-  CHECK(ap::float_to_half(0x1p-24f) == 0x0001);              // smallest subnormal
+  CHECK(ap::float_to_half(0x1p-24f) == 0x0001);  // smallest subnormal
   CHECK(ap::float_to_half(0x1p-26f) == 0x0000);
   CHECK(ap::half_to_float(0xFC00) == -std::numeric_limits<float>::infinity());
 }
@@ -163,9 +163,15 @@ TEST_CASE("property: random corruptions of a valid file never crash the reader")
     for (int e = 0; e < edits && !s.empty(); ++e) {
       const size_t at = rng.next() % s.size();
       switch (rng.next() % 3) {
-        case 0: s[at] = char(rng.next()); break;
-        case 1: s.erase(at, 1 + rng.next() % 8); break;
-        default: s.resize(at); break;
+        case 0:
+          s[at] = char(rng.next());
+          break;
+        case 1:
+          s.erase(at, 1 + rng.next() % 8);
+          break;
+        default:
+          s.resize(at);
+          break;
       }
     }
     return s;

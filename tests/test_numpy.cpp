@@ -181,7 +181,8 @@ np.save(f"{out}/big_uint.npy", np.array([2**64 - 1], dtype="<u8"))
     REQUIRE(std::holds_alternative<std::string>(r));
     return std::get<std::string>(r).substr((dir / name).string().size() + 2);
   };
-  CHECK(error("complex.npy") == "dtype '<c8' is complex, which is not supported: save the real and imaginary parts apart");
+  CHECK(error("complex.npy") ==
+        "dtype '<c8' is complex, which is not supported: save the real and imaginary parts apart");
   CHECK(error("object.npy") == "dtype '|O' holds Python objects, which cannot be read without running Python");
   CHECK(error("strings.npy") == "dtype '<U2' holds strings, which are not supported: save numbers");
   CHECK(error("structured.npy") == "the array has a structured dtype (named fields): save each field as its own array");

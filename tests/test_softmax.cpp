@@ -22,7 +22,8 @@ double ulps(float got, double want) {
 TEST_CASE("exp_nonpositive: within 2 ulp of exp on [-86.6, 0], exactly 0 below, NaN stays NaN") {
   ap::Rng rng(11);
   double worst = 0;
-  std::vector<float> xs = {0.0f, -0.0f, -1e-30f, -1e-7f, -0.34657359f, -0.34657360f, -0.6931472f, -1.0f, -10.0f, -86.59f};
+  std::vector<float> xs = {0.0f,         -0.0f,       -1e-30f, -1e-7f, -0.34657359f,
+                           -0.34657360f, -0.6931472f, -1.0f,   -10.0f, -86.59f};
   for (int i = 0; i < 1'000'000; ++i) xs.push_back(-float(rng.uniform(86.6)));
   for (int i = 0; i < 100'000; ++i) xs.push_back(-float(rng.uniform(1e-3)));  // near 0, where exp ≈ 1 − |x|
   for (float x : xs) {

@@ -27,15 +27,37 @@ TEST_CASE("accents, CJK and emoji stay whole") {
 
 TEST_CASE("invalid UTF-8 never crashes and is located") {
   CHECK(ap::find_invalid_utf8("fine é 日 👍") == std::nullopt);
-  CHECK(ap::find_invalid_utf8("ab\xC3") == 2u);          // truncated
-  CHECK(ap::find_invalid_utf8("\xC0\xAF") == 0u);        // overlong '/'
-  CHECK(ap::find_invalid_utf8("x\xED\xA0\x80") == 1u);   // UTF-16 surrogate
-  CHECK(ap::tokenize("a\xFF" "b") == Tokens{"a", "\xFF", "b"});
+  CHECK(ap::find_invalid_utf8("ab\xC3") == 2u);         // truncated
+  CHECK(ap::find_invalid_utf8("\xC0\xAF") == 0u);       // overlong '/'
+  CHECK(ap::find_invalid_utf8("x\xED\xA0\x80") == 1u);  // UTF-16 surrogate
+  CHECK(ap::tokenize("a\xFF"
+                     "b") == Tokens{"a", "\xFF", "b"});
 }
 
 TEST_CASE("property: on random UTF-8 text, tokens are whole characters and lose no visible text") {
-  const char* palette[] = {"a", "Z", "7", " ", "\t", ".", ",", "é", "e\xCC\x81", "ß", "日", "ア", "한", "—",
-                           "👍", "🏽", "\xE2\x80\x8D", "❤", "\xEF\xB8\x8F", "🇫", "🇷", "\xC2\xA0", "'"};
+  const char* palette[] = {"a",
+                           "Z",
+                           "7",
+                           " ",
+                           "\t",
+                           ".",
+                           ",",
+                           "é",
+                           "e\xCC\x81",
+                           "ß",
+                           "日",
+                           "ア",
+                           "한",
+                           "—",
+                           "👍",
+                           "🏽",
+                           "\xE2\x80\x8D",
+                           "❤",
+                           "\xEF\xB8\x8F",
+                           "🇫",
+                           "🇷",
+                           "\xC2\xA0",
+                           "'"};
   ap::Rng rng(7);
   for (int trial = 0; trial < 2000; ++trial) {
     std::string text, visible;

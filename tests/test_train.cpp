@@ -99,8 +99,8 @@ void check_gradients(const GradCase& c) {
   if (c.ln) expected.insert({"final_ln.weight", "final_ln.bias"});
   for (int l = 0; l < c.layers; ++l) {
     const std::string pre = "layers." + std::to_string(l) + ".";
-    for (const char* n : {"attn.W_q", "attn.b_q", "attn.W_k", "attn.b_k", "attn.W_v", "attn.b_v", "attn.W_o",
-                          "attn.b_o"})
+    for (const char* n :
+         {"attn.W_q", "attn.b_q", "attn.W_k", "attn.b_k", "attn.W_v", "attn.b_v", "attn.W_o", "attn.b_o"})
       expected.insert(pre + n);
     if (c.ln) expected.insert({pre + "ln1.weight", pre + "ln1.bias"});
     if (c.mlp) expected.insert({pre + "mlp.W_in", pre + "mlp.b_in", pre + "mlp.W_out", pre + "mlp.b_out"});
@@ -311,7 +311,7 @@ TEST_CASE("train: attention is causal, rows sum to 1, ablation zeroes a head's c
   const int dh = s.d_model / s.n_heads;
   CHECK(fb.layers[1].ctx.middleCols(dh, dh).cwiseAbs().maxCoeff() == 0.0);
   CHECK(fb.layers[1].ctx.middleCols(0, dh) == fa.layers[1].ctx.middleCols(0, dh));
-  CHECK(fb.layers[0].ctx == fa.layers[0].ctx);            // layer 0 comes before: untouched
+  CHECK(fb.layers[0].ctx == fa.layers[0].ctx);                // layer 0 comes before: untouched
   CHECK(fb.layers[1].weights[1] == fa.layers[1].weights[1]);  // weights still shown for the heatmap
   CHECK(fb.logits != fa.logits);
 }
@@ -486,7 +486,8 @@ TEST_CASE("train: parameters by name, reloaded through .npy; bad reloads refused
   for (int i = 0; i < 5; ++i) trained.step();
   Trainer fresh(s);
   const auto params = trained.parameters();
-  REQUIRE(params.size() == 22);  // 2 embeddings, 16 in the layer (LN1, 8 attention, LN2, 4 MLP), final LN 2, unembedding 2
+  REQUIRE(params.size() ==
+          22);  // 2 embeddings, 16 in the layer (LN1, 8 attention, LN2, 4 MLP), final LN 2, unembedding 2
   CHECK(params[0].name == "embed.tokens");
   CHECK(params[0].value.rows() == 11);
   CHECK(params[0].value.cols() == 32);
@@ -509,8 +510,9 @@ TEST_CASE("train: parameters by name, reloaded through .npy; bad reloads refused
   MatD bad = MatD::Zero(32, 32);
   bad(2, 5) = std::numeric_limits<double>::quiet_NaN();
   CHECK(fresh.set_parameter("layers.0.attn.W_q", bad) == "layers.0.attn.W_q has a non-finite value at [2, 5]");
-  CHECK(fresh.set_parameter("layers.1.attn.W_q", bad).find("unknown parameter \"layers.1.attn.W_q\"; this model "
-                                                          "has: embed.tokens, embed.positions,") == 0);
+  CHECK(fresh.set_parameter("layers.1.attn.W_q", bad)
+            .find("unknown parameter \"layers.1.attn.W_q\"; this model "
+                  "has: embed.tokens, embed.positions,") == 0);
   CHECK(fresh.evaluate().loss == trained.evaluate().loss);  // refused means unchanged
   ap::Array cube;
   cube.shape = {2, 2, 2};

@@ -6,8 +6,8 @@
 #include <limits>
 #include <memory>
 
-#include "kernels/gemm.h"
 #include "base/rng.h"
+#include "kernels/gemm.h"
 
 namespace ap {
 
@@ -38,8 +38,9 @@ Mat pool_max(const Mat& m, int max_rows, int max_cols, bool by_magnitude) {
       float best = dst[oc];
       for (Eigen::Index c = c0; c < std::min(n, c0 + fc); ++c)
         if (std::isfinite(src[c]))
-          best = !by_magnitude ? std::max(best, src[c])
-                 : best == kNone || std::abs(src[c]) > std::abs(best) ? src[c] : best;
+          best = !by_magnitude                                        ? std::max(best, src[c])
+                 : best == kNone || std::abs(src[c]) > std::abs(best) ? src[c]
+                                                                      : best;
       dst[oc] = best;
     }
   }

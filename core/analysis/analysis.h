@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/head.h"
 #include "base/tensor.h"
+#include "kernels/head.h"
 #include "kernels/plan.h"
 #include "layer/trace.h"
 
@@ -60,11 +60,11 @@ HeadAnalysis analyse_heads(const Trace& t);
 // [SECTION] costs of one attention layer
 
 struct LayerCosts {
-  int64_t params = 0;          // W_q, W_k, W_v, W_o with biases
-  int64_t flops = 0;           // multiply-adds count 2, softmax 5 per score
+  int64_t params = 0;  // W_q, W_k, W_v, W_o with biases
+  int64_t flops = 0;   // multiply-adds count 2, softmax 5 per score
   int64_t flops_projections = 0, flops_attention = 0;
-  int64_t bytes_weights = 0;   // float32
-  int64_t bytes_scores = 0;    // one [n_heads, n_q, n_kv] float32 tensor
+  int64_t bytes_weights = 0;      // float32
+  int64_t bytes_scores = 0;       // one [n_heads, n_q, n_kv] float32 tensor
   int64_t bytes_activations = 0;  // Q, K, V, context, output (float32)
 };
 LayerCosts layer_costs(int64_t n_q, int64_t n_kv, int64_t d_model, int64_t n_heads, int64_t n_kv_heads, bool bias);
@@ -81,17 +81,17 @@ const std::vector<SizePreset>& size_presets();
 
 struct ScalingPoint {
   int d_head = 0;
-  double entropy_scaled = 0, entropy_unscaled = 0;        // nats; uniform is log(n_keys)
+  double entropy_scaled = 0, entropy_unscaled = 0;  // nats; uniform is log(n_keys)
   double max_weight_scaled = 0, max_weight_unscaled = 0;
-  double jacobian_scaled = 0, jacobian_unscaled = 0;      // Frobenius norm of ∂softmax/∂scores
+  double jacobian_scaled = 0, jacobian_unscaled = 0;  // Frobenius norm of ∂softmax/∂scores
 };
 // The raw scores q·k for d_head = 1, 2, 4, ... 1024: q and k with N(0, 1)
 // entries, n_keys keys, `trials` queries from the seed (each q drawn, each
 // q·k drawn from its exact distribution given q). Drawn once; the curves for
 // a temperature are cheap.
 struct ScalingSamples {
-  std::vector<int> d_head;                   // [11]
-  std::vector<std::vector<float>> scores;    // [11][trials · n_keys]
+  std::vector<int> d_head;                 // [11]
+  std::vector<std::vector<float>> scores;  // [11][trials · n_keys]
   int n_keys = 0, trials = 0;
 };
 ScalingSamples scaling_samples(uint32_t seed, int n_keys, int trials);
@@ -106,7 +106,7 @@ double softmax_jacobian_norm(const float* p, int n);
 std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape);
 
 struct LayoutStep {
-  std::string code;              // e.g. "q.view(1, n, 4, 16)"
+  std::string code;  // e.g. "q.view(1, n, 4, 16)"
   std::vector<int64_t> shape, strides;
   bool contiguous = false;
 };

@@ -67,7 +67,8 @@ int run_sdpa(const SdpaArgs& a, std::ostream& out) {
   SdpaOptions o = a.o;
   o.fully_masked = policy(a.fully_masked);
   if (a.qk_out.empty()) o.qk_mode = -1;
-  SdpaInputs in{&q, &k, &v, mask ? &*mask : nullptr, pk ? &*pk : nullptr, pv ? &*pv : nullptr, nonpad ? &*nonpad : nullptr};
+  SdpaInputs in{
+      &q, &k, &v, mask ? &*mask : nullptr, pk ? &*pk : nullptr, pv ? &*pv : nullptr, nonpad ? &*nonpad : nullptr};
   auto r = sdpa(in, o);
   if (auto* e = std::get_if<std::string>(&r)) throw Failure{*e};
   const SdpaOutputs& y = std::get<SdpaOutputs>(r);
@@ -94,12 +95,14 @@ struct MhaArgs {
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 MatD as_matrix(const Array& a, const std::string& name) {
-  if (a.shape.size() != 2) throw Failure{name + " must be 2D (d_out, d_in) as nn.Linear stores it; got " + a.shape_text()};
+  if (a.shape.size() != 2)
+    throw Failure{name + " must be 2D (d_out, d_in) as nn.Linear stores it; got " + a.shape_text()};
   return Eigen::Map<const MatD>(a.values.data(), a.shape[0], a.shape[1]);
 }
 
 // x: (B, S, d_in) rows; w: (d_out, d_in); b: (d_out,) or none -> (B, S, d_out)
-Array linear(const Array& x, const Array& w, const std::optional<Array>& b, const std::string& wname, const std::string& xname) {
+Array linear(const Array& x, const Array& w, const std::optional<Array>& b, const std::string& wname,
+             const std::string& xname) {
   const MatD W = as_matrix(w, wname);
   const int64_t d_in = x.shape.back();
   if (W.cols() != d_in)
@@ -213,7 +216,8 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   sdpa_cmd->add_option("--softcap", s.o.softcap, "softcap c: s -> c·tanh(s/c) before the mask");
   sdpa_cmd->add_option("--q-heads", s.o.q_heads, "query heads (3D inputs)");
   sdpa_cmd->add_option("--kv-heads", s.o.kv_heads, "key/value heads (3D inputs)");
-  sdpa_cmd->add_option("--fully-masked", s.fully_masked, "fully masked rows: zero (ONNX), nan (PyTorch), uniform (-1e9)")
+  sdpa_cmd
+      ->add_option("--fully-masked", s.fully_masked, "fully masked rows: zero (ONNX), nan (PyTorch), uniform (-1e9)")
       ->transform(CLI::IsMember(policies));
   sdpa_cmd->add_option("--out", s.out, "output Y .npy")->required();
   sdpa_cmd->add_option("--weights-out", s.weights_out, "softmax weights (B, Hq, Sq, T) .npy");
@@ -225,11 +229,14 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   s.o.qk_mode = 0;
 
   MhaArgs m;
-  auto* mha_cmd = app.add_subcommand("mha", "a whole multi-head attention layer; weights as nn.Linear stores them: y = x·Wᵀ + b");
+  auto* mha_cmd =
+      app.add_subcommand("mha", "a whole multi-head attention layer; weights as nn.Linear stores them: y = x·Wᵀ + b");
   mha_cmd->add_option("--x", m.x, "input (S, d_model) or (B, S, d_model) .npy")->required();
   mha_cmd->add_option("--x-kv", m.x_kv, "keys/values input for cross-attention .npy (default: --x)");
-  for (auto [flag, dst, what] : {std::tuple{"--wq", &m.wq, "W_q (H·D, d_model)"}, {"--wk", &m.wk, "W_k (Hkv·D, d_model)"},
-                                 {"--wv", &m.wv, "W_v (Hkv·Dv, d_model)"}, {"--wo", &m.wo, "W_o (d_out, H·Dv)"}})
+  for (auto [flag, dst, what] : {std::tuple{"--wq", &m.wq, "W_q (H·D, d_model)"},
+                                 {"--wk", &m.wk, "W_k (Hkv·D, d_model)"},
+                                 {"--wv", &m.wv, "W_v (Hkv·Dv, d_model)"},
+                                 {"--wo", &m.wo, "W_o (d_out, H·Dv)"}})
     mha_cmd->add_option(flag, *dst, what)->required();
   for (auto [flag, dst] : {std::pair{"--bq", &m.bq}, {"--bk", &m.bk}, {"--bv", &m.bv}, {"--bo", &m.bo}})
     mha_cmd->add_option(flag, *dst, "bias .npy (optional)");

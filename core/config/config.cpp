@@ -25,7 +25,8 @@ Sequence make_sequence(const std::string& text, int pad_to) {
 // Checks one text field; returns its token count, or -1 after adding an error.
 int check_text(const std::string& text, const char* field, std::vector<std::string>& errors) {
   if (text.size() > Limits::max_text_bytes) {
-    errors.push_back(format("%s is %zu bytes long; the limit is %zu bytes", field, text.size(), Limits::max_text_bytes));
+    errors.push_back(
+        format("%s is %zu bytes long; the limit is %zu bytes", field, text.size(), Limits::max_text_bytes));
     return -1;
   }
   if (auto bad = find_invalid_utf8(text)) {
@@ -89,26 +90,31 @@ std::vector<std::string> validate(const Config& cfg) {
     if (f.projections) sizes_ok = false;
   }
   if (sizes_ok && cfg.d_model % cfg.n_heads != 0) {
-    errors.push_back(format("d_model %d is not divisible by %d heads: d_head would be %.1f", cfg.d_model,
-                            cfg.n_heads, double(cfg.d_model) / cfg.n_heads));
+    errors.push_back(format("d_model %d is not divisible by %d heads: d_head would be %.1f", cfg.d_model, cfg.n_heads,
+                            double(cfg.d_model) / cfg.n_heads));
     sizes_ok = false;
   }
   if (sizes_ok && cfg.n_kv_heads != 0 && (cfg.n_kv_heads > cfg.n_heads || cfg.n_heads % cfg.n_kv_heads != 0)) {
-    errors.push_back(format("n_kv_heads %d must divide n_heads %d (each key/value head serves a group of query "
-                            "heads); 0 means one per query head", cfg.n_kv_heads, cfg.n_heads));
+    errors.push_back(
+        format("n_kv_heads %d must divide n_heads %d (each key/value head serves a group of query "
+               "heads); 0 means one per query head",
+               cfg.n_kv_heads, cfg.n_heads));
   }
   if (sizes_ok && cfg.weights == Weights::Constructed &&
       (cfg.d_model % 4 != 0 || d_head(cfg) < 2 || d_head(cfg) > cfg.d_model / 2 || kv_heads(cfg) != cfg.n_heads))
-    errors.push_back(format("constructed heads need d_model divisible by 4, 2 <= d_head <= d_model/2 (at least 2 "
-                            "heads) and one key/value head per query head; got d_model %d, %d heads, n_kv_heads %d",
-                            cfg.d_model, cfg.n_heads, cfg.n_kv_heads));
+    errors.push_back(
+        format("constructed heads need d_model divisible by 4, 2 <= d_head <= d_model/2 (at least 2 "
+               "heads) and one key/value head per query head; got d_model %d, %d heads, n_kv_heads %d",
+               cfg.d_model, cfg.n_heads, cfg.n_kv_heads));
 
   const int n_text = check_text(cfg.text, "text", errors);
   const int n_cross = cfg.cross_text.empty() ? 0 : check_text(cfg.cross_text, "cross_text", errors);
   if (n_text < 0 || n_cross < 0) return errors;
   if (cfg.kv_cache > 0 && cfg.kv_cache >= n_text)
-    errors.push_back(format("kv_cache %d must be between 0 and %d: at least one token of the text must remain as a "
-                            "query", cfg.kv_cache, n_text - 1));
+    errors.push_back(
+        format("kv_cache %d must be between 0 and %d: at least one token of the text must remain as a "
+               "query",
+               cfg.kv_cache, n_text - 1));
   else if (cfg.kv_cache > 0 && !cfg.cross_text.empty())
     errors.push_back("kv_cache applies to self-attention; with cross_text every key is already given");
   if (!sizes_ok) return errors;
@@ -124,10 +130,10 @@ std::vector<std::string> validate(const Config& cfg) {
       }
   const size_t bytes = trace_bytes(s.n_q(), s.n_kv(), cfg.d_model, cfg.n_heads, cfg.softcap > 0, cfg.dropout > 0);
   if (bytes > Limits::max_trace_bytes)
-    errors.push_back(format("%d queries x %d keys x %d heads at d_model %d need %.0f MiB for the trace; the limit is "
-                            "%zu MiB (the score matrices grow as heads x tokens squared): use fewer tokens or heads",
-                            s.n_q(), s.n_kv(), cfg.n_heads, cfg.d_model, double(bytes) / (1 << 20),
-                            Limits::max_trace_bytes >> 20));
+    errors.push_back(
+        format("%d queries x %d keys x %d heads at d_model %d need %.0f MiB for the trace; the limit is "
+               "%zu MiB (the score matrices grow as heads x tokens squared): use fewer tokens or heads",
+               s.n_q(), s.n_kv(), cfg.n_heads, cfg.d_model, double(bytes) / (1 << 20), Limits::max_trace_bytes >> 20));
   return errors;
 }
 

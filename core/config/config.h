@@ -49,8 +49,8 @@ struct Config {
   // [SECTION] masks (internally True = may attend)
   bool causal = false;
   CausalAlign causal_align = CausalAlign::TopLeft;  // ignored with kv_cache (then offset = kv_cache)
-  int window = 0;               // sliding window: keys within window-1 positions of the diagonal; 0 = off
-  bool mask_pad_keys = true;    // key padding mask: [PAD] keys are blocked
+  int window = 0;                 // sliding window: keys within window-1 positions of the diagonal; 0 = off
+  bool mask_pad_keys = true;      // key padding mask: [PAD] keys are blocked
   bool mask_pad_queries = false;  // query padding mask: [PAD] query rows are blocked entirely
   std::vector<std::vector<uint8_t>> custom_mask;  // [n_q][n_kv], 1 = may attend; empty = none
   std::vector<std::vector<float>> float_mask;     // [n_q][n_kv] added to the scores (may hold -inf); empty = none
@@ -73,8 +73,8 @@ inline int d_head(const Config& c) { return c.d_model / c.n_heads; }
 // Limits, and why: the trace keeps every intermediate, and the per-head
 // score matrices grow as n_heads · n_q · n_kv (six of them are kept).
 struct Limits {
-  static constexpr int max_tokens = 1024;        // rows are then under a pixel on screen; hover is still exact
-  static constexpr int max_d_model = 2048;       // above GPT-2 XL's 1600
+  static constexpr int max_tokens = 1024;   // rows are then under a pixel on screen; hover is still exact
+  static constexpr int max_d_model = 2048;  // above GPT-2 XL's 1600
   static constexpr int max_heads = 64;
   static constexpr size_t max_text_bytes = 16384;
   // (1024 tokens, d_model 1600, 25 heads) needs up to 750 MiB; while a new trace is
@@ -95,8 +95,8 @@ struct Sequence {
   int n_text = 0;  // tokens before the padding
 };
 struct Sequences {
-  Sequence q_source;  // the text; queries are its tokens from kv_cache on
-  Sequence kv;        // keys and values: the text itself, or cross_text
+  Sequence q_source;    // the text; queries are its tokens from kv_cache on
+  Sequence kv;          // keys and values: the text itself, or cross_text
   int first_query = 0;  // = kv_cache for self-attention
   bool cross = false;
   int n_q() const { return int(q_source.tokens.size()) - first_query; }

@@ -86,7 +86,8 @@ void from_json(const json& j, T& v) {
     if (!j.is_null())
       for (const auto& row : j) {
         v.emplace_back();
-        for (const auto& c : row) v.back().push_back(c.is_string() ? -std::numeric_limits<float>::infinity() : c.get<float>());
+        for (const auto& c : row)
+          v.back().push_back(c.is_string() ? -std::numeric_limits<float>::infinity() : c.get<float>());
       }
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool> || std::is_same_v<T, double>) {
     v = j.get<T>();
@@ -174,32 +175,52 @@ const std::vector<Field>& config_fields_table() {
   constexpr int T = Limits::max_tokens;
   static const std::vector<Field> table = {
       // [SECTION] sequences
-      field<&Config::text>("text", true, "The sentence: its tokens are the queries, and the keys unless cross_text is set."),
-      field<&Config::cross_text>("cross_text", true, "A second text for the keys and values (cross-attention); empty = self-attention."),
-      field<&Config::pad_to>("pad_to", true, "Append [PAD] tokens to each sequence up to this length; 0 = no padding.", 0, T),
+      field<&Config::text>("text", true,
+                           "The sentence: its tokens are the queries, and the keys unless cross_text is set."),
+      field<&Config::cross_text>("cross_text", true,
+                                 "A second text for the keys and values (cross-attention); empty = self-attention."),
+      field<&Config::pad_to>("pad_to", true, "Append [PAD] tokens to each sequence up to this length; 0 = no padding.",
+                             0, T),
       // [SECTION] sizes and weights
-      field<&Config::d_model>("d_model", true, "Width of every token vector; d_head = d_model / n_heads.", 1, Limits::max_d_model),
+      field<&Config::d_model>("d_model", true, "Width of every token vector; d_head = d_model / n_heads.", 1,
+                              Limits::max_d_model),
       field<&Config::n_heads>("n_heads", true, "Query heads.", 1, Limits::max_heads),
-      field<&Config::n_kv_heads>("n_kv_heads", true, "Key/value heads for grouped-query attention (must divide n_heads); 0 = n_heads.", 0, Limits::max_heads),
-      field<&Config::seed>("seed", true, "Seeds the token embeddings, W_q, W_k, W_v, W_o and dropout.", 0, 4294967295.0),
+      field<&Config::n_kv_heads>("n_kv_heads", true,
+                                 "Key/value heads for grouped-query attention (must divide n_heads); 0 = n_heads.", 0,
+                                 Limits::max_heads),
+      field<&Config::seed>("seed", true, "Seeds the token embeddings, W_q, W_k, W_v, W_o and dropout.", 0,
+                           4294967295.0),
       field<&Config::bias>("bias", true, "nn.Linear biases on the four projections."),
       field<&Config::positional>("positional", true, "Add the sinusoidal positional encoding to the token vectors."),
-      field<&Config::kv_cache>("kv_cache", true, "The first kv_cache tokens are past: keys and values only, no queries.", 0, T),
-      field<&Config::weights>("weights", true, "random: nn.Linear's initialisation; constructed: heads built to attend to the previous, same, first or two-back token."),
+      field<&Config::kv_cache>("kv_cache", true,
+                               "The first kv_cache tokens are past: keys and values only, no queries.", 0, T),
+      field<&Config::weights>("weights", true,
+                              "random: nn.Linear's initialisation; constructed: heads built to attend to the previous, "
+                              "same, first or two-back token."),
       // [SECTION] masks
       field<&Config::causal>("causal", false, "Causal mask: a query sees no later key."),
-      field<&Config::causal_align>("causal_align", false, "Where the causal diagonal sits when there are more keys than queries."),
-      field<&Config::window>("window", false, "Sliding window: keys within window−1 positions of the diagonal; 0 = off.", 0, T),
+      field<&Config::causal_align>("causal_align", false,
+                                   "Where the causal diagonal sits when there are more keys than queries."),
+      field<&Config::window>("window", false,
+                             "Sliding window: keys within window−1 positions of the diagonal; 0 = off.", 0, T),
       field<&Config::mask_pad_keys>("mask_pad_keys", false, "Key padding mask: [PAD] keys are blocked."),
-      field<&Config::mask_pad_queries>("mask_pad_queries", false, "Query padding mask: [PAD] query rows are blocked entirely."),
+      field<&Config::mask_pad_queries>("mask_pad_queries", false,
+                                       "Query padding mask: [PAD] query rows are blocked entirely."),
       field<&Config::custom_mask>("custom_mask", false, "[n_q][n_kv] of true (may attend) / false; null = none."),
-      field<&Config::float_mask>("float_mask", false, "[n_q][n_kv] added to the scores (numbers or \"-inf\"); null = none."),
-      field<&Config::fully_masked>("fully_masked", false, "What a query row with every key blocked becomes: 0 (ONNX), NaN (PyTorch SDPA) or uniform (masked_fill with −1e9)."),
+      field<&Config::float_mask>("float_mask", false,
+                                 "[n_q][n_kv] added to the scores (numbers or \"-inf\"); null = none."),
+      field<&Config::fully_masked>("fully_masked", false,
+                                   "What a query row with every key blocked becomes: 0 (ONNX), NaN (PyTorch SDPA) or "
+                                   "uniform (masked_fill with −1e9)."),
       // [SECTION] scores and weights
-      field<&Config::scale>("scale", false, "Multiplies Q·Kᵀ; 0 = 1/√d_head.", 0, 1e6, "0 (meaning 1/√d_head) or a positive number up to 1e6"),
-      field<&Config::temperature>("temperature", false, "Divides the scaled scores.", 1e-6, 1e6, "a positive number between 1e-6 and 1e6"),
-      field<&Config::softcap>("softcap", false, "> 0: s → softcap·tanh(s / softcap), before the masks; 0 = off.", 0, 1e6, "0 (off) or a positive number up to 1e6"),
-      field<&Config::dropout>("dropout", false, "Probability of zeroing a weight; survivors are scaled by 1/(1−p).", 0, 1, "at least 0 and below 1", true),
+      field<&Config::scale>("scale", false, "Multiplies Q·Kᵀ; 0 = 1/√d_head.", 0, 1e6,
+                            "0 (meaning 1/√d_head) or a positive number up to 1e6"),
+      field<&Config::temperature>("temperature", false, "Divides the scaled scores.", 1e-6, 1e6,
+                                  "a positive number between 1e-6 and 1e6"),
+      field<&Config::softcap>("softcap", false, "> 0: s → softcap·tanh(s / softcap), before the masks; 0 = off.", 0,
+                              1e6, "0 (off) or a positive number up to 1e6"),
+      field<&Config::dropout>("dropout", false, "Probability of zeroing a weight; survivors are scaled by 1/(1−p).", 0,
+                              1, "at least 0 and below 1", true),
   };
   return table;
 }
@@ -230,7 +251,8 @@ bool read_field(const Field& f, const json& v, json& out, std::string& error) {
       long long n = 0;
       if (v.is_number_unsigned()) n = (long long)std::min<unsigned long long>(v.get<unsigned long long>(), 1ull << 62);
       else if (v.is_number_integer()) n = v.get<long long>();
-      else if (v.is_number_float() && std::abs(v.get<double>()) < 1e15 && v.get<double>() == std::floor(v.get<double>()))
+      else if (v.is_number_float() && std::abs(v.get<double>()) < 1e15 &&
+               v.get<double>() == std::floor(v.get<double>()))
         n = (long long)v.get<double>();
       else return error = key + " must be a whole number, not " + (v.is_number() ? v.dump() : json_type_name(v)), false;
       if (double(n) < f.lo || double(n) > f.hi)
@@ -250,14 +272,16 @@ bool read_field(const Field& f, const json& v, json& out, std::string& error) {
     case FieldKind::BoolMatrix:
       return read_matrix(f, v, out, error, "true/false (or 1/0): true = may attend", [](const json& c, json& o) {
         if (c.is_boolean()) o = c;
-        else if (c.is_number_integer() && (c.get<long long>() == 0 || c.get<long long>() == 1)) o = c.get<long long>() == 1;
+        else if (c.is_number_integer() && (c.get<long long>() == 0 || c.get<long long>() == 1))
+          o = c.get<long long>() == 1;
         else return false;
         return true;
       });
     case FieldKind::FloatMatrix:
       return read_matrix(f, v, out, error, "finite numbers or \"-inf\"", [](const json& c, json& o) {
         if (c.is_string() && (c.get<std::string>() == "-inf" || c.get<std::string>() == "-Infinity")) o = "-inf";
-        else if (c.is_number() && std::isfinite(c.get<double>()) && std::abs(c.get<double>()) <= 1e30) o = c.get<double>();
+        else if (c.is_number() && std::isfinite(c.get<double>()) && std::abs(c.get<double>()) <= 1e30)
+          o = c.get<double>();
         else return false;
         return true;
       });
@@ -276,17 +300,23 @@ std::string range_error(const Field& f, const Config& c) {
 
 std::string field_range_text(const Field& f) {
   switch (f.kind) {
-    case FieldKind::Text: return "text";
-    case FieldKind::Bool: return "true / false";
-    case FieldKind::Int: return format("%lld to %lld", (long long)f.lo, (long long)f.hi);
-    case FieldKind::Number: return f.rule;
+    case FieldKind::Text:
+      return "text";
+    case FieldKind::Bool:
+      return "true / false";
+    case FieldKind::Int:
+      return format("%lld to %lld", (long long)f.lo, (long long)f.hi);
+    case FieldKind::Number:
+      return f.rule;
     case FieldKind::Choice: {
       std::string s;
       for (const char* c : f.choices) s += (s.empty() ? "" : ", ") + std::string("`\"") + c + "\"`";
       return s;
     }
-    case FieldKind::BoolMatrix: return "matrix of true / false, or null";
-    case FieldKind::FloatMatrix: return "matrix of numbers or \"-inf\", or null";
+    case FieldKind::BoolMatrix:
+      return "matrix of true / false, or null";
+    case FieldKind::FloatMatrix:
+      return "matrix of numbers or \"-inf\", or null";
   }
   return "";
 }

@@ -62,8 +62,10 @@ std::optional<json> to_json(const Field& f, const std::string& v, std::string& w
     return std::nullopt;
   }
   switch (f.kind) {
-    case FieldKind::Text: return json(v);
-    case FieldKind::Choice: return json(v);
+    case FieldKind::Text:
+      return json(v);
+    case FieldKind::Choice:
+      return json(v);
     case FieldKind::Bool:
       if (v == "1" || v == "true") return json(true);
       if (v == "0" || v == "false") return json(false);
@@ -161,10 +163,18 @@ std::string config_to_query(const Config& c) {
     std::string text;
     switch (f.kind) {
       case FieldKind::Text:
-      case FieldKind::Choice: text = v.get<std::string>(); break;
-      case FieldKind::Bool: text = v.get<bool>() ? "1" : "0"; break;
-      case FieldKind::Int: text = v.dump(); break;
-      case FieldKind::Number: text = number_text(v.get<double>()); break;
+      case FieldKind::Choice:
+        text = v.get<std::string>();
+        break;
+      case FieldKind::Bool:
+        text = v.get<bool>() ? "1" : "0";
+        break;
+      case FieldKind::Int:
+        text = v.dump();
+        break;
+      case FieldKind::Number:
+        text = number_text(v.get<double>());
+        break;
       case FieldKind::BoolMatrix:  // rows of 0/1 separated by '.'
         for (const auto& row : v) {
           if (!text.empty()) text += '.';

@@ -13,15 +13,15 @@
 
 namespace ap {
 
-std::string percent_encode(std::string_view s);                   // all but A-Z a-z 0-9 - _ . ~
-std::optional<std::string> percent_decode(std::string_view s);    // '+' is a space; nullopt if malformed
+std::string percent_encode(std::string_view s);                 // all but A-Z a-z 0-9 - _ . ~
+std::optional<std::string> percent_decode(std::string_view s);  // '+' is a space; nullopt if malformed
 
 // Every scalar field, and the masks when set, in config_fields() order.
 std::string config_to_query(const Config& c);
 
 struct QueryApplied {
-  Config config;                                         // base with every acceptable parameter applied
-  std::vector<std::string> notes;                        // one sentence per ignored parameter
+  Config config;                                           // base with every acceptable parameter applied
+  std::vector<std::string> notes;                          // one sentence per ignored parameter
   std::vector<std::pair<std::string, std::string>> other;  // decoded parameters listed in `other_keys`
 };
 

@@ -4,12 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
-#include "kernels/head.h"
 #include "base/rng.h"
+#include "kernels/head.h"
 
 namespace ap {
 namespace {
-
 
 Array matrix(const Mat& m) {
   return Array{DType::F32, {m.rows(), m.cols()}, std::vector<double>(m.data(), m.data() + m.size())};
@@ -110,14 +109,20 @@ std::string pytorch_script(const Config& c, const Trace& t, const std::string& n
   s += "k = t[\"k_proj\"] if \"k_proj\" in t else x_kv @ t[\"w_k\"].T + t[\"b_k\"]\n";
   s += "v = t[\"v_proj\"] if \"v_proj\" in t else x_kv @ t[\"w_v\"].T + t[\"b_v\"]\n\n";
   s += "# split the last axis into heads, then put heads before the sequence\n";
-  s += "q = q.view(1, " + std::to_string(n) + ", " + std::to_string(h) + ", " + std::to_string(dh) + ").transpose(1, 2)\n";
-  s += "k = k.view(1, " + std::to_string(m) + ", " + std::to_string(hk) + ", " + std::to_string(dh) + ").transpose(1, 2)\n";
-  s += "v = v.view(1, " + std::to_string(m) + ", " + std::to_string(hk) + ", " + std::to_string(dh) + ").transpose(1, 2)\n";
+  s += "q = q.view(1, " + std::to_string(n) + ", " + std::to_string(h) + ", " + std::to_string(dh) +
+       ").transpose(1, 2)\n";
+  s += "k = k.view(1, " + std::to_string(m) + ", " + std::to_string(hk) + ", " + std::to_string(dh) +
+       ").transpose(1, 2)\n";
+  s += "v = v.view(1, " + std::to_string(m) + ", " + std::to_string(hk) + ", " + std::to_string(dh) +
+       ").transpose(1, 2)\n";
   if (hk != h)
-    s += "# grouped-query attention: query head h uses kv head h // " + std::to_string(h / hk) + "\n"
-         "k = k.repeat_interleave(" + std::to_string(h / hk) + ", dim=1)\nv = v.repeat_interleave(" + std::to_string(h / hk) + ", dim=1)\n";
+    s += "# grouped-query attention: query head h uses kv head h // " + std::to_string(h / hk) +
+         "\n"
+         "k = k.repeat_interleave(" +
+         std::to_string(h / hk) + ", dim=1)\nv = v.repeat_interleave(" + std::to_string(h / hk) + ", dim=1)\n";
   s += "assert q.shape == " + shape_tuple({1, h, n, dh}) + " and k.shape == " + shape_tuple({1, h, m, dh}) + "\n\n";
-  s += "scores = q @ k.transpose(-2, -1) * " + std::string(scale) + "  # the scale" + (c.scale > 0 ? "" : " 1/sqrt(d_head)") + "\n";
+  s += "scores = q @ k.transpose(-2, -1) * " + std::string(scale) + "  # the scale" +
+       (c.scale > 0 ? "" : " 1/sqrt(d_head)") + "\n";
   if (c.temperature != 1) {
     char temp[32];
     std::snprintf(temp, sizeof temp, "%.9g", c.temperature);
@@ -135,12 +140,16 @@ std::string pytorch_script(const Config& c, const Trace& t, const std::string& n
   s += "scores = scores + t[\"bias\"]\n";
   s += "weights = torch.softmax(scores, dim=-1)\n";
   s += "empty = ~attn_mask.any(dim=-1, keepdim=True)  # rows with no key: softmax gives NaN there\n";
-  if (c.fully_masked == FullyMasked::Zero) s += "weights = torch.where(empty, torch.zeros_like(weights), weights)  # ONNX's rule\n";
-  if (c.fully_masked == FullyMasked::Uniform) s += "weights = torch.where(empty, torch.full_like(weights, 1 / " + std::to_string(m) + "), weights)  # the -1e9 fill\n";
+  if (c.fully_masked == FullyMasked::Zero)
+    s += "weights = torch.where(empty, torch.zeros_like(weights), weights)  # ONNX's rule\n";
+  if (c.fully_masked == FullyMasked::Uniform)
+    s += "weights = torch.where(empty, torch.full_like(weights, 1 / " + std::to_string(m) +
+         "), weights)  # the -1e9 fill\n";
   if (c.dropout > 0) {
     char p[32];
     std::snprintf(p, sizeof p, "%.9g", double(float(c.dropout)));
-    s += "dropped = weights * t[\"dropout_keep\"] / (1 - " + std::string(p) + ")  # the playground's seeded dropout pattern\n";
+    s += "dropped = weights * t[\"dropout_keep\"] / (1 - " + std::string(p) +
+         ")  # the playground's seeded dropout pattern\n";
   } else {
     s += "dropped = weights\n";
   }
@@ -176,7 +185,7 @@ std::optional<Mat> import_matrix(ImportRole role, const Array& a, const Config& 
                   " at flat index " + std::to_string(i) + ": imported values must be finite");
   const Sequences s = make_sequences(cfg);
   const int hk = kv_heads(cfg), dh = d_head(cfg);
-  const int64_t rows = role == ImportRole::X ? (s.cross ? s.n_q() : int64_t(s.q_source.tokens.size()))
+  const int64_t rows = role == ImportRole::X   ? (s.cross ? s.n_q() : int64_t(s.q_source.tokens.size()))
                        : role == ImportRole::Q ? s.n_q()
                                                : s.n_kv();
   const int64_t cols = role == ImportRole::X || role == ImportRole::Q ? cfg.d_model : int64_t(hk) * dh;
@@ -184,8 +193,11 @@ std::optional<Mat> import_matrix(ImportRole role, const Array& a, const Config& 
   Mat m(rows, cols);
   const auto& sh = a.shape;
   const std::string want = "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")" +
-                           (role == ImportRole::X ? "" : " or (1, " + std::to_string(heads) + ", " + std::to_string(rows) + ", " + std::to_string(dh) + ")");
-  if ((sh.size() == 2 && sh[0] == rows && sh[1] == cols) || (sh.size() == 3 && sh[0] == 1 && sh[1] == rows && sh[2] == cols)) {
+                           (role == ImportRole::X ? ""
+                                                  : " or (1, " + std::to_string(heads) + ", " + std::to_string(rows) +
+                                                        ", " + std::to_string(dh) + ")");
+  if ((sh.size() == 2 && sh[0] == rows && sh[1] == cols) ||
+      (sh.size() == 3 && sh[0] == 1 && sh[1] == rows && sh[2] == cols)) {
     for (int64_t i = 0; i < rows * cols; ++i) m.data()[i] = float(a.values[size_t(i)]);
     return m;
   }

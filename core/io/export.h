@@ -4,15 +4,15 @@
 #pragma once
 #include <optional>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "config/config.h"
-#include "layer/inputs.h"
 #include "io/npy.h"
 #include "io/npz.h"
+#include "layer/inputs.h"
 #include "layer/trace.h"
 
 namespace ap {
@@ -35,8 +35,8 @@ enum class ImportRole { X, Q, K, V };
 std::optional<ImportRole> import_role(const std::string& name);  // "x", "q", "k", "v"
 
 struct Imported {
-  std::optional<Mat> x;             // [n_q x d_model] replaces the token vectors (self-attention: keys too)
-  std::optional<Mat> q, k, v;       // replace the projections: [n_q x d_model], [n_kv x n_kv_heads·d_head]
+  std::optional<Mat> x;        // [n_q x d_model] replaces the token vectors (self-attention: keys too)
+  std::optional<Mat> q, k, v;  // replace the projections: [n_q x d_model], [n_kv x n_kv_heads·d_head]
   bool empty() const { return !x && !q && !k && !v; }
 };
 

@@ -7,8 +7,8 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace ap {
@@ -125,18 +125,18 @@ std::variant<DTypeInfo, std::string> parse_descr(const std::string& d) {
   const char order = d[0];
   const std::string kind = d.substr(1);
   // '|' (no byte order) and '=' (native) read as the host's order, as np.load does.
-  if (order != '<' && order != '>' && order != '|' && order != '=') return "dtype '" + d + "' has an unknown byte order";
-  static const std::pair<const char*, DType> kinds[] = {
-      {"b1", DType::Bool}, {"i1", DType::I8},  {"i2", DType::I16}, {"i4", DType::I32}, {"i8", DType::I64},
-      {"u1", DType::U8},   {"u2", DType::U16}, {"u4", DType::U32}, {"u8", DType::U64}, {"f2", DType::F16},
-      {"f4", DType::F32},  {"f8", DType::F64}};
+  if (order != '<' && order != '>' && order != '|' && order != '=')
+    return "dtype '" + d + "' has an unknown byte order";
+  static const std::pair<const char*, DType> kinds[] = {{"b1", DType::Bool}, {"i1", DType::I8},  {"i2", DType::I16},
+                                                        {"i4", DType::I32},  {"i8", DType::I64}, {"u1", DType::U8},
+                                                        {"u2", DType::U16},  {"u4", DType::U32}, {"u8", DType::U64},
+                                                        {"f2", DType::F16},  {"f4", DType::F32}, {"f8", DType::F64}};
   for (const auto& [name, dtype] : kinds)
     if (kind == name) return DTypeInfo{dtype, order == '>' && dtype_size(dtype) > 1};
   const char c = kind[0];
   if (c == 'c') return "dtype '" + d + "' is complex, which is not supported: save the real and imaginary parts apart";
   if (c == 'O') return "dtype '" + d + "' holds Python objects, which cannot be read without running Python";
-  if (c == 'U' || c == 'S' || c == 'a')
-    return "dtype '" + d + "' holds strings, which are not supported: save numbers";
+  if (c == 'U' || c == 'S' || c == 'a') return "dtype '" + d + "' holds strings, which are not supported: save numbers";
   return "dtype '" + d + "' is not supported: use bool, (u)int8/16/32/64 or float16/32/64";
 }
 
@@ -155,21 +155,39 @@ T load(const char* p, bool swap) {
 // One element of the file as a double; an error names the element by its C-order flat index.
 std::string element(DType d, const char* p, bool swap, size_t at, double& out) {
   switch (d) {
-    case DType::F16: out = half_to_float(load<uint16_t>(p, swap)); return "";
-    case DType::F32: out = load<float>(p, swap); return "";
-    case DType::F64: out = load<double>(p, swap); return "";
+    case DType::F16:
+      out = half_to_float(load<uint16_t>(p, swap));
+      return "";
+    case DType::F32:
+      out = load<float>(p, swap);
+      return "";
+    case DType::F64:
+      out = load<double>(p, swap);
+      return "";
     case DType::Bool: {
       const unsigned char v = static_cast<unsigned char>(*p);
       if (v > 1) return "bool element " + std::to_string(at) + " holds " + std::to_string(v) + ", not 0 or 1";
       out = v;
       return "";
     }
-    case DType::I8: out = load<int8_t>(p, swap); return "";
-    case DType::I16: out = load<int16_t>(p, swap); return "";
-    case DType::I32: out = load<int32_t>(p, swap); return "";
-    case DType::U8: out = load<uint8_t>(p, swap); return "";
-    case DType::U16: out = load<uint16_t>(p, swap); return "";
-    case DType::U32: out = load<uint32_t>(p, swap); return "";
+    case DType::I8:
+      out = load<int8_t>(p, swap);
+      return "";
+    case DType::I16:
+      out = load<int16_t>(p, swap);
+      return "";
+    case DType::I32:
+      out = load<int32_t>(p, swap);
+      return "";
+    case DType::U8:
+      out = load<uint8_t>(p, swap);
+      return "";
+    case DType::U16:
+      out = load<uint16_t>(p, swap);
+      return "";
+    case DType::U32:
+      out = load<uint32_t>(p, swap);
+      return "";
     case DType::I64: {
       const int64_t v = load<int64_t>(p, swap);
       if (v > (int64_t{1} << 53) || v < -(int64_t{1} << 53))
@@ -215,18 +233,30 @@ std::string Array::shape_text() const {
 
 const char* dtype_name(DType d) {
   switch (d) {
-    case DType::F16: return "float16";
-    case DType::F32: return "float32";
-    case DType::F64: return "float64";
-    case DType::Bool: return "bool";
-    case DType::I64: return "int64";
-    case DType::I8: return "int8";
-    case DType::I16: return "int16";
-    case DType::I32: return "int32";
-    case DType::U8: return "uint8";
-    case DType::U16: return "uint16";
-    case DType::U32: return "uint32";
-    case DType::U64: return "uint64";
+    case DType::F16:
+      return "float16";
+    case DType::F32:
+      return "float32";
+    case DType::F64:
+      return "float64";
+    case DType::Bool:
+      return "bool";
+    case DType::I64:
+      return "int64";
+    case DType::I8:
+      return "int8";
+    case DType::I16:
+      return "int16";
+    case DType::I32:
+      return "int32";
+    case DType::U8:
+      return "uint8";
+    case DType::U16:
+      return "uint16";
+    case DType::U32:
+      return "uint32";
+    case DType::U64:
+      return "uint64";
   }
   return "?";
 }
@@ -236,10 +266,22 @@ bool is_integer(DType d) { return !is_float(d) && d != DType::Bool; }
 
 size_t dtype_size(DType d) {
   switch (d) {
-    case DType::Bool: case DType::I8: case DType::U8: return 1;
-    case DType::F16: case DType::I16: case DType::U16: return 2;
-    case DType::F32: case DType::I32: case DType::U32: return 4;
-    case DType::F64: case DType::I64: case DType::U64: return 8;
+    case DType::Bool:
+    case DType::I8:
+    case DType::U8:
+      return 1;
+    case DType::F16:
+    case DType::I16:
+    case DType::U16:
+      return 2;
+    case DType::F32:
+    case DType::I32:
+    case DType::U32:
+      return 4;
+    case DType::F64:
+    case DType::I64:
+    case DType::U64:
+      return 8;
   }
   return 8;
 }
@@ -263,7 +305,7 @@ uint16_t float_to_half(float f) {
   const float a = std::fabs(f);
   if (std::isnan(f)) return uint16_t(sign | 0x7E00);
   if (a >= 65520.0f) return uint16_t(sign | 0x7C00);  // rounds to infinity
-  if (a < 0x1p-25f) return sign;                       // rounds to zero
+  if (a < 0x1p-25f) return sign;                      // rounds to zero
   int e;
   std::frexp(a, &e);  // a = m·2^e, m in [0.5, 1)
   // Half keeps 11 significant bits; below 2^-14 the spacing is fixed at 2^-24.
@@ -279,7 +321,8 @@ uint16_t float_to_half(float f) {
 
 std::variant<Array, std::string> parse_npy(std::string_view b) {
   static const char magic[] = "\x93NUMPY";
-  if (b.size() < 10 || std::memcmp(b.data(), magic, 6) != 0) return std::string("not a .npy file (no \\x93NUMPY magic)");
+  if (b.size() < 10 || std::memcmp(b.data(), magic, 6) != 0)
+    return std::string("not a .npy file (no \\x93NUMPY magic)");
   const int major = static_cast<unsigned char>(b[6]);
   size_t header_len = 0, offset = 0;
   if (major == 1) {
@@ -354,9 +397,11 @@ std::variant<Array, std::string> read_npy(const std::string& path) {
 }
 
 std::string npy_bytes(const Array& a) {
-  static const char* const descrs[] = {"<f2", "<f4", "<f8", "|b1", "<i8", "|i1", "<i2", "<i4", "|u1", "<u2", "<u4", "<u8"};
+  static const char* const descrs[] = {"<f2", "<f4", "<f8", "|b1", "<i8", "|i1",
+                                       "<i2", "<i4", "|u1", "<u2", "<u4", "<u8"};
   const char* descr = descrs[size_t(a.dtype)];
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + a.shape_text() + ", }";
+  std::string dict =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + a.shape_text() + ", }";
   // Pad with spaces so the data starts on a 64-byte boundary, ending in '\n'.
   const size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
@@ -368,18 +413,42 @@ std::string npy_bytes(const Array& a) {
   const auto put = [&](const auto v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
   for (double v : a.values) {
     switch (a.dtype) {
-      case DType::F32: put(float(v)); break;
-      case DType::F64: put(v); break;
-      case DType::F16: put(float_to_half(float(v))); break;
-      case DType::Bool: put(uint8_t(v != 0)); break;
-      case DType::I64: put(saturate<int64_t>(v)); break;
-      case DType::I8: put(saturate<int8_t>(v)); break;
-      case DType::I16: put(saturate<int16_t>(v)); break;
-      case DType::I32: put(saturate<int32_t>(v)); break;
-      case DType::U8: put(saturate<uint8_t>(v)); break;
-      case DType::U16: put(saturate<uint16_t>(v)); break;
-      case DType::U32: put(saturate<uint32_t>(v)); break;
-      case DType::U64: put(saturate<uint64_t>(v)); break;
+      case DType::F32:
+        put(float(v));
+        break;
+      case DType::F64:
+        put(v);
+        break;
+      case DType::F16:
+        put(float_to_half(float(v)));
+        break;
+      case DType::Bool:
+        put(uint8_t(v != 0));
+        break;
+      case DType::I64:
+        put(saturate<int64_t>(v));
+        break;
+      case DType::I8:
+        put(saturate<int8_t>(v));
+        break;
+      case DType::I16:
+        put(saturate<int16_t>(v));
+        break;
+      case DType::I32:
+        put(saturate<int32_t>(v));
+        break;
+      case DType::U8:
+        put(saturate<uint8_t>(v));
+        break;
+      case DType::U16:
+        put(saturate<uint16_t>(v));
+        break;
+      case DType::U32:
+        put(saturate<uint32_t>(v));
+        break;
+      case DType::U64:
+        put(saturate<uint64_t>(v));
+        break;
     }
   }
   return out;

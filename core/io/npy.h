@@ -30,9 +30,9 @@ struct Array {
 };
 
 const char* dtype_name(DType d);  // "float32", ...
-bool is_float(DType d);            // float16, float32, float64
-bool is_integer(DType d);          // int8 ... uint64 (not bool)
-size_t dtype_size(DType d);        // bytes per element in a file
+bool is_float(DType d);           // float16, float32, float64
+bool is_integer(DType d);         // int8 ... uint64 (not bool)
+size_t dtype_size(DType d);       // bytes per element in a file
 
 // The largest array read or written: 2^26 elements (512 MiB as doubles), far
 // above what attention of the playground's sizes needs.

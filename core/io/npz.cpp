@@ -150,7 +150,8 @@ std::variant<std::vector<std::pair<std::string, Array>>, std::string> parse_npz(
       return "the .npz zip directory is damaged at entry " + std::to_string(e);
     const uint32_t flags = get16(bytes, at + 8), method = get16(bytes, at + 10), crc = get32(bytes, at + 16);
     uint64_t packed = get32(bytes, at + 20), size = get32(bytes, at + 24), local = get32(bytes, at + 42);
-    const uint32_t name_len = get16(bytes, at + 28), extra_len = get16(bytes, at + 30), comment_len = get16(bytes, at + 32);
+    const uint32_t name_len = get16(bytes, at + 28), extra_len = get16(bytes, at + 30),
+                   comment_len = get16(bytes, at + 32);
     const size_t next = at + 46 + name_len + extra_len + comment_len;
     if (next > uint64_t(dir_at) + dir_size) return "the .npz zip directory is damaged at entry " + std::to_string(e);
     std::string name(bytes.substr(at + 46, name_len));
@@ -192,7 +193,8 @@ std::variant<std::vector<std::pair<std::string, Array>>, std::string> parse_npz(
     const std::string_view raw = bytes.substr(size_t(e.data_at), size_t(e.packed));
     std::string data;
     if (e.method == 0) data = std::string(raw);
-    else if (std::string err = inflate_entry(raw, size_t(e.size), data); !err.empty()) return "'" + e.name + "': " + err;
+    else if (std::string err = inflate_entry(raw, size_t(e.size), data); !err.empty())
+      return "'" + e.name + "': " + err;
     if (crc_of(data) != e.crc) return "'" + e.name + "' is damaged (its checksum does not match)";
     auto parsed = parse_npy(data);
     if (auto* err = std::get_if<std::string>(&parsed)) return "'" + e.name + "': " + *err;

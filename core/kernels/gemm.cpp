@@ -30,10 +30,10 @@ inline void block(const float* x, int stride, int d_in, const float* panel, floa
   v128_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < 4; ++c) acc[r][c] = wasm_f32x4_splat(0.0f);
-  // Two steps of k per iteration: V8 checks for interrupts on every loop
-  // iteration, and halving them took the projections from 0.76-0.80 to
-  // 0.80-0.87 of the peak in Chromium (0.64-0.69 to 0.74-0.81 under Node);
-  // four steps spill registers and were slower. The sums keep their order.
+      // Two steps of k per iteration: V8 checks for interrupts on every loop
+      // iteration, and halving them took the projections from 0.76-0.80 to
+      // 0.80-0.87 of the peak in Chromium (0.64-0.69 to 0.74-0.81 under Node);
+      // four steps spill registers and were slower. The sums keep their order.
 #pragma clang loop unroll_count(2)
   for (int k = 0; k < d_in; ++k) {
     const float* b = panel + size_t(k) * kPanel;

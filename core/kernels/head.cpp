@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/gemm.h"
 #include "base/rng.h"
+#include "kernels/gemm.h"
 #include "kernels/softmax.h"
 
 namespace ap {
@@ -40,7 +40,8 @@ bool dropout_keeps(uint64_t stream, int64_t index, float p) {
   return p <= 0 || keeps(stream, index, keep_threshold(p));
 }
 
-void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops) {
+void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out,
+                  HeadOperands& ops) {
   const int n_q = int(q.rows()), n_kv = int(k.rows());
   ops.scored.clear();
   if (o.reuse_scores && out.scores.rows() == n_q && out.scores.cols() == n_kv && out.key_limit.size() == size_t(n_q))
@@ -62,16 +63,16 @@ void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptio
   if (!covered(ops, out.key_limit, 0, n_q)) ops.k_panels = pack_panels(k);
 }
 
-std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
-                             int r0, int r1, HeadSteps& out) {
+std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o,
+                             const HeadOperands& ops, int r0, int r1, HeadSteps& out) {
   const int n_kv = int(k.rows());
   const auto& limit = out.key_limit;
   if (!covered(ops, limit, r0, r1)) {
     scores_prefix(q, k, ops.k_panels, limit, r0, r1, out.scores);
   } else {  // reused: only what the new limits leave out becomes "not computed"
     for (int r = r0; r < r1; ++r)
-      std::fill(out.scores.data() + size_t(r) * n_kv + limit[size_t(r)], out.scores.data() + size_t(r) * n_kv + ops.scored[size_t(r)],
-                std::numeric_limits<float>::quiet_NaN());
+      std::fill(out.scores.data() + size_t(r) * n_kv + limit[size_t(r)],
+                out.scores.data() + size_t(r) * n_kv + ops.scored[size_t(r)], std::numeric_limits<float>::quiet_NaN());
   }
   std::vector<int> fully;
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "config/config.h"
 #include "base/tensor.h"
+#include "config/config.h"
 
 namespace ap {
 
@@ -14,7 +14,7 @@ struct AttendOptions {
   float scale = 1;    // multiplies q·kᵀ (already divided by any temperature)
   float softcap = 0;  // > 0: s -> softcap·tanh(s / softcap), before the bias
   FullyMasked fully_masked = FullyMasked::Zero;
-  float dropout = 0;  // probability of dropping a weight
+  float dropout = 0;            // probability of dropping a weight
   uint64_t dropout_stream = 0;  // seeds this head's dropout pattern
   // Skip the keys after each row's last allowed one (a causal mask's upper
   // triangle), as causal kernels do: their scores are left NaN ("not
@@ -32,7 +32,8 @@ struct HeadSteps {
   Mat capped;   // softcap·tanh(scaled / softcap); empty without softcap (see softcapped())
   Mat masked;   // softcapped() + bias: −inf where blocked
   Mat weights;  // softmax over keys; fully masked rows per the policy
-  Eigen::VectorXf row_max, row_sum;  // [n_q] per row: the max subtracted and Σ exp(masked − max) (NaN when fully masked)
+  Eigen::VectorXf row_max,
+      row_sum;  // [n_q] per row: the max subtracted and Σ exp(masked − max) (NaN when fully masked)
   Mat dropped;  // weights after dropout, survivors scaled by 1/(1 − p); empty when p = 0 (see after_dropout())
   Mat context;  // [n_q x d_v] after_dropout() · v
   std::vector<int> key_limit;  // [n_q] keys >= key_limit[r] were blocked and skipped (n_kv when nothing was skipped)
@@ -59,15 +60,17 @@ std::vector<int> attend(const Mat& q, const Mat& k, const Mat& v, const Mat& bia
 // context_rows fills rows [r0, r1) of the context. attend() is all four over
 // every row, so the results are the same bit for bit.
 struct HeadOperands {
-  std::vector<int> scored;       // [n_q] with reuse_scores: the keys whose scores `out` held (its old key_limit), else empty
+  std::vector<int> scored;  // [n_q] with reuse_scores: the keys whose scores `out` held (its old key_limit), else empty
   std::vector<float> k_panels;   // k packed for scores_prefix (gemm.h); empty when every row reuses its scores
   Mat vt;                        // [d_v x n_kv] vᵀ
   std::vector<float> vt_panels;  // vᵀ packed for context_prefix
-  std::vector<int> context_limit;  // [n_q] key_limit, but every key for a fully masked row (its policy's weights need them)
+  std::vector<int>
+      context_limit;  // [n_q] key_limit, but every key for a fully masked row (its policy's weights need them)
 };
-void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out, HeadOperands& ops);
-std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, const HeadOperands& ops,
-                             int r0, int r1, HeadSteps& out);
+void attend_begin(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o, HeadSteps& out,
+                  HeadOperands& ops);
+std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const AttendOptions& o,
+                             const HeadOperands& ops, int r0, int r1, HeadSteps& out);
 void context_begin(const Mat& v, const std::vector<int>& fully_masked_rows, HeadSteps& out, HeadOperands& ops);
 void context_rows(const HeadOperands& ops, int r0, int r1, HeadSteps& out);
 

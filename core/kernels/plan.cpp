@@ -23,7 +23,9 @@ bool Plan::advance(double budget_ms) {
   // Reading the clock is a call into JavaScript in wasm: finish() does without.
   const bool timed = budget_ms < 1e300;
   const auto now = [&] { return timed ? Clock::now() : Clock::time_point{}; };
-  const auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+  const auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
   const auto t0 = now();
   do {
     const auto t_piece = now();

@@ -18,7 +18,9 @@ class Plan {
   bool done() const { return next_ >= pieces_.size(); }
   // Runs pieces until `budget_ms` has passed (always at least one). Returns done().
   bool advance(double budget_ms);
-  void finish() { while (!done()) advance(1e300); }
+  void finish() {
+    while (!done()) advance(1e300);
+  }
   double total() const { return total_; }
   double longest_piece_ms() const { return longest_ms_; }  // the slowest piece run by a timed advance()
   // The share of the known work done, 0..1.
@@ -30,8 +32,8 @@ class Plan {
     std::function<void()> run;
   };
   std::vector<Piece> pieces_;
-  size_t next_ = 0;      // the next piece to run
-  size_t insert_ = 0;    // while a piece runs: where the pieces it adds go
+  size_t next_ = 0;    // the next piece to run
+  size_t insert_ = 0;  // while a piece runs: where the pieces it adds go
   bool running_ = false;
   double total_ = 0, done_cost_ = 0;
   double longest_ms_ = 0;

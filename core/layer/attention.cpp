@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/rng.h"
 #include "config/fields.h"
 #include "kernels/gemm.h"
 #include "layer/masks.h"
-#include "base/rng.h"
 
 namespace ap {
 namespace {
@@ -46,7 +46,9 @@ void describe_steps(Trace& t) {
   t.steps = {
       {"x", "X = embedding + positional encoding", {1, n, d}, seq},
       {"q_proj", "Q = X·W_qᵀ + b_q", {1, n, d}, seq},
-      {"k_proj", t.cross ? "K = X_kv·W_kᵀ + b_k   (likewise V)" : "K = X·W_kᵀ + b_k   (likewise V)", {1, m, hk * dh},
+      {"k_proj",
+       t.cross ? "K = X_kv·W_kᵀ + b_k   (likewise V)" : "K = X·W_kᵀ + b_k   (likewise V)",
+       {1, m, hk * dh},
        "(batch, seq_kv, kv_heads·head_dim)"},
       {"q", "Q.view(1, n_q, heads, d_head).transpose(1, 2)", {1, h, n, dh}, heads},
       {"k", "K.view(1, n_kv, kv_heads, d_head).transpose(1, 2)", {1, hk, m, dh}, "(batch, kv_heads, seq_kv, head_dim)"},
@@ -116,7 +118,8 @@ void plan_projections(const Config& cfg, const Inputs& in, Trace& t, Plan& plan)
     t.k.resize(size_t(t.n_kv_heads));
     t.v.resize(size_t(t.n_kv_heads));
     for (int h = 0; h < t.n_heads; ++h)
-      plan.add(double(t.n_q) * t.d_head * kCopyCost, [&t, h] { t.q[size_t(h)] = t.q_proj.middleCols(h * t.d_head, t.d_head); });
+      plan.add(double(t.n_q) * t.d_head * kCopyCost,
+               [&t, h] { t.q[size_t(h)] = t.q_proj.middleCols(h * t.d_head, t.d_head); });
     for (int g = 0; g < t.n_kv_heads; ++g)
       plan.add(2.0 * t.n_kv * t.d_head * kCopyCost, [&t, g] {
         t.k[size_t(g)] = t.k_proj.middleCols(g * t.d_head, t.d_head);
@@ -156,7 +159,8 @@ void plan_weights(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
       o.dropout_stream = stream(cfg.seed, "dropout").next() + uint64_t(h) * 0x9E3779B97F4A7C15ull;
       const auto ops = std::make_shared<HeadOperands>();  // k packed, shared by this head's pieces
       const size_t g = size_t(h / t.group);
-      plan.add(per_row, [&t, o, ops, h, g] { attend_begin(t.q[size_t(h)], t.k[g], t.bias, o, t.heads[size_t(h)], *ops); });
+      plan.add(per_row,
+               [&t, o, ops, h, g] { attend_begin(t.q[size_t(h)], t.k[g], t.bias, o, t.heads[size_t(h)], *ops); });
       for_ranges(t.n_q, per_row, [&](int r0, int r1) {
         plan.add((r1 - r0) * per_row, [&t, o, ops, h, g, r0, r1] {
           auto fully = attend_rows(t.q[size_t(h)], t.k[g], t.bias, o, *ops, r0, r1, t.heads[size_t(h)]);
@@ -186,14 +190,16 @@ void plan_outputs(const Config& cfg, const Inputs& in, Trace& t, Plan& plan) {
           if (r1 == t.n_q) *ops = {};  // done with them
         });
       });
-      plan.add(double(t.n_q) * t.d_head, [&t, h] { t.concat.middleCols(h * t.d_head, t.d_head) = t.heads[size_t(h)].context; });
+      plan.add(double(t.n_q) * t.d_head,
+               [&t, h] { t.concat.middleCols(h * t.d_head, t.d_head) = t.heads[size_t(h)].context; });
     }
     // output = concat·W_oᵀ + b_o, a slice of rows per piece.
     t.output.resize(t.n_q, t.d_model);
     const double out_row = 2.0 * double(in.w_o.weight.size()) * kFlopCost;
     for_ranges(t.n_q, out_row, [&](int r0, int r1) {
       plan.add((r1 - r0) * out_row, [&in, &t, r0, r1] {
-        t.output.middleRows(r0, r1 - r0) = linear_forward(t.concat.middleRows(r0, r1 - r0), in.w_o.weight, in.w_o.panels, in.w_o.bias);
+        t.output.middleRows(r0, r1 - r0) =
+            linear_forward(t.concat.middleRows(r0, r1 - r0), in.w_o.weight, in.w_o.panels, in.w_o.bias);
       });
     });
     plan.add(0, [&t] { t.outputs_ready = true; });

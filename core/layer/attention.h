@@ -4,8 +4,8 @@
 // grouped-query heads, a KV cache and every mask of the Config.
 #pragma once
 #include "config/config.h"
-#include "layer/inputs.h"
 #include "kernels/plan.h"
+#include "layer/inputs.h"
 #include "layer/trace.h"
 
 namespace ap {

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/gemm.h"
 #include "base/rng.h"
+#include "kernels/gemm.h"
 
 namespace ap {
 
@@ -158,7 +158,8 @@ void plan_inputs(const Config& cfg, Inputs& in, Plan& plan) {
     });
   }
   const int dh = d_head(cfg), n_kv_heads = kv_heads(cfg);
-  const std::pair<Linear*, const char*> weights[] = {{&in.w_q, "w_q"}, {&in.w_k, "w_k"}, {&in.w_v, "w_v"}, {&in.w_o, "w_o"}};
+  const std::pair<Linear*, const char*> weights[] = {
+      {&in.w_q, "w_q"}, {&in.w_k, "w_k"}, {&in.w_v, "w_v"}, {&in.w_o, "w_o"}};
   for (auto [l, name] : weights) {
     const int d_out = l == &in.w_k || l == &in.w_v ? n_kv_heads * dh : d;
     l->weight.resize(d_out, d);

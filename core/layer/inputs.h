@@ -8,26 +8,26 @@
 #include <string>
 #include <vector>
 
+#include "base/tensor.h"
 #include "config/config.h"
 #include "kernels/plan.h"
-#include "base/tensor.h"
 
 namespace ap {
 
 // nn.Linear's layout and convention: y = x · weightᵀ + bias.
 struct Linear {
-  Mat weight;   // [d_out x d_in]
-  RowVec bias;  // [d_out], zeros when the config has no bias
+  Mat weight;                 // [d_out x d_in]
+  RowVec bias;                // [d_out], zeros when the config has no bias
   std::vector<float> panels;  // weight packed for the SIMD kernel (gemm.h); empty = use Eigen
 };
 
 struct Inputs {
   std::vector<std::string> q_tokens, kv_tokens;  // n_q, n_kv
   std::vector<uint8_t> q_pad, kv_pad;            // 1 = a [PAD] token
-  int q_position0 = 0;  // position of the first query (kv_cache: the past comes first)
+  int q_position0 = 0;                           // position of the first query (kv_cache: the past comes first)
   bool cross = false;
-  Mat x_q;   // [n_q x d_model]  embedding + positional encoding of the query tokens
-  Mat x_kv;  // [n_kv x d_model] the same for the key/value tokens
+  Mat x_q;          // [n_q x d_model]  embedding + positional encoding of the query tokens
+  Mat x_kv;         // [n_kv x d_model] the same for the key/value tokens
   Linear w_q;       // [d_model x d_model]
   Linear w_k, w_v;  // [n_kv_heads·d_head x d_model]
   Linear w_o;       // [d_model x d_model]

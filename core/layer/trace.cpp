@@ -40,14 +40,30 @@ bool is_head_step(const std::string& name) {
 
 }  // namespace
 
-bool per_head_tensor(const std::string& name) { return name == "q" || name == "k" || name == "v" || is_head_step(name); }
+bool per_head_tensor(const std::string& name) {
+  return name == "q" || name == "k" || name == "v" || is_head_step(name);
+}
 
 const std::vector<std::string>& tensor_names() {
-  static const std::vector<std::string> names = {
-      "x",      "x_kv",          "q_proj",            "k_proj",        "v_proj",  "q",
-      "k",      "v",             "scores",            "scaled_scores", "softcapped_scores",
-      "bias",   "mask",          "masked_scores",     "weights",       "dropped_weights",
-      "context", "concat",       "output"};
+  static const std::vector<std::string> names = {"x",
+                                                 "x_kv",
+                                                 "q_proj",
+                                                 "k_proj",
+                                                 "v_proj",
+                                                 "q",
+                                                 "k",
+                                                 "v",
+                                                 "scores",
+                                                 "scaled_scores",
+                                                 "softcapped_scores",
+                                                 "bias",
+                                                 "mask",
+                                                 "masked_scores",
+                                                 "weights",
+                                                 "dropped_weights",
+                                                 "context",
+                                                 "concat",
+                                                 "output"};
   return names;
 }
 
@@ -59,7 +75,8 @@ Trace projections(T& t, Take take) {
   p.n_q = t.n_q, p.n_kv = t.n_kv, p.d_model = t.d_model, p.n_heads = t.n_heads, p.n_kv_heads = t.n_kv_heads;
   p.d_head = t.d_head, p.group = t.group, p.cross = t.cross, p.q_position0 = t.q_position0;
   take(p.q_tokens, t.q_tokens), take(p.kv_tokens, t.kv_tokens), take(p.q_pad, t.q_pad), take(p.kv_pad, t.kv_pad);
-  take(p.x_q, t.x_q), take(p.x_kv, t.x_kv), take(p.q_proj, t.q_proj), take(p.k_proj, t.k_proj), take(p.v_proj, t.v_proj);
+  take(p.x_q, t.x_q), take(p.x_kv, t.x_kv), take(p.q_proj, t.q_proj), take(p.k_proj, t.k_proj),
+      take(p.v_proj, t.v_proj);
   take(p.q, t.q), take(p.k, t.k), take(p.v, t.v);
   take(p.steps, t.steps);
   return p;

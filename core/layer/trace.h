@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "base/tensor.h"
 #include "kernels/head.h"
 #include "layer/masks.h"
-#include "base/tensor.h"
 
 namespace ap {
 
@@ -21,23 +21,23 @@ struct Step {
 
 struct Trace {
   int n_q = 0, n_kv = 0, d_model = 0, n_heads = 0, n_kv_heads = 0, d_head = 0;
-  int group = 1;              // query heads per key/value head: head h uses kv head h / group
-  float scale = 1;            // multiplies Q·Kᵀ (1/√d_head unless overridden)
-  float temperature = 1;      // divides the scaled scores
-  int causal_offset = 0;      // with the causal mask, query i sees keys j <= i + causal_offset
-  bool cross = false;         // keys/values from a second text
-  int q_position0 = 0;        // position of the first query (> 0 with a KV cache)
+  int group = 1;          // query heads per key/value head: head h uses kv head h / group
+  float scale = 1;        // multiplies Q·Kᵀ (1/√d_head unless overridden)
+  float temperature = 1;  // divides the scaled scores
+  int causal_offset = 0;  // with the causal mask, query i sees keys j <= i + causal_offset
+  bool cross = false;     // keys/values from a second text
+  int q_position0 = 0;    // position of the first query (> 0 with a KV cache)
   std::vector<std::string> q_tokens, kv_tokens;
   std::vector<uint8_t> q_pad, kv_pad;  // 1 = [PAD]
 
-  Mat x_q, x_kv;                   // [n_q x d_model], [n_kv x d_model]
-  Mat q_proj;                      // [n_q x d_model] before the split into heads
-  Mat k_proj, v_proj;              // [n_kv x n_kv_heads·d_head]
-  std::vector<Mat> q;              // [n_heads][n_q x d_head]
-  std::vector<Mat> k, v;           // [n_kv_heads][n_kv x d_head]
-  std::vector<HeadSteps> heads;    // [n_heads]: scores ... context
-  Mat concat;                      // [n_q x d_model] heads side by side
-  Mat output;                      // [n_q x d_model] concat·W_oᵀ + b_o
+  Mat x_q, x_kv;                 // [n_q x d_model], [n_kv x d_model]
+  Mat q_proj;                    // [n_q x d_model] before the split into heads
+  Mat k_proj, v_proj;            // [n_kv x n_kv_heads·d_head]
+  std::vector<Mat> q;            // [n_heads][n_q x d_head]
+  std::vector<Mat> k, v;         // [n_kv_heads][n_kv x d_head]
+  std::vector<HeadSteps> heads;  // [n_heads]: scores ... context
+  Mat concat;                    // [n_q x d_model] heads side by side
+  Mat output;                    // [n_q x d_model] concat·W_oᵀ + b_o
   // False from new weights until the contexts, concat and output that follow
   // from them are computed too (the page shows the weights first; see plan_weights).
   bool outputs_ready = false;
@@ -45,9 +45,9 @@ struct Trace {
   // Internal mask convention, as in F.scaled_dot_product_attention and ONNX:
   // 1 = the query may attend to the key. Every mask is folded into one
   // additive bias: 0 where allowed, −inf where blocked, plus any float mask.
-  Mat bias;                        // [n_q x n_kv]
-  MaskMat allowed;                 // [n_q x n_kv] bias > −inf
-  MaskMat blocked_by;              // [n_q x n_kv] Block flags (0 = allowed by every mask)
+  Mat bias;                            // [n_q x n_kv]
+  MaskMat allowed;                     // [n_q x n_kv] bias > −inf
+  MaskMat blocked_by;                  // [n_q x n_kv] Block flags (0 = allowed by every mask)
   std::vector<int> fully_masked_rows;  // queries with no allowed key
 
   std::vector<Step> steps;  // the pipeline, in order

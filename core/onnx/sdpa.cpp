@@ -54,9 +54,11 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
   if ((rank != 3 && rank != 4) || in.k->shape.size() != rank || in.v->shape.size() != rank)
     return "Q, K and V must all be 3D (B, S, H·D) or all 4D (B, H, S, D); got " + in.q->shape_text() + ", " +
            in.k->shape_text() + " and " + in.v->shape_text();
-  for (auto [a, name] : {std::pair{in.q, "Q"}, {in.k, "K"}, {in.v, "V"}, {in.past_key, "past_key"}, {in.past_value, "past_value"}}) {
+  for (auto [a, name] :
+       {std::pair{in.q, "Q"}, {in.k, "K"}, {in.v, "V"}, {in.past_key, "past_key"}, {in.past_value, "past_value"}}) {
     if (!a) continue;
-    if (!is_float(a->dtype)) return std::string(name) + " must be float16, float32 or float64, not " + dtype_name(a->dtype);
+    if (!is_float(a->dtype))
+      return std::string(name) + " must be float16, float32 or float64, not " + dtype_name(a->dtype);
     if (std::string e = check_finite(*a, name); !e.empty()) return e;
   }
   View4 q, k, v;
@@ -66,9 +68,11 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
   if (k.B != q.B || v.B != q.B)
     return "Q, K and V must have the same batch size; got " + std::to_string(q.B) + ", " + std::to_string(k.B) +
            " and " + std::to_string(v.B);
-  if (k.D != q.D) return "Q and K must have the same head size; got " + std::to_string(q.D) + " and " + std::to_string(k.D);
+  if (k.D != q.D)
+    return "Q and K must have the same head size; got " + std::to_string(q.D) + " and " + std::to_string(k.D);
   if (k.H != v.H || k.S != v.S)
-    return "K and V must have the same heads and sequence length; got K " + in.k->shape_text() + " and V " + in.v->shape_text();
+    return "K and V must have the same heads and sequence length; got K " + in.k->shape_text() + " and V " +
+           in.v->shape_text();
   if (q.H % k.H != 0)
     return std::to_string(q.H) + " query heads are not a multiple of " + std::to_string(k.H) +
            " key/value heads (grouped-query attention needs groups of equal size)";
@@ -94,7 +98,8 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
   if (in.nonpad_kv_seqlen) {
     const Array& n = *in.nonpad_kv_seqlen;
     if (n.dtype != DType::I64 || n.shape != std::vector<int64_t>{B})
-      return "nonpad_kv_seqlen must be int64 of shape (" + std::to_string(B) + ",); got " + dtype_name(n.dtype) + " " + n.shape_text();
+      return "nonpad_kv_seqlen must be int64 of shape (" + std::to_string(B) + ",); got " + dtype_name(n.dtype) + " " +
+             n.shape_text();
     for (double x : n.values) {
       if (x < 0 || x > double(T)) return "nonpad_kv_seqlen values must be between 0 and " + std::to_string(T);
       nonpad.push_back(int64_t(x));
@@ -108,7 +113,8 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
     const auto& s = m->shape;
     const bool ok_rank = s.size() >= 2 && s.size() <= 4;
     if (!ok_rank)
-      return "the mask must have 2 to 4 axes ending (Sq, T); got " + std::string(dtype_name(m->dtype)) + " " + m->shape_text();
+      return "the mask must have 2 to 4 axes ending (Sq, T); got " + std::string(dtype_name(m->dtype)) + " " +
+             m->shape_text();
     mT = s.back();
     const int64_t mS = s[s.size() - 2];
     if (s.size() == 3) mH = s[0];
@@ -165,9 +171,11 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
       if (P > 0 && h % group == 0) {  // present = concat(past, new), copied exactly
         for (int64_t t = 0; t < T; ++t) {
           for (int64_t d = 0; d < D; ++d)
-            out.present_key.values[size_t(((b * Hkv + g) * T + t) * D + d)] = t < P ? pkv(in.past_key, t, d, D) : k.at(b, g, t - P, d);
+            out.present_key.values[size_t(((b * Hkv + g) * T + t) * D + d)] =
+                t < P ? pkv(in.past_key, t, d, D) : k.at(b, g, t - P, d);
           for (int64_t d = 0; d < Dv; ++d)
-            out.present_value.values[size_t(((b * Hkv + g) * T + t) * Dv + d)] = t < P ? pkv(in.past_value, t, d, Dv) : v.at(b, g, t - P, d);
+            out.present_value.values[size_t(((b * Hkv + g) * T + t) * Dv + d)] =
+                t < P ? pkv(in.past_value, t, d, Dv) : v.at(b, g, t - P, d);
         }
       }
       for (int64_t i = 0; i < Sq; ++i)
@@ -189,14 +197,18 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
       attend(qm, km, vm, bias, ao, steps);
       for (int64_t s = 0; s < Sq; ++s) {
         for (int64_t d = 0; d < Dv; ++d) {
-          const size_t at = rank == 4 ? size_t(((b * Hq + h) * Sq + s) * Dv + d) : size_t(((b * Sq + s) * Hq + h) * Dv + d);
+          const size_t at =
+              rank == 4 ? size_t(((b * Hq + h) * Sq + s) * Dv + d) : size_t(((b * Sq + s) * Hq + h) * Dv + d);
           out.y.values[at] = steps.context(s, d);
         }
         for (int64_t t = 0; t < T; ++t) {
           const size_t at = size_t(((b * Hq + h) * Sq + s) * T + t);
           out.weights.values[at] = steps.weights(s, t);
           if (o.qk_mode >= 0) {
-            const Mat& src = o.qk_mode == 0 ? steps.scaled : o.qk_mode == 1 ? steps.softcapped() : o.qk_mode == 2 ? steps.masked : steps.weights;
+            const Mat& src = o.qk_mode == 0   ? steps.scaled
+                             : o.qk_mode == 1 ? steps.softcapped()
+                             : o.qk_mode == 2 ? steps.masked
+                                              : steps.weights;
             out.qk.values[at] = src(s, t);
           }
         }

@@ -19,8 +19,8 @@ struct SdpaInputs {
   // bool or any integer dtype (nonzero = may attend, as NumPy masks saved as uint8
   // or int32 mean), or float (added to the scores); broadcasts to (B, Hq, Sq, T)
   const Array* mask = nullptr;
-  const Array* past_key = nullptr;    // (B, Hkv, P, D), prepended to K
-  const Array* past_value = nullptr;  // (B, Hkv, P, Dv)
+  const Array* past_key = nullptr;          // (B, Hkv, P, D), prepended to K
+  const Array* past_value = nullptr;        // (B, Hkv, P, Dv)
   const Array* nonpad_kv_seqlen = nullptr;  // int64 (B,): keys from this index on are padding
 };
 
@@ -29,7 +29,7 @@ struct SdpaOptions {
   double scale = 0;               // 0 = 1/√D
   double softcap = 0;
   bool causal = false;
-  int qk_mode = -1;               // -1: no qk output; 0 scaled, 1 softcapped, 2 + bias, 3 softmax
+  int qk_mode = -1;  // -1: no qk output; 0 scaled, 1 softcapped, 2 + bias, 3 softmax
   FullyMasked fully_masked = FullyMasked::Zero;
 };
 

@@ -20,10 +20,19 @@ Decoded decode(std::string_view s, size_t i) {
   if (c < 0x80) return {c, 1, true};
   size_t len = 0;
   char32_t cp = 0, min = 0;
-  if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-  else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-  else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-  else return {0xFFFD, 1, false};
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  } else return {0xFFFD, 1, false};
   if (i + len > s.size()) return {0xFFFD, 1, false};
   for (size_t k = 1; k < len; ++k) {
     if ((b(k) & 0xC0) != 0x80) return {0xFFFD, 1, false};
@@ -46,30 +55,27 @@ Kind classify(char32_t c) {
   if (c < 0x80) {
     if (c == ' ' || (c >= 0x09 && c <= 0x0D)) return Kind::Space;
     if (c < 0x20 || c == 0x7F) return Kind::Space;  // other control characters separate too
-    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_')
-      return Kind::Word;
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') return Kind::Word;
     return Kind::Punct;
   }
-  if (c == 0x85 || c == 0xA0 || c == 0x1680 || in(c, 0x2000, 0x200A) || c == 0x2028 ||
-      c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000)
+  if (c == 0x85 || c == 0xA0 || c == 0x1680 || in(c, 0x2000, 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+      c == 0x205F || c == 0x3000)
     return Kind::Space;
   if (c == 0x200D) return Kind::Joiner;  // zero-width joiner: glues emoji sequences
   if (in(c, 0xFE00, 0xFE0F) || in(c, 0x1F3FB, 0x1F3FF) || in(c, 0xE0020, 0xE007F))
     return Kind::Modifier;  // variation selectors, skin tones, tag sequences
-  if (in(c, 0x0300, 0x036F) || in(c, 0x1AB0, 0x1AFF) || in(c, 0x1DC0, 0x1DFF) ||
-      in(c, 0x20D0, 0x20FF))
+  if (in(c, 0x0300, 0x036F) || in(c, 0x1AB0, 0x1AFF) || in(c, 0x1DC0, 0x1DFF) || in(c, 0x20D0, 0x20FF))
     return Kind::Mark;  // combining accents stay on their letter
-  if (in(c, 0x00A1, 0x00BF) || c == 0x00D7 || c == 0x00F7 || in(c, 0x2010, 0x2027) ||
-      in(c, 0x2030, 0x205E) || in(c, 0x3001, 0x3003) || in(c, 0x3008, 0x3011) ||
-      in(c, 0xFF01, 0xFF0F) || in(c, 0xFF1A, 0xFF20))
+  if (in(c, 0x00A1, 0x00BF) || c == 0x00D7 || c == 0x00F7 || in(c, 0x2010, 0x2027) || in(c, 0x2030, 0x205E) ||
+      in(c, 0x3001, 0x3003) || in(c, 0x3008, 0x3011) || in(c, 0xFF01, 0xFF0F) || in(c, 0xFF1A, 0xFF20))
     return Kind::Punct;
-  if (in(c, 0x1F000, 0x1FAFF) || in(c, 0x2600, 0x27BF) || in(c, 0x2B00, 0x2BFF) ||
-      in(c, 0x2190, 0x21FF) || c == 0x00A9 || c == 0x00AE || c == 0x203C || c == 0x2049)
+  if (in(c, 0x1F000, 0x1FAFF) || in(c, 0x2600, 0x27BF) || in(c, 0x2B00, 0x2BFF) || in(c, 0x2190, 0x21FF) ||
+      c == 0x00A9 || c == 0x00AE || c == 0x203C || c == 0x2049)
     return Kind::Emoji;
-  if (in(c, 0x3040, 0x30FF) || in(c, 0x3400, 0x4DBF) || in(c, 0x4E00, 0x9FFF) ||
-      in(c, 0xF900, 0xFAFF) || in(c, 0x20000, 0x3134F))
+  if (in(c, 0x3040, 0x30FF) || in(c, 0x3400, 0x4DBF) || in(c, 0x4E00, 0x9FFF) || in(c, 0xF900, 0xFAFF) ||
+      in(c, 0x20000, 0x3134F))
     return Kind::Single;  // kana and CJK ideographs: one token each
-  return Kind::Word;  // letters and digits of every other script
+  return Kind::Word;      // letters and digits of every other script
 }
 
 }  // namespace
@@ -95,26 +101,40 @@ std::vector<std::string> tokenize(std::string_view text) {
     const Decoded d = decode(text, i);
     const std::string_view bytes = text.substr(i, d.len);
     i += d.len;
-    if (!d.valid) { start(bytes, Open::None); continue; }
+    if (!d.valid) {
+      start(bytes, Open::None);
+      continue;
+    }
     switch (classify(d.cp)) {
-      case Kind::Space: open = Open::None; break;
+      case Kind::Space:
+        open = Open::None;
+        break;
       case Kind::Word:
-        if (open == Open::Word) out.back() += bytes; else start(bytes, Open::Word);
+        if (open == Open::Word) out.back() += bytes;
+        else start(bytes, Open::Word);
         break;
       case Kind::Mark:
         if (open == Open::Word || open == Open::Emoji) out.back() += bytes;
         else start(bytes, Open::None);
         break;
       case Kind::Punct:
-      case Kind::Single: start(bytes, Open::None); break;
+      case Kind::Single:
+        start(bytes, Open::None);
+        break;
       case Kind::Emoji:
-        if (open == Open::EmojiAfterJoiner) { out.back() += bytes; open = Open::Emoji; }
-        else if (is_regional_indicator(d.cp) && open == Open::Flag1) { out.back() += bytes; open = Open::None; }
-        else start(bytes, is_regional_indicator(d.cp) ? Open::Flag1 : Open::Emoji);
+        if (open == Open::EmojiAfterJoiner) {
+          out.back() += bytes;
+          open = Open::Emoji;
+        } else if (is_regional_indicator(d.cp) && open == Open::Flag1) {
+          out.back() += bytes;
+          open = Open::None;
+        } else start(bytes, is_regional_indicator(d.cp) ? Open::Flag1 : Open::Emoji);
         break;
       case Kind::Joiner:
-        if (open == Open::Emoji) { out.back() += bytes; open = Open::EmojiAfterJoiner; }
-        else if (!out.empty() && open != Open::None) out.back() += bytes;  // ZWJ inside a word
+        if (open == Open::Emoji) {
+          out.back() += bytes;
+          open = Open::EmojiAfterJoiner;
+        } else if (!out.empty() && open != Open::None) out.back() += bytes;  // ZWJ inside a word
         break;
       case Kind::Modifier:
         if (open == Open::Emoji || open == Open::Flag1 || open == Open::Word) out.back() += bytes;

@@ -142,8 +142,7 @@ Params init_params(const ModelShape& s, uint32_t seed) {
 
 // [SECTION] forward
 
-void forward(const Params& p, const ModelShape& s, const Batch& batch, const HeadMask& ablated,
-             Activations& act) {
+void forward(const Params& p, const ModelShape& s, const Batch& batch, const HeadMask& ablated, Activations& act) {
   const int B = batch.B, T = batch.T, D = s.d_model, H = s.n_heads, dh = s.d_head();
   const double scale = 1.0 / std::sqrt(double(dh));
   act.B = B;
@@ -162,10 +161,8 @@ void forward(const Params& p, const ModelShape& s, const Batch& batch, const Hea
     LayerActivations& A = act.layers[static_cast<size_t>(l)];
     // The layer's output is the next layer's input, or x_out after the last.
     MatD& next = l + 1 < s.n_layers ? act.layers[static_cast<size_t>(l + 1)].x_in : act.x_out;
-    if (s.layer_norm)
-      ln_forward(A.x_in, L.ln1_w, L.ln1_b, A.ln1, A.a);
-    else
-      A.a = A.x_in;
+    if (s.layer_norm) ln_forward(A.x_in, L.ln1_w, L.ln1_b, A.ln1, A.a);
+    else A.a = A.x_in;
     affine(A.a, L.W_q, L.b_q, A.q);
     affine(A.a, L.W_k, L.b_k, A.k);
     affine(A.a, L.W_v, L.b_v, A.v);
@@ -194,10 +191,8 @@ void forward(const Params& p, const ModelShape& s, const Batch& batch, const Hea
     A.x_mid.rowwise() += L.b_o.row(0);
     next = A.x_mid;
     if (s.mlp) {
-      if (s.layer_norm)
-        ln_forward(A.x_mid, L.ln2_w, L.ln2_b, A.ln2, A.m);
-      else
-        A.m = A.x_mid;
+      if (s.layer_norm) ln_forward(A.x_mid, L.ln2_w, L.ln2_b, A.ln2, A.m);
+      else A.m = A.x_mid;
       affine(A.m, L.W_in, L.b_in, A.u);
       A.tanh_u = A.u.unaryExpr([](double v) { return gelu_tanh(v); });
       A.g = (0.5 * A.u.array() * (1.0 + A.tanh_u.array())).matrix();
@@ -205,10 +200,8 @@ void forward(const Params& p, const ModelShape& s, const Batch& batch, const Hea
       next.rowwise() += L.b_out.row(0);
     }
   }
-  if (s.layer_norm)
-    ln_forward(act.x_out, p.lnf_w, p.lnf_b, act.lnf, act.z);
-  else
-    act.z = act.x_out;
+  if (s.layer_norm) ln_forward(act.x_out, p.lnf_w, p.lnf_b, act.lnf, act.z);
+  else act.z = act.x_out;
   affine(act.z, p.W_u, p.b_u, act.logits);
 
   // Softmax cross-entropy on scored rows (log-sum-exp with the max subtracted).
@@ -319,10 +312,8 @@ void backward(const Params& p, const ModelShape& s, const Batch& batch, const He
     da.noalias() = w.dq * L.W_q.transpose();
     da.noalias() += w.dk * L.W_k.transpose();
     da.noalias() += w.dv * L.W_v.transpose();
-    if (s.layer_norm)
-      ln_backward_add(da, L.ln1_w, A.ln1, G.ln1_w, G.ln1_b, w.dxhat, w.dx);
-    else
-      w.dx += da;
+    if (s.layer_norm) ln_backward_add(da, L.ln1_w, A.ln1, G.ln1_w, G.ln1_b, w.dxhat, w.dx);
+    else w.dx += da;
   }
 
   // Embeddings: every row of dx goes to its token's and its position's row.

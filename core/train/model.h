@@ -24,8 +24,8 @@ namespace ap::train {
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct ModelShape {
-  int vocab = 11;    // V: tokens read and predicted (model_vocab(settings.vocab))
-  int n_ctx = 12;    // T: rows of the positional embedding, the longest sequence
+  int vocab = 11;  // V: tokens read and predicted (model_vocab(settings.vocab))
+  int n_ctx = 12;  // T: rows of the positional embedding, the longest sequence
   int d_model = 32;
   int n_heads = 2;
   int n_layers = 1;
@@ -39,7 +39,7 @@ struct ModelShape {
 // Tensors a shape does not use (LN, MLP) are empty (0 x 0) and are skipped by
 // for_each, so names and order always describe exactly what exists.
 struct LayerParams {
-  MatD ln1_w, ln1_b;  // [1 x d_model] gain and shift before attention
+  MatD ln1_w, ln1_b;        // [1 x d_model] gain and shift before attention
   MatD W_q, W_k, W_v, W_o;  // [d_model x d_model]; head h uses columns h*d_head .. (rows for W_o)
   MatD b_q, b_k, b_v, b_o;  // [1 x d_model]
   MatD ln2_w, ln2_b;        // [1 x d_model] before the MLP
@@ -71,7 +71,7 @@ struct Params {
   }
   std::vector<MatD*> tensors();  // the same order as for_each
   std::vector<const MatD*> tensors() const;
-  Params zeros_like() const;     // same shapes, all zero
+  Params zeros_like() const;  // same shapes, all zero
 
  private:
   template <typename Self, typename F>
@@ -126,18 +126,18 @@ struct LnCache {
 
 // Everything forward() keeps for backward() and for the views.
 struct LayerActivations {
-  MatD x_in;   // [BT x d_model] residual stream entering the layer
+  MatD x_in;  // [BT x d_model] residual stream entering the layer
   LnCache ln1;
-  MatD a;      // [BT x d_model] attention input: LN1(x_in), or x_in without LN
-  MatD q, k, v;  // [BT x d_model]; head h is columns h*d_head .. h*d_head + d_head-1
+  MatD a;                     // [BT x d_model] attention input: LN1(x_in), or x_in without LN
+  MatD q, k, v;               // [BT x d_model]; head h is columns h*d_head .. h*d_head + d_head-1
   std::vector<MatD> weights;  // [B * n_heads] (index b*n_heads + h), each [T x T], causal: 0 above the diagonal
-  MatD ctx;    // [BT x d_model] concatenated head contexts (ablated heads' columns are 0)
-  MatD x_mid;  // [BT x d_model] x_in + ctx·W_o + b_o
+  MatD ctx;                   // [BT x d_model] concatenated head contexts (ablated heads' columns are 0)
+  MatD x_mid;                 // [BT x d_model] x_in + ctx·W_o + b_o
   LnCache ln2;
-  MatD m;      // [BT x d_model] MLP input
-  MatD u;      // [BT x d_mlp] pre-activation
-  MatD tanh_u; // [BT x d_mlp] GELU's tanh term, kept so backward() need not recompute it
-  MatD g;      // [BT x d_mlp] GELU(u)
+  MatD m;       // [BT x d_model] MLP input
+  MatD u;       // [BT x d_mlp] pre-activation
+  MatD tanh_u;  // [BT x d_mlp] GELU's tanh term, kept so backward() need not recompute it
+  MatD g;       // [BT x d_mlp] GELU(u)
 };
 
 // Buffers backward() reuses from call to call, so that a training step
@@ -151,12 +151,12 @@ struct Workspace {
 struct Activations {
   int B = 0, T = 0;
   std::vector<LayerActivations> layers;
-  MatD x_out;   // [BT x d_model] residual stream after the last layer
+  MatD x_out;  // [BT x d_model] residual stream after the last layer
   LnCache lnf;
-  MatD z;       // [BT x d_model] unembedding input
-  MatD logits;  // [BT x V]
-  MatD probs;   // [BT x V] softmax(logits)
-  double loss = 0;  // mean cross-entropy over scored positions (nats)
+  MatD z;                       // [BT x d_model] unembedding input
+  MatD logits;                  // [BT x V]
+  MatD probs;                   // [BT x V] softmax(logits)
+  double loss = 0;              // mean cross-entropy over scored positions (nats)
   int scored = 0, correct = 0;  // scored positions, and those whose argmax is the target
   double accuracy() const { return scored > 0 ? double(correct) / scored : 0.0; }
   Workspace work;  // backward()'s scratch; not part of the result
@@ -164,13 +164,12 @@ struct Activations {
 
 // Precondition: batch.T <= shape.n_ctx, tokens in [0, V), targets in [-1, V),
 // ablated empty or of size n_layers * n_heads.
-void forward(const Params& p, const ModelShape& shape, const Batch& batch, const HeadMask& ablated,
-             Activations& act);
+void forward(const Params& p, const ModelShape& shape, const Batch& batch, const HeadMask& ablated, Activations& act);
 
 // Gradient of act.loss with respect to every parameter, from the activations
 // forward() left (same params, batch and mask). grads must have p's shapes
 // (Params::zeros_like); it is overwritten. Only act.work is modified.
-void backward(const Params& p, const ModelShape& shape, const Batch& batch, const HeadMask& ablated,
-              Activations& act, Params& grads);
+void backward(const Params& p, const ModelShape& shape, const Batch& batch, const HeadMask& ablated, Activations& act,
+              Params& grads);
 
 }  // namespace ap::train

@@ -23,13 +23,13 @@ std::vector<std::string> validate(const TrainSettings& s) {
   const TaskInfo& info = task_info(s.task);
   const int min_length = s.task == Task::Induction ? 3 : 2;
   if (!in_range(s.length, min_length, TrainLimits::max_length))
-    errors.push_back(format("length L must be between %d and %d for %s (got %d)", min_length,
-                            TrainLimits::max_length, info.name, s.length));
+    errors.push_back(format("length L must be between %d and %d for %s (got %d)", min_length, TrainLimits::max_length,
+                            info.name, s.length));
   if (!in_range(s.vocab, 2, TrainLimits::max_vocab))
     errors.push_back(format("vocab must be between 2 and %d (got %d)", TrainLimits::max_vocab, s.vocab));
   else if ((s.task == Task::Sort || s.task == Task::Induction) && s.vocab < s.length)
-    errors.push_back(format("%s uses L distinct digits: vocab %d must be at least L = %d", info.name, s.vocab,
-                            s.length));
+    errors.push_back(
+        format("%s uses L distinct digits: vocab %d must be at least L = %d", info.name, s.vocab, s.length));
   if (!in_range(s.layers, 1, TrainLimits::max_layers))
     errors.push_back(format("layers must be 1 or 2 (got %d)", s.layers));
   bool sizes_ok = true;

@@ -12,10 +12,10 @@ namespace ap::train {
 
 struct TrainSettings {
   Task task = Task::Reverse;
-  int length = 6;               // L: content tokens per sequence (T = sequence_length(task, L))
-  int vocab = 10;               // content tokens "0".."vocab-1"; the model adds SEP
-  int layers = 1;               // 1 or 2 attention layers
-  int n_heads = 2;              // d_head = d_model / n_heads
+  int length = 6;   // L: content tokens per sequence (T = sequence_length(task, L))
+  int vocab = 10;   // content tokens "0".."vocab-1"; the model adds SEP
+  int layers = 1;   // 1 or 2 attention layers
+  int n_heads = 2;  // d_head = d_model / n_heads
   int d_model = 32;
   bool layer_norm = false;      // pre-LN before attention and MLP, and a final LN before the unembedding
   bool mlp = false;             // a GELU MLP (d_model -> 4·d_model -> d_model) after each attention

@@ -21,11 +21,9 @@ const std::array<TaskInfo, kTaskCount> kTasks = {{
      "from | on, each position predicts the next digit of the reversal: y_i = x_{L+1-i}",
      "an anti-diagonal: output position L+i attends to input position L-1-i",
      "about 50 steps to 99% accuracy (50 over seeds 1-3)"},
-    {Task::PreviousToken, "prev", "Previous token",
-     "L random digits",
+    {Task::PreviousToken, "prev", "Previous token", "L random digits",
      "every position after the first predicts the digit just before it",
-     "the sub-diagonal: position i attends to position i-1",
-     "about 90 steps to 99% accuracy (80-90 over seeds 1-3)"},
+     "the sub-diagonal: position i attends to position i-1", "about 90 steps to 99% accuracy (80-90 over seeds 1-3)"},
     {Task::Sort, "sort", "Sort",
      "L distinct random digits x1..xL, the separator |, then the digits in ascending order (teacher forcing)",
      "from | on, each position predicts the next digit of the sorted list",
@@ -94,8 +92,7 @@ Batch make_batch(Task task, int L, int vocab, int B, Rng& rng) {
       case Task::Copy:
       case Task::Reverse:
       case Task::Sort: {
-        if (task == Task::Sort)
-          distinct(rng, vocab, L, x.data());  // distinct: "the digit just above" is then unique
+        if (task == Task::Sort) distinct(rng, vocab, L, x.data());  // distinct: "the digit just above" is then unique
         else
           for (int i = 0; i < L; ++i) x[static_cast<size_t>(i)] = digit(rng, vocab);
         y = x;

@@ -2,8 +2,8 @@
 // ablation and parameter import/export.
 #include "train/trainer.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 
 namespace ap::train {
 
@@ -138,10 +138,8 @@ std::variant<Trainer, std::vector<std::string>> make_trainer(const TrainSettings
 Array to_array(const MatD& m) {
   Array a;
   a.dtype = DType::F64;
-  if (m.rows() == 1)
-    a.shape = {m.cols()};
-  else
-    a.shape = {m.rows(), m.cols()};
+  if (m.rows() == 1) a.shape = {m.cols()};
+  else a.shape = {m.rows(), m.cols()};
   a.values.assign(m.data(), m.data() + m.size());  // row-major: already C order
   return a;
 }

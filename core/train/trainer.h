@@ -41,14 +41,14 @@ struct EvalStats {
 // What the heatmaps show: one fixed example through the current weights.
 struct Probe {
   int T = 0;
-  std::vector<int> tokens;            // [T]
-  std::vector<std::string> labels;    // [T] token_label() of each token, e.g. "3", "|"
-  std::vector<int> targets;           // [T] -1 where not scored
-  std::vector<int> predictions;       // [T] most likely next token at every position
+  std::vector<int> tokens;                     // [T]
+  std::vector<std::string> labels;             // [T] token_label() of each token, e.g. "3", "|"
+  std::vector<int> targets;                    // [T] -1 where not scored
+  std::vector<int> predictions;                // [T] most likely next token at every position
   std::vector<std::string> prediction_labels;  // [T]
-  MatD probs;                         // [T x V] softmax of the logits
-  std::vector<std::vector<MatD>> weights;  // [layers][n_heads] each [T x T]: row = query, column = key
-  double loss = 0, accuracy = 0;      // on this example's scored positions
+  MatD probs;                                  // [T x V] softmax of the logits
+  std::vector<std::vector<MatD>> weights;      // [layers][n_heads] each [T x T]: row = query, column = key
+  double loss = 0, accuracy = 0;               // on this example's scored positions
 };
 
 struct NamedTensor {

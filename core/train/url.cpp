@@ -52,7 +52,8 @@ std::string settings_to_query(const TrainSettings& s) {
          "&t_seed=" + std::to_string(s.seed) + "&t_ln=" + (s.layer_norm ? "1" : "0") + "&t_mlp=" + (s.mlp ? "1" : "0");
 }
 
-SettingsApplied apply_settings(const TrainSettings& base, const std::vector<std::pair<std::string, std::string>>& pairs) {
+SettingsApplied apply_settings(const TrainSettings& base,
+                               const std::vector<std::pair<std::string, std::string>>& pairs) {
   SettingsApplied r{base, {}};
   TrainSettings& s = r.settings;
   for (const auto& [key, value] : pairs) {
@@ -78,10 +79,11 @@ SettingsApplied apply_settings(const TrainSettings& base, const std::vector<std:
     } else {
       ok = false;
     }
-    if (!ok) r.notes.push_back(key + "=" + shown + " ignored: " +
-                               (key == "t_task" ? "not a task (copy, reverse, prev, sort, induction)"
-                                : key == "t_ln" || key == "t_mlp" ? "use 0 or 1"
-                                                                  : "not a number"));
+    if (!ok)
+      r.notes.push_back(key + "=" + shown + " ignored: " +
+                        (key == "t_task"                   ? "not a task (copy, reverse, prev, sort, induction)"
+                         : key == "t_ln" || key == "t_mlp" ? "use 0 or 1"
+                                                           : "not a number"));
   }
   auto errors = validate(s);
   if (!errors.empty()) {

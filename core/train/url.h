@@ -23,6 +23,7 @@ struct SettingsApplied {
 // Applies decoded (key, value) pairs to `base`: a malformed value is skipped
 // with a note; if the result fails validate(), `base` is kept and the
 // validation messages become notes.
-SettingsApplied apply_settings(const TrainSettings& base, const std::vector<std::pair<std::string, std::string>>& pairs);
+SettingsApplied apply_settings(const TrainSettings& base,
+                               const std::vector<std::pair<std::string, std::string>>& pairs);
 
 }  // namespace ap::train

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "analysis/analysis.h"
-#include "layer/attention.h"
 #include "kernels/gemm.h"
+#include "layer/attention.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -60,8 +60,8 @@ double best_of(int reps, F&& f) {
 // function at a time once it is hot; inlined into main(), which runs once, it
 // was timed in baseline code on a page's first load (projections at 25
 // GFLOP/s in one Chromium run, 45 in the next).
-ap::Mat (*volatile g_linear)(const ap::Mat&, const ap::Mat&, const std::vector<float>&, const ap::RowVec&) =
-    &ap::linear_forward;
+ap::Mat (*volatile g_linear)(const ap::Mat&, const ap::Mat&, const std::vector<float>&,
+                             const ap::RowVec&) = &ap::linear_forward;
 
 // Keeps a result alive so the optimiser cannot drop the work that made it.
 void keep(const ap::Mat& m) {

@@ -44,18 +44,19 @@ void throughput(const TrainSettings& s) {
   t1 = Clock::now();
   for (int i = 0; i < 200; ++i) t.probe();
   const double probe_s = seconds_since(t1) / 200;
-  std::printf("%-10s L=%d vocab=%d layers=%d heads=%d d_model=%d ln=%d mlp=%d batch=%d: %7.0f steps/s "
-              "(%.3f ms/step), evaluate %.3f ms, probe %.3f ms\n",
-              task_info(s.task).key, s.length, s.vocab, s.layers, s.n_heads, s.d_model, s.layer_norm, s.mlp, s.batch,
-              1.0 / step_s, 1e3 * step_s, 1e3 * eval_s, 1e3 * probe_s);
+  std::printf(
+      "%-10s L=%d vocab=%d layers=%d heads=%d d_model=%d ln=%d mlp=%d batch=%d: %7.0f steps/s "
+      "(%.3f ms/step), evaluate %.3f ms, probe %.3f ms\n",
+      task_info(s.task).key, s.length, s.vocab, s.layers, s.n_heads, s.d_model, s.layer_norm, s.mlp, s.batch,
+      1.0 / step_s, 1e3 * step_s, 1e3 * eval_s, 1e3 * probe_s);
 }
 
 // Trains until max_steps, evaluating every 10 steps; prints when eval
 // accuracy first reaches 95% and 99%.
 void steps_to_accuracy(const TrainSettings& base, int max_steps, int seeds) {
-  std::printf("%s: L=%d vocab=%d layers=%d heads=%d d_model=%d ln=%d mlp=%d lr=%g batch=%d\n",
-              task_info(base.task).key, base.length, base.vocab, base.layers, base.n_heads, base.d_model,
-              base.layer_norm, base.mlp, base.learning_rate, base.batch);
+  std::printf("%s: L=%d vocab=%d layers=%d heads=%d d_model=%d ln=%d mlp=%d lr=%g batch=%d\n", task_info(base.task).key,
+              base.length, base.vocab, base.layers, base.n_heads, base.d_model, base.layer_norm, base.mlp,
+              base.learning_rate, base.batch);
   for (uint32_t seed = 1; seed <= static_cast<uint32_t>(seeds); ++seed) {
     TrainSettings s = base;
     s.seed = seed;
