@@ -3,6 +3,7 @@
 # nothing twice: each step checks first, so running it again is cheap and safe.
 #   Debian packages  -> apt-get (only the missing ones)
 #   Dear ImGui 1.86  -> Debian's source package, unpacked into .deps/ (git-ignored)
+#   zlib 1.2.13      -> Debian's source package too, for the wasm build (natively: zlib1g-dev)
 #   playwright-core  -> npm, into tests/e2e/node_modules (git-ignored)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +22,7 @@ packages=(
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
+  zlib1g-dev                     # inflates np.savez_compressed archives (native builds)
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # fuzz targets and sanitizer runs
 )
 missing=()
@@ -39,7 +41,8 @@ else
 fi
 
 # [SECTION] deb-src entries, derived from the machine's own apt sources
-# Source packages need deb-src entries. Each configured deb entry is copied
+# Debian source packages (Dear ImGui, zlib) are unpacked into .deps/, never
+# committed; apt-get source needs deb-src entries. Each configured deb entry is copied
 # as deb-src (same URIs, suites, components and keys), so mirrors, proxies
 # and snapshots keep working; no address is written by hand.
 src_file=/etc/apt/sources.list.d/attention-playground-src
@@ -100,6 +103,23 @@ if [ ! -f "$imgui_dir/imgui.cpp" ]; then
   cd "$root"
 else
   say "Dear ImGui 1.86: present in $imgui_dir"
+fi
+
+# [SECTION] zlib 1.2.13 sources: Emscripten's own zlib port downloads from GitHub,
+# so the wasm build compiles Debian's (the inflater of .npz archives)
+zlib_dir="$deps/zlib-1.2.13"
+if [ ! -f "$zlib_dir/inflate.c" ]; then
+  say "fetching zlib 1.2.13 from Debian's source package"
+  ensure_deb_src
+  mkdir -p "$deps/src" && cd "$deps/src"
+  ls zlib_1.2.13*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only zlib >/dev/null
+  rm -rf "$zlib_dir.tmp" && mkdir -p "$zlib_dir.tmp"
+  tar -xf zlib_1.2.13*.orig.tar.* -C "$zlib_dir.tmp" --strip-components=1
+  [ -f "$zlib_dir.tmp/inflate.c" ] || { echo "inflate.c missing from zlib's source package" >&2; exit 1; }
+  rm -rf "$zlib_dir" && mv "$zlib_dir.tmp" "$zlib_dir"
+  cd "$root"
+else
+  say "zlib 1.2.13: present in $zlib_dir"
 fi
 
 # [SECTION] npm packages for the browser tests (versions pinned by the lockfile)

@@ -11,6 +11,7 @@
 #include "cli/attn_cli.h"
 #include "io/npy.h"
 #include "layer/attention.h"
+#include "numpy_helpers.h"
 
 namespace fs = std::filesystem;
 
@@ -181,5 +182,71 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
   CHECK(shapes.status == 1);
   CHECK(shapes.out == "MISMATCH: shapes differ: expected (1, 2, 3, 4), actual (1, 2, 3, 5)\n");
   CHECK(attn({"--help"}).status == 0);
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("attn sdpa reads NumPy's Fortran-order, big-endian and integer-mask files like C-order little-endian ones") {
+  if (!testing_numpy::have_numpy()) {
+    MESSAGE("SKIPPED attn on NumPy's layouts: no " << testing_numpy::kPython << " with NumPy");
+    return;
+  }
+  const fs::path tmp = temp_dir();
+  REQUIRE(testing_numpy::run_python(R"PY(
+import sys, numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(4)
+for name in "qkv":
+    a = rng.standard_normal((1, 2, 3, 4)).astype("<f4")
+    np.save(f"{out}/{name}_c_le.npy", a)
+    np.save(f"{out}/{name}_f_le.npy", np.asfortranarray(a))
+    np.save(f"{out}/{name}_c_be.npy", a.astype(">f4"))
+    np.save(f"{out}/{name}_f_be.npy", np.asfortranarray(a.astype(">f4")))
+m = np.array([[True, False, False], [True, True, False], [False, True, True]])
+np.save(f"{out}/mask_bool.npy", m)
+np.save(f"{out}/mask_u1_f.npy", np.asfortranarray(np.where(m, rng.integers(1, 256, m.shape), 0).astype("|u1")))
+np.save(f"{out}/mask_i4_f_be.npy", np.asfortranarray(np.where(m, rng.choice([-7, 1, 9], m.shape), 0).astype(">i4")))
+np.save(f"{out}/mask_i8.npy", np.where(m, -1, 0).astype("<i8"))
+np.save(f"{out}/mask_float.npy", np.where(m, 0.0, -np.inf).astype("<f4"))
+e = rng.standard_normal((3, 5))
+np.save(f"{out}/expected_f8.npy", e)
+np.save(f"{out}/actual_f4_be.npy", np.asfortranarray(e.astype(">f4")))
+)PY",
+                                    {tmp.string()}) == 0);
+  const auto in = [&](const std::string& name) { return (tmp / (name + ".npy")).string(); };
+  const auto run = [&](const std::string& q, const std::string& k, const std::string& v, const std::string& mask) {
+    const std::string y = (tmp / "y.npy").string();
+    std::vector<std::string> args = {"sdpa", "--q", in(q), "--k", in(k), "--v", in(v), "--out", y};
+    if (!mask.empty()) args.insert(args.end(), {"--mask", in(mask)});
+    const Run r = attn(args);
+    CAPTURE(r.err);
+    CHECK(r.status == 0);
+    return testing_numpy::read_file(y);
+  };
+  const std::string base = run("q_c_le", "k_c_le", "v_c_le", "");
+  REQUIRE(base.size() > 128);
+  for (const char* layout : {"f_le", "c_be", "f_be"}) {
+    CAPTURE(layout);
+    const std::string l = layout;
+    CHECK(run("q_" + l, "k_" + l, "v_" + l, "") == base);  // byte for byte the same output file
+  }
+  CHECK(run("q_f_be", "k_c_le", "v_f_le", "") == base);
+  // Any integer dtype is a mask like bool: nonzero may attend. The mask matters here.
+  const std::string masked = run("q_c_le", "k_c_le", "v_c_le", "mask_bool");
+  CHECK(masked != base);
+  for (const char* mask : {"mask_u1_f", "mask_i4_f_be", "mask_i8", "mask_float"}) {
+    CAPTURE(mask);
+    CHECK(run("q_c_le", "k_c_le", "v_c_le", mask) == masked);
+  }
+  // check compares float64 expected with float32 actual in float64, and says so.
+  const Run close = attn({"check", "--expected", in("expected_f8"), "--actual", in("actual_f4_be")});
+  CHECK(close.status == 0);
+  CHECK(close.out.find("15 elements (float64 vs float32)\nthe dtypes differ: both compared as float64\n") !=
+        std::string::npos);
+  CHECK(close.out.find("MATCH: every element") != std::string::npos);
+  // Exactly: float32 rounding shows, so nothing was rounded to float32 before comparing.
+  const Run exact =
+      attn({"check", "--expected", in("expected_f8"), "--actual", in("actual_f4_be"), "--atol", "0", "--rtol", "0"});
+  CHECK(exact.status == 1);
+  CHECK(exact.out.find("MISMATCH: 15 of 15 elements differ") != std::string::npos);
   fs::remove_all(tmp);
 }

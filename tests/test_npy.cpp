@@ -2,6 +2,7 @@
 // malformed file is a readable error, never a crash or an out-of-bounds read.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,8 @@
 
 #include "base/rng.h"
 #include "io/npy.h"
+#include "io/npz.h"
+#include "numpy_helpers.h"
 
 namespace {
 
@@ -52,15 +55,19 @@ TEST_CASE("reads a file as NumPy writes it") {
 
 TEST_CASE("every dtype round-trips through npy_bytes and parse_npy") {
   ap::Rng rng(3);
-  for (ap::DType d : {ap::DType::F32, ap::DType::F64, ap::DType::F16, ap::DType::Bool, ap::DType::I64}) {
+  using D = ap::DType;
+  for (D d : {D::F32, D::F64, D::F16, D::Bool, D::I64, D::I8, D::I16, D::I32, D::U8, D::U16, D::U32, D::U64}) {
     ap::Array a{d, {3, 1, 4}, {}};
+    // Integers within each dtype's range: |x| < 100 times a scale that fits.
+    const double scale = ap::dtype_size(d) == 1 ? 1 : ap::dtype_size(d) == 2 ? 100 : ap::dtype_size(d) == 4 ? 1e6 : 1e9;
+    const bool is_unsigned = d == D::U8 || d == D::U16 || d == D::U32 || d == D::U64;
     for (int i = 0; i < 12; ++i) {
       const double x = rng.uniform(100.0);
-      a.values.push_back(d == ap::DType::Bool  ? double(x > 0)
-                         : d == ap::DType::I64 ? std::round(x * 1e9)
-                         : d == ap::DType::F32 ? double(float(x))
-                         : d == ap::DType::F16 ? double(ap::half_to_float(ap::float_to_half(float(x))))
-                                               : x);
+      a.values.push_back(d == D::Bool        ? double(x > 0)
+                         : ap::is_integer(d) ? std::round((is_unsigned ? std::abs(x) : x) * scale)
+                         : d == D::F32       ? double(float(x))
+                         : d == D::F16       ? double(ap::half_to_float(ap::float_to_half(float(x))))
+                                             : x);
     }
     const ap::Array b = parse_ok(ap::npy_bytes(a));
     CAPTURE(ap::dtype_name(d));
@@ -106,12 +113,17 @@ TEST_CASE("malformed files get a clear message") {
     s.replace(10, 117, dict);
     return s;
   };
-  CHECK(parse_error(with_header("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }")) ==
-        "dtype '>f4' is big-endian; save the array as little-endian (e.g. arr.astype('<f4'))");
-  CHECK(parse_error(with_header("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }")) ==
-        "dtype '<i4' is not supported: use float32, float64, float16, bool or int64");
-  CHECK(parse_error(with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }")) ==
-        "the array is in Fortran order; save it in C order (np.ascontiguousarray)");
+  CHECK(parse_error(with_header("{'descr': '<x4', 'fortran_order': False, 'shape': (2, 3), }")) ==
+        "dtype '<x4' is not supported: use bool, (u)int8/16/32/64 or float16/32/64");
+  CHECK(parse_error(with_header("{'descr': '!f4', 'fortran_order': False, 'shape': (2, 3), }")) ==
+        "dtype '!f4' has an unknown byte order");
+  CHECK(parse_error(with_header("{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }")) ==
+        "dtype '<c8' is complex, which is not supported: save the real and imaginary parts apart");
+  CHECK(parse_error(with_header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }")) ==
+        "the array has a structured dtype (named fields): save each field as its own array");
+  // The header's size is checked against the data for every dtype: (2, 3) of int64 needs 48 bytes.
+  CHECK(parse_error(with_header("{'descr': '>i8', 'fortran_order': True, 'shape': (2, 3), }")) ==
+        "the file is truncated: shape (2, 3) of int64 needs 48 bytes of data, 24 follow the header");
   CHECK(parse_error(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3), }")) ==
         "'shape' holds something other than non-negative integers");
   CHECK(parse_error(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999, 99999999), }")) ==
@@ -125,12 +137,28 @@ TEST_CASE("malformed files get a clear message") {
   CHECK(parse_error(bad_bool) == "bool element 1 holds 7, not 0 or 1");
 }
 
+TEST_CASE("Fortran order and big-endian bytes, worked out by hand") {
+  std::string header = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }";
+  std::string file = numpy_file();
+  header.resize(117, ' ');
+  file.replace(10, 117, header);
+  // The file holds 0..5 with the first axis fastest: [[0, 2, 4], [1, 3, 5]].
+  CHECK(parse_ok(file).values == std::vector<double>{0, 2, 4, 1, 3, 5});
+  std::string big = numpy_file();
+  big.replace(10, 14, "{'descr': '>f4");
+  for (size_t at = 128; at < big.size(); at += 4) std::reverse(big.begin() + long(at), big.begin() + long(at) + 4);
+  CHECK(parse_ok(big).values == std::vector<double>{0, 1, 2, 3, 4, 5});
+  // uint16 0x0102 big-endian is 258; little-endian, 513.
+  ap::Array u{ap::DType::U16, {1}, {513}};
+  std::string u_big = ap::npy_bytes(u);
+  u_big.replace(u_big.find("'<u2'"), 5, "'>u2'");
+  CHECK(parse_ok(u_big).values == std::vector<double>{258});
+}
+
 TEST_CASE("property: random corruptions of a valid file never crash the reader") {
   const std::string good = ap::npy_bytes(ap::Array{ap::DType::F64, {4, 5}, std::vector<double>(20, 1.5)});
   ap::Rng rng(11);
-  int errors = 0;
-  for (int trial = 0; trial < 5000; ++trial) {
-    std::string s = good;
+  const auto corrupt = [&](std::string s) {
     const int edits = 1 + int(rng.next() % 4);
     for (int e = 0; e < edits && !s.empty(); ++e) {
       const size_t at = rng.next() % s.size();
@@ -146,11 +174,32 @@ TEST_CASE("property: random corruptions of a valid file never crash the reader")
           break;
       }
     }
-    auto r = ap::parse_npy(s);
+    return s;
+  };
+  int errors = 0;
+  for (int trial = 0; trial < 5000; ++trial) {
+    auto r = ap::parse_npy(corrupt(good));
     if (auto* a = std::get_if<ap::Array>(&r)) CHECK(int64_t(a->values.size()) == a->size());
     else ++errors;
   }
   CHECK(errors > 1000);
+
+  // The same for an archive of deflated entries (as np.savez_compressed writes),
+  // where a corruption may land in the compressed stream, the sizes or the directory.
+  const ap::Array ints{ap::DType::I32, {3, 2}, {1, -2, 3, 4, 5, 60000}};
+  const std::string archive = testing_numpy::zip(
+      {testing_numpy::deflated("a.npy", good), testing_numpy::deflated("b.npy", ap::npy_bytes(ints))});
+  REQUIRE(std::holds_alternative<std::vector<std::pair<std::string, ap::Array>>>(ap::parse_npz(archive)));
+  int archive_errors = 0;
+  for (int trial = 0; trial < 5000; ++trial) {
+    auto r = ap::parse_npz(corrupt(archive));
+    if (auto* arrays = std::get_if<0>(&r)) {
+      for (const auto& [name, a] : *arrays) CHECK(int64_t(a.values.size()) == a.size());
+    } else {
+      ++archive_errors;
+    }
+  }
+  CHECK(archive_errors > 1000);
 }
 
 TEST_CASE("read_npy and write_npy name the file in their errors") {

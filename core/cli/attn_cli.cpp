@@ -180,6 +180,9 @@ int run_check(const CheckArgs& a, std::ostream& out) {
   out << std::setprecision(3);
   out << "shape " << e.shape_text() << ", " << e.size() << " elements (" << dtype_name(e.dtype) << " vs "
       << dtype_name(g.dtype) << ")\n";
+  // Values are doubles whatever the files' dtypes (float16/32 and integers
+  // convert exactly), so float64 expected against float32 actual is fair.
+  if (e.dtype != g.dtype) out << "the dtypes differ: both compared as float64\n";
   out << "max abs error " << max_abs << " at " << index_text(e.shape, at_abs) << "\n";
   out << "max rel error " << max_rel << " at " << index_text(e.shape, at_rel) << "\n";
   if (bad == 0) {
@@ -204,7 +207,7 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   sdpa_cmd->add_option("--q", s.q, "queries .npy")->required();
   sdpa_cmd->add_option("--k", s.k, "keys .npy")->required();
   sdpa_cmd->add_option("--v", s.v, "values .npy")->required();
-  sdpa_cmd->add_option("--mask", s.mask, "bool (True = may attend) or additive float mask .npy");
+  sdpa_cmd->add_option("--mask", s.mask, "bool or integer (nonzero = may attend) or additive float mask .npy");
   sdpa_cmd->add_option("--past-key", s.past_key, "cached keys (B, Hkv, P, D) .npy");
   sdpa_cmd->add_option("--past-value", s.past_value, "cached values (B, Hkv, P, Dv) .npy");
   sdpa_cmd->add_option("--nonpad", s.nonpad, "int64 (B,) valid key counts .npy");
@@ -240,7 +243,7 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   mha_cmd->add_option("--heads", m.heads, "query heads")->required()->check(CLI::PositiveNumber);
   mha_cmd->add_option("--kv-heads", m.kv_heads, "key/value heads (GQA; default --heads)");
   mha_cmd->add_flag("--causal", m.causal, "causal mask");
-  mha_cmd->add_option("--mask", m.mask, "bool or float mask .npy");
+  mha_cmd->add_option("--mask", m.mask, "bool or integer (nonzero = may attend) or additive float mask .npy");
   mha_cmd->add_option("--scale", m.scale, "multiplies Q·Kᵀ (default 1/√d_head)");
   mha_cmd->add_option("--softcap", m.softcap, "softcap");
   mha_cmd->add_option("--fully-masked", m.fully_masked, "zero, nan or uniform")->transform(CLI::IsMember(policies));

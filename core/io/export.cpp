@@ -177,7 +177,7 @@ std::optional<Mat> import_matrix(ImportRole role, const Array& a, const Config& 
     return std::nullopt;
   };
   const char* name = role == ImportRole::X ? "x" : role == ImportRole::Q ? "q" : role == ImportRole::K ? "k" : "v";
-  if (a.dtype == DType::Bool || a.dtype == DType::I64)
+  if (!is_float(a.dtype))
     return fail(std::string(name) + ".npy holds " + dtype_name(a.dtype) + "; import float16, float32 or float64");
   for (size_t i = 0; i < a.values.size(); ++i)
     if (!std::isfinite(a.values[i]))

@@ -3,9 +3,12 @@
 // a small recursive-descent reader that accepts exactly that subset.
 #include "io/npy.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace ap {
@@ -36,6 +39,7 @@ class DictParser {
       if (!eat(':')) return "the header lacks ':' after '" + key + "'";
       skip();
       if (key == "descr") {
+        if (peek('[')) return "the array has a structured dtype (named fields): save each field as its own array";
         if (!string(h.descr)) return "'descr' is not a string";
         h.has_descr = true;
       } else if (key == "fortran_order") {
@@ -63,6 +67,7 @@ class DictParser {
   void skip() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
+  bool peek(char c) const { return i_ < s_.size() && s_[i_] == c; }
   bool eat(char c) {
     if (i_ < s_.size() && s_[i_] == c) {
       ++i_;
@@ -112,29 +117,102 @@ class DictParser {
 
 struct DTypeInfo {
   DType dtype;
-  size_t size;
+  bool swap;  // big-endian in the file: bytes reversed on a little-endian host
 };
 
 std::variant<DTypeInfo, std::string> parse_descr(const std::string& d) {
-  if (d.size() < 3) return "dtype '" + d + "' is not understood";
+  if (d.size() < 2) return "dtype '" + d + "' is not understood";
   const char order = d[0];
   const std::string kind = d.substr(1);
-  if (order == '>' && kind != "b1" && kind != "u1" && kind != "i1")
-    return "dtype '" + d + "' is big-endian; save the array as little-endian (e.g. arr.astype('<" + kind + "'))";
-  if (order != '<' && order != '|' && order != '=') return "dtype '" + d + "' has an unknown byte order";
-  if (kind == "f4") return DTypeInfo{DType::F32, 4};
-  if (kind == "f8") return DTypeInfo{DType::F64, 8};
-  if (kind == "f2") return DTypeInfo{DType::F16, 2};
-  if (kind == "b1") return DTypeInfo{DType::Bool, 1};
-  if (kind == "i8") return DTypeInfo{DType::I64, 8};
-  return "dtype '" + d + "' is not supported: use float32, float64, float16, bool or int64";
+  // '|' (no byte order) and '=' (native) read as the host's order, as np.load does.
+  if (order != '<' && order != '>' && order != '|' && order != '=')
+    return "dtype '" + d + "' has an unknown byte order";
+  static const std::pair<const char*, DType> kinds[] = {{"b1", DType::Bool}, {"i1", DType::I8},  {"i2", DType::I16},
+                                                        {"i4", DType::I32},  {"i8", DType::I64}, {"u1", DType::U8},
+                                                        {"u2", DType::U16},  {"u4", DType::U32}, {"u8", DType::U64},
+                                                        {"f2", DType::F16},  {"f4", DType::F32}, {"f8", DType::F64}};
+  for (const auto& [name, dtype] : kinds)
+    if (kind == name) return DTypeInfo{dtype, order == '>' && dtype_size(dtype) > 1};
+  const char c = kind[0];
+  if (c == 'c') return "dtype '" + d + "' is complex, which is not supported: save the real and imaginary parts apart";
+  if (c == 'O') return "dtype '" + d + "' holds Python objects, which cannot be read without running Python";
+  if (c == 'U' || c == 'S' || c == 'a') return "dtype '" + d + "' holds strings, which are not supported: save numbers";
+  return "dtype '" + d + "' is not supported: use bool, (u)int8/16/32/64 or float16/32/64";
 }
 
+static_assert(std::endian::native == std::endian::little, "the .npy reader and writer assume a little-endian host");
+
 template <typename T>
-T load(const char* p) {
+T load(const char* p, bool swap) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, p, sizeof bytes);
+  if (swap) std::reverse(bytes, bytes + sizeof bytes);
   T v;
-  std::memcpy(&v, p, sizeof v);  // little-endian hosts only (x86, wasm, arm64)
+  std::memcpy(&v, bytes, sizeof v);
   return v;
+}
+
+// One element of the file as a double; an error names the element by its C-order flat index.
+std::string element(DType d, const char* p, bool swap, size_t at, double& out) {
+  switch (d) {
+    case DType::F16:
+      out = half_to_float(load<uint16_t>(p, swap));
+      return "";
+    case DType::F32:
+      out = load<float>(p, swap);
+      return "";
+    case DType::F64:
+      out = load<double>(p, swap);
+      return "";
+    case DType::Bool: {
+      const unsigned char v = static_cast<unsigned char>(*p);
+      if (v > 1) return "bool element " + std::to_string(at) + " holds " + std::to_string(v) + ", not 0 or 1";
+      out = v;
+      return "";
+    }
+    case DType::I8:
+      out = load<int8_t>(p, swap);
+      return "";
+    case DType::I16:
+      out = load<int16_t>(p, swap);
+      return "";
+    case DType::I32:
+      out = load<int32_t>(p, swap);
+      return "";
+    case DType::U8:
+      out = load<uint8_t>(p, swap);
+      return "";
+    case DType::U16:
+      out = load<uint16_t>(p, swap);
+      return "";
+    case DType::U32:
+      out = load<uint32_t>(p, swap);
+      return "";
+    case DType::I64: {
+      const int64_t v = load<int64_t>(p, swap);
+      if (v > (int64_t{1} << 53) || v < -(int64_t{1} << 53))
+        return "int64 element " + std::to_string(at) + " is beyond ±2^53, which this reader does not keep exactly";
+      out = double(v);
+      return "";
+    }
+    case DType::U64: {
+      const uint64_t v = load<uint64_t>(p, swap);
+      if (v > (uint64_t{1} << 53))
+        return "uint64 element " + std::to_string(at) + " is beyond 2^53, which this reader does not keep exactly";
+      out = double(v);
+      return "";
+    }
+  }
+  return "unknown dtype";
+}
+
+// v in T's range (NaN as 0): the writer's integer dtypes never overflow.
+template <typename T>
+T saturate(double v) {
+  if (std::isnan(v)) return 0;
+  if (v <= double(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+  if (v >= double(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+  return T(v);
 }
 
 }  // namespace
@@ -165,8 +243,47 @@ const char* dtype_name(DType d) {
       return "bool";
     case DType::I64:
       return "int64";
+    case DType::I8:
+      return "int8";
+    case DType::I16:
+      return "int16";
+    case DType::I32:
+      return "int32";
+    case DType::U8:
+      return "uint8";
+    case DType::U16:
+      return "uint16";
+    case DType::U32:
+      return "uint32";
+    case DType::U64:
+      return "uint64";
   }
   return "?";
+}
+
+bool is_float(DType d) { return d == DType::F16 || d == DType::F32 || d == DType::F64; }
+bool is_integer(DType d) { return !is_float(d) && d != DType::Bool; }
+
+size_t dtype_size(DType d) {
+  switch (d) {
+    case DType::Bool:
+    case DType::I8:
+    case DType::U8:
+      return 1;
+    case DType::F16:
+    case DType::I16:
+    case DType::U16:
+      return 2;
+    case DType::F32:
+    case DType::I32:
+    case DType::U32:
+      return 4;
+    case DType::F64:
+    case DType::I64:
+    case DType::U64:
+      return 8;
+  }
+  return 8;
 }
 
 float half_to_float(uint16_t h) {
@@ -213,7 +330,7 @@ std::variant<Array, std::string> parse_npy(std::string_view b) {
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (b.size() < 12) return std::string("the .npy header is truncated");
-    header_len = size_t(load<uint32_t>(b.data() + 8));
+    header_len = size_t(load<uint32_t>(b.data() + 8, false));
     offset = 12;
   } else {
     return "unsupported .npy format version " + std::to_string(major);
@@ -221,7 +338,6 @@ std::variant<Array, std::string> parse_npy(std::string_view b) {
   if (header_len > 1 << 20 || offset + header_len > b.size()) return std::string("the .npy header is truncated");
   Header h;
   if (std::string e = DictParser(b.substr(offset, header_len)).parse(h); !e.empty()) return e;
-  if (h.fortran) return std::string("the array is in Fortran order; save it in C order (np.ascontiguousarray)");
   const auto info = parse_descr(h.descr);
   if (auto* e = std::get_if<std::string>(&info)) return *e;
   const DTypeInfo t = std::get<DTypeInfo>(info);
@@ -235,39 +351,31 @@ std::variant<Array, std::string> parse_npy(std::string_view b) {
     n *= d;
   }
   if (n > kMaxNpyElements) return "the array " + a.shape_text() + " has more than 2^26 elements";
-  const size_t data_bytes = size_t(n) * t.size, available = b.size() - offset - header_len;
+  const size_t item = dtype_size(t.dtype), data_bytes = size_t(n) * item, available = b.size() - offset - header_len;
   if (available < data_bytes)
     return "the file is truncated: shape " + a.shape_text() + " of " + dtype_name(t.dtype) + " needs " +
            std::to_string(data_bytes) + " bytes of data, " + std::to_string(available) + " follow the header";
   if (available > data_bytes)
     return std::to_string(available - data_bytes) + " unexpected bytes follow the data of shape " + a.shape_text();
 
+  // A Fortran-order file holds the first axis fastest: element i of the file
+  // goes to the C-order index `at`, stepped like an odometer over the shape.
+  const size_t rank = a.shape.size();
+  std::vector<int64_t> index(rank, 0), stride(rank, 1);
+  if (n > 0)  // then every axis is >= 1 and no product exceeds n
+    for (size_t d = rank; d-- > 1;) stride[d - 1] = stride[d] * a.shape[d];
   const char* p = b.data() + offset + header_len;
   a.values.resize(size_t(n));
-  for (int64_t i = 0; i < n; ++i, p += t.size) {
-    switch (t.dtype) {
-      case DType::F32:
-        a.values[size_t(i)] = load<float>(p);
-        break;
-      case DType::F64:
-        a.values[size_t(i)] = load<double>(p);
-        break;
-      case DType::F16:
-        a.values[size_t(i)] = half_to_float(load<uint16_t>(p));
-        break;
-      case DType::Bool: {
-        const unsigned char v = static_cast<unsigned char>(*p);
-        if (v > 1) return "bool element " + std::to_string(i) + " holds " + std::to_string(v) + ", not 0 or 1";
-        a.values[size_t(i)] = v;
-        break;
-      }
-      case DType::I64: {
-        const int64_t v = load<int64_t>(p);
-        if (v > (int64_t{1} << 53) || v < -(int64_t{1} << 53))
-          return "int64 element " + std::to_string(i) + " is beyond ±2^53, which this reader does not keep exactly";
-        a.values[size_t(i)] = double(v);
-        break;
-      }
+  int64_t at = 0;
+  for (int64_t i = 0; i < n; ++i, p += item) {
+    const size_t to = size_t(h.fortran ? at : i);
+    if (std::string e = element(t.dtype, p, t.swap, to, a.values[to]); !e.empty()) return e;
+    if (!h.fortran) continue;
+    for (size_t d = 0; d < rank; ++d) {
+      at += stride[d];
+      if (++index[d] < a.shape[d]) break;
+      at -= stride[d] * a.shape[d];
+      index[d] = 0;
     }
   }
   return a;
@@ -289,11 +397,9 @@ std::variant<Array, std::string> read_npy(const std::string& path) {
 }
 
 std::string npy_bytes(const Array& a) {
-  const char* descr = a.dtype == DType::F32    ? "<f4"
-                      : a.dtype == DType::F64  ? "<f8"
-                      : a.dtype == DType::F16  ? "<f2"
-                      : a.dtype == DType::Bool ? "|b1"
-                                               : "<i8";
+  static const char* const descrs[] = {"<f2", "<f4", "<f8", "|b1", "<i8", "|i1",
+                                       "<i2", "<i4", "|u1", "<u2", "<u4", "<u8"};
+  const char* descr = descrs[size_t(a.dtype)];
   std::string dict =
       std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + a.shape_text() + ", }";
   // Pad with spaces so the data starts on a 64-byte boundary, ending in '\n'.
@@ -320,7 +426,28 @@ std::string npy_bytes(const Array& a) {
         put(uint8_t(v != 0));
         break;
       case DType::I64:
-        put(int64_t(v));
+        put(saturate<int64_t>(v));
+        break;
+      case DType::I8:
+        put(saturate<int8_t>(v));
+        break;
+      case DType::I16:
+        put(saturate<int16_t>(v));
+        break;
+      case DType::I32:
+        put(saturate<int32_t>(v));
+        break;
+      case DType::U8:
+        put(saturate<uint8_t>(v));
+        break;
+      case DType::U16:
+        put(saturate<uint16_t>(v));
+        break;
+      case DType::U32:
+        put(saturate<uint32_t>(v));
+        break;
+      case DType::U64:
+        put(saturate<uint64_t>(v));
         break;
     }
   }

@@ -46,8 +46,6 @@ std::string check_finite(const Array& a, const char* name) {
   return "";
 }
 
-bool is_float(DType d) { return d == DType::F16 || d == DType::F32 || d == DType::F64; }
-
 }  // namespace
 
 std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOptions& o) {
@@ -114,9 +112,9 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
   if (m) {
     const auto& s = m->shape;
     const bool ok_rank = s.size() >= 2 && s.size() <= 4;
-    if (!ok_rank || m->dtype == DType::I64)
-      return "the mask must be bool or float with 2 to 4 axes ending (Sq, T); got " +
-             std::string(dtype_name(m->dtype)) + " " + m->shape_text();
+    if (!ok_rank)
+      return "the mask must have 2 to 4 axes ending (Sq, T); got " + std::string(dtype_name(m->dtype)) + " " +
+             m->shape_text();
     mT = s.back();
     const int64_t mS = s[s.size() - 2];
     if (s.size() == 3) mH = s[0];
@@ -124,7 +122,7 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
     if (mS != Sq || mT > T || mT < 1 || (mH != 1 && mH != Hq) || (mB != 1 && mB != B) || (s.size() == 3 && mH != Hq))
       return "the mask " + m->shape_text() + " does not broadcast to (B, Hq, Sq, T) = (" + std::to_string(B) + ", " +
              std::to_string(Hq) + ", " + std::to_string(Sq) + ", " + std::to_string(T) + ")";
-    if (m->dtype != DType::Bool)
+    if (is_float(m->dtype))
       for (double x : m->values)
         if (std::isnan(x) || x == std::numeric_limits<double>::infinity())
           return std::string("a float mask may hold finite values and -inf, not NaN or +inf");
@@ -189,7 +187,7 @@ std::variant<SdpaOutputs, std::string> sdpa(const SdpaInputs& in, const SdpaOpti
             } else {
               const int64_t mb = mB == 1 ? 0 : b, mh = mH == 1 ? 0 : h;
               const double mv = m->values[size_t(((mb * mH + mh) * Sq + i) * mT + j)];
-              x = m->dtype == DType::Bool ? (mv != 0 ? 0.0f : kNegInf) : float(mv);
+              x = !is_float(m->dtype) ? (mv != 0 ? 0.0f : kNegInf) : float(mv);
             }
           }
           if (o.causal && j > i + offset) x = kNegInf;

@@ -1,6 +1,6 @@
 // Scaled dot-product attention with the semantics of ONNX's Attention
 // operator (opset 23/24): 4D (B, H, S, D) or 3D (B, S, H·D) inputs, GQA/MQA,
-// bool or float masks with broadcasting, causal (with ONNX's alignment
+// bool, integer or float masks with broadcasting, causal (with ONNX's alignment
 // rules), softcap, a past key/value cache and nonpad_kv_seqlen. Every head is
 // computed by the same kernel as the playground (kernels/head.h).
 #pragma once
@@ -13,10 +13,12 @@
 namespace ap {
 
 struct SdpaInputs {
-  const Array* q = nullptr;                 // (B, Hq, Sq, D) or (B, Sq, Hq·D)
-  const Array* k = nullptr;                 // (B, Hkv, Skv, D) or (B, Skv, Hkv·D)
-  const Array* v = nullptr;                 // (B, Hkv, Skv, Dv) or (B, Skv, Hkv·Dv)
-  const Array* mask = nullptr;              // bool (True = may attend) or float (added); broadcasts to (B, Hq, Sq, T)
+  const Array* q = nullptr;  // (B, Hq, Sq, D) or (B, Sq, Hq·D)
+  const Array* k = nullptr;  // (B, Hkv, Skv, D) or (B, Skv, Hkv·D)
+  const Array* v = nullptr;  // (B, Hkv, Skv, Dv) or (B, Skv, Hkv·Dv)
+  // bool or any integer dtype (nonzero = may attend, as NumPy masks saved as uint8
+  // or int32 mean), or float (added to the scores); broadcasts to (B, Hq, Sq, T)
+  const Array* mask = nullptr;
   const Array* past_key = nullptr;          // (B, Hkv, P, D), prepended to K
   const Array* past_value = nullptr;        // (B, Hkv, P, Dv)
   const Array* nonpad_kv_seqlen = nullptr;  // int64 (B,): keys from this index on are padding
