@@ -112,7 +112,10 @@ if [ ! -f "$zlib_dir/inflate.c" ]; then
   say "fetching zlib 1.2.13 from Debian's source package"
   ensure_deb_src
   mkdir -p "$deps/src" && cd "$deps/src"
-  ls zlib_1.2.13*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only zlib >/dev/null
+  # The version of the zlib1g-dev installed for native builds, so native and
+  # wasm inflate alike (and a suite whose sources a mirror lacks is not asked).
+  zlib_version=$(dpkg-query -W -f='${Version}' zlib1g-dev)
+  ls zlib_1.2.13*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only "zlib=$zlib_version" >/dev/null
   rm -rf "$zlib_dir.tmp" && mkdir -p "$zlib_dir.tmp"
   tar -xf zlib_1.2.13*.orig.tar.* -C "$zlib_dir.tmp" --strip-components=1
   [ -f "$zlib_dir.tmp/inflate.c" ] || { echo "inflate.c missing from zlib's source package" >&2; exit 1; }
