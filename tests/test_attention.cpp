@@ -2,7 +2,9 @@
 // behaviour of each variant (cross-attention, masks, policies, GQA, cache).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "base/rng.h"
@@ -471,4 +473,38 @@ TEST_CASE("the reused scores are really the old ones (a planted score shows in t
   ap::attend_all(c, in, next);
   CHECK(next.heads[0].weights(5, 2) == doctest::Approx(1.0));
   CHECK(next.heads[1].weights(5, 2) < 0.9f);
+}
+
+TEST_CASE("scores as the homework computes them: every q·k, the keys a causal kernel skipped included") {
+  ap::Config c;
+  c.pad_to = 14;
+  c.causal = true;
+  c.temperature = 2;
+  const ap::Trace t = ap::run(c, ap::make_inputs(c));
+  REQUIRE(t.heads[0].key_limit[0] == 1);  // the kernel did skip keys
+  for (int h = 0; h < t.n_heads; ++h) {
+    const ap::HeadTrace& s = t.heads[size_t(h)];
+    const ap::Mat all = ap::every_score(t, "scores", h), scaled = ap::every_score(t, "scaled_scores", h);
+    const ap::Mat& q = t.q[size_t(h)];
+    const ap::Mat& k = t.k[size_t(h / t.group)];
+    for (int i = 0; i < t.n_q; ++i)
+      for (int j = 0; j < t.n_kv; ++j) {
+        if (j < s.key_limit[size_t(i)]) {  // what the kernel computed stays, bit for bit
+          CHECK(std::memcmp(&all(i, j), &s.scores(i, j), sizeof(float)) == 0);
+          CHECK(std::memcmp(&scaled(i, j), &s.scaled(i, j), sizeof(float)) == 0);
+        }
+        // float32 dot products of 16 terms of magnitude ~1: within 1e-5 of the float64 sum.
+        const double ref = q.row(i).cast<double>().dot(k.row(j).cast<double>());
+        CHECK(std::abs(all(i, j) - ref) < 1e-5 * (1 + std::abs(ref)));
+        CHECK(scaled(i, j) == doctest::Approx(all(i, j) * t.scale / t.temperature).epsilon(1e-6));
+      }
+    const ap::Mat row = ap::every_score(t, "scores", h, 5, 6);  // one row, as a tooltip asks
+    CHECK(std::memcmp(row.data(), all.row(5).data(), sizeof(float) * size_t(t.n_kv)) == 0);
+  }
+  // tensor('scores') and its exports: no NaN anywhere.
+  std::string error;
+  const auto td = ap::find_tensor(t, "scores", -1, &error);
+  REQUIRE(td);
+  CHECK(std::none_of(td->data.begin(), td->data.end(), [](float v) { return std::isnan(v); }));
+  CHECK(ap::every_score(t, "weights", 0).size() == 0);
 }

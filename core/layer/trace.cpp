@@ -135,6 +135,30 @@ bool head_in_range(int head, int count, bool allow_all, const char* what, std::s
 }
 }  // namespace
 
+Mat every_score(const Trace& t, const std::string& name, int head, int r0, int r1) {
+  if (name != "scores" && name != "scaled_scores") return {};
+  const HeadTrace& h = t.heads[size_t(head)];
+  const Mat& stored = *head_step(h, name);
+  if (r1 < 0) r1 = int(stored.rows());
+  Mat out = stored.middleRows(r0, r1 - r0);
+  const int n_kv = int(stored.cols());
+  bool skipped = false;
+  for (int r = r0; r < r1; ++r) skipped |= h.key_limit[size_t(r)] < n_kv;
+  if (!skipped) return out;
+  // Each skipped cell on its own, summed in order in double: the same value
+  // whichever rows are asked for (a tooltip's one row, an export's all).
+  const Mat& q = t.q[size_t(head)];
+  const Mat& k = t.k[size_t(head / t.group)];
+  const float scale = t.scale / t.temperature;  // the scale the kernel multiplied by
+  for (int r = r0; r < r1; ++r)
+    for (int j = h.key_limit[size_t(r)]; j < n_kv; ++j) {
+      double dot = 0;
+      for (Eigen::Index c = 0; c < q.cols(); ++c) dot += double(q(r, c)) * double(k(j, c));
+      out(r - r0, j) = name == "scores" ? float(dot) : float(dot) * scale;
+    }
+  return out;
+}
+
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error) {
   if (name == "mask") {
     TensorData td{{int(t.allowed.rows()), int(t.allowed.cols())}, {}};
@@ -154,12 +178,14 @@ std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, i
   }
   const int count = int(mats.size());
   if (!head_in_range(head, count, true, what, error)) return std::nullopt;
+  const bool scores = name == "scores" || name == "scaled_scores";
+  const auto add = [&](int h) { append(td.data, scores ? every_score(t, name, h) : *mats[size_t(h)]); };
   if (head >= 0) {
     td.shape = {int(first.rows()), int(first.cols())};
-    append(td.data, *mats[size_t(head)]);
+    add(head);
   } else {
     td.shape = {count, int(first.rows()), int(first.cols())};
-    for (const Mat* m : mats) append(td.data, *m);
+    for (int h = 0; h < count; ++h) add(h);
   }
   return td;
 }

@@ -67,13 +67,20 @@ struct TensorData {
   std::vector<float> data;
 };
 
-// Per-head names (q, k, v, scores, scaled_scores, softcapped_scores,
-// masked_scores, weights, dropped_weights, context) with head in range give
-// [rows x cols]; with head = -1 all heads stacked: [heads x rows x cols].
-// k and v count key/value heads. Whole-layer names (x, x_kv, q_proj, k_proj,
-// v_proj, concat, output, bias, mask) ignore head. Unknown names or heads out
-// of range return nullopt and set *error.
+// Scores and scaled scores hold every q·k (every_score). Per-head names (q, k, v, scores, scaled_scores,
+// softcapped_scores, masked_scores, weights, dropped_weights, context) with head in range give [rows x cols]; with head
+// = -1 all heads stacked: [heads x rows x cols]. k and v count key/value heads. Whole-layer names (x, x_kv, q_proj,
+// k_proj, v_proj, concat, output, bias, mask) ignore head. Unknown names or heads out of range return nullopt and set
+// *error.
 std::optional<TensorData> find_tensor(const Trace& t, const std::string& name, int head, std::string* error);
+
+// Rows [r0, r1) of a head's scores or scaled_scores with every q·k, the keys
+// the kernel skipped included (trace: NaN, "not computed"): those are
+// computed now, each a float64 sum rounded to float, so they are what an
+// unmasked pass gives to float32 rounding.
+// A learner's q @ k.T then matches everywhere; the mask is applied after.
+// Empty for other names. r1 = -1: every row.
+Mat every_score(const Trace& t, const std::string& name, int head, int r0 = 0, int r1 = -1);
 
 // The matrix behind a tensor, without a copy, for views: a whole tensor, or
 // one head's (head in range) of a per-head one. nullptr with *error for what

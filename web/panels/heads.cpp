@@ -65,8 +65,10 @@ void weight_tooltip(const ap::Trace& t, int head, int q, int k) {
     ImGui::TextDisabled("softmax: exp(%.4g − %.4g) / %.4g", s.masked(q, k), s.row_max(q), s.row_sum(q));
   } else {
     ImGui::TextDisabled("%s", ap::block_reason(t.blocked_by(q, k)).c_str());
-    if (k >= s.key_limit[size_t(q)])
-      ImGui::TextDisabled("its score is not computed: the kernel stops at the last allowed key");
+    // Computed now when the kernel skipped it (one row), so the learner's q @ k.T matches.
+    const float score =
+        k < s.key_limit[size_t(q)] ? s.scores(q, k) : ap::every_score(t, "scores", head, q, q + 1)(0, k);
+    ImGui::TextDisabled("score q·k = %.6g, masked to −inf before the softmax", score);
     if (std::find(t.fully_masked_rows.begin(), t.fully_masked_rows.end(), q) != t.fully_masked_rows.end())
       ImGui::TextColored(ImVec4(1, 0.6f, 0.4f, 1), "every key of this query is blocked: the policy sets its row");
   }

@@ -33,13 +33,15 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
   else ImGui::Text("token %d \"%s\", column %d", i, (kv_rows ? t.kv_tokens : t.q_tokens)[size_t(i)].c_str(), j);
   ImGui::Text("value  %.9g", v);
   ImGui::Separator();
-  if (s && attn && j >= s->key_limit[size_t(i)] &&
-      (n == "scores" || n == "scaled_scores" || n == "softcapped_scores")) {
+  if (s && attn && j >= s->key_limit[size_t(i)] && n == "softcapped_scores") {
     ImGui::TextDisabled("not computed: this key and every later one are blocked for query %d,", i);
     ImGui::TextDisabled("so the kernel skips them, as causal attention kernels do (their weight is 0 anyway)");
     ImGui::EndTooltip();
     return;
   }
+  if (attn && !t.allowed(i, j) && (n == "scores" || n == "scaled_scores"))
+    ImGui::TextColored(ImVec4(1, 0.6f, 0.4f, 1), "masked (%s): the mask sets it to −inf after this step",
+                       ap::block_reason(t.blocked_by(i, j)).c_str());
   const int dh = t.d_head;
   if (n == "x" || n == "x_kv") ImGui::TextDisabled("token embedding + positional encoding");
   else if (n == "q_proj") ImGui::TextDisabled("row %d of X · row %d of W_q + b_q[%d]", i, j, j);
@@ -88,6 +90,7 @@ class TensorsPanel : public Panel {
   std::string shown;              // name/head the map holds
   const ap::Mat* data = nullptr;  // `shown`, in the trace (found once per trace)
   ap::Mat mask;                   // the mask as 0/1 floats, when that is shown (the trace holds it as bytes)
+  ap::Mat scores;                 // every q·k of the scores shown (the trace leaves skipped keys NaN)
   float lo = 0, hi = 1;           // its colour range
 };
 
@@ -127,6 +130,10 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
       p.data = &p.mask;
     } else {
       p.data = ap::find_matrix(t, name, heads ? head : 0, &error);
+      if (p.data && (name == "scores" || name == "scaled_scores")) {
+        p.scores = ap::every_score(t, name, head);
+        p.data = &p.scores;
+      }
     }
     if (!p.data) {  // the outputs of a new trace still being computed, say: asked again next frame
       ImGui::TextUnformatted(error.c_str());
