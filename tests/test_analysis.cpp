@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include <algorithm>
 #include <cmath>
 
 #include "analysis/analysis.h"
@@ -226,4 +227,28 @@ TEST_CASE("weight_cells_shown: allowed cells, and every cell of a fully masked r
   const ap::MaskMat shown = ap::weight_cells_shown(t);
   for (int i = 0; i < t.n_q; ++i)
     for (int j = 0; j < t.n_kv; ++j) CHECK(bool(shown(i, j)) == (i >= 3 || (j <= i && j < 3)));
+}
+
+TEST_CASE("uniform entropy: the mean log of each row's allowed keys, not log n_kv") {
+  ap::Config c;
+  c.text = "The cat sat on the mat because it was tired.";  // 11 tokens
+  c.pad_to = 14;
+  c.causal = true;
+  const ap::Trace t = ap::run(c, ap::make_inputs(c));
+  REQUIRE(t.n_kv == 14);
+  // Row i may attend to keys 0..i that are not [PAD] (keys 11..13): min(i + 1, 11) keys.
+  double expected = 0;
+  for (int i = 0; i < 14; ++i) expected += std::log(double(std::min(i + 1, 11)));
+  expected /= 14;
+  CHECK(ap::uniform_entropy(t) == doctest::Approx(expected).epsilon(1e-12));
+  CHECK(expected == doctest::Approx(1.764).epsilon(1e-3));
+  CHECK(ap::analyse_heads(t).uniform_entropy == ap::uniform_entropy(t));
+  // Without masks it is log n_kv; fully masked rows are left out, as the heads' entropies leave them.
+  ap::Config open;
+  open.text = c.text;
+  CHECK(ap::uniform_entropy(ap::run(open, ap::make_inputs(open))) == doctest::Approx(std::log(11.0)));
+  c.mask_pad_queries = true;  // rows 11..13 have no key now
+  double kept = 0;
+  for (int i = 0; i < 11; ++i) kept += std::log(double(i + 1));
+  CHECK(ap::uniform_entropy(ap::run(c, ap::make_inputs(c))) == doctest::Approx(kept / 11).epsilon(1e-12));
 }

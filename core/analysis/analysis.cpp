@@ -102,9 +102,22 @@ double row_entropy(const float* p, int n) {
   return h;
 }
 
+double uniform_entropy(const Trace& t) {
+  double sum = 0;
+  int rows = 0;
+  for (Eigen::Index i = 0; i < t.allowed.rows(); ++i) {
+    const int keys = int(t.allowed.row(i).cast<int>().sum());
+    if (keys == 0) continue;
+    sum += std::log(double(keys));
+    ++rows;
+  }
+  return rows ? sum / rows : 0.0;
+}
+
 void plan_head_analysis(const Trace& t, HeadAnalysis& out, Plan& plan) {
   const int n_heads = t.n_heads, n_kv = t.n_kv;
   out = {};
+  plan.add(double(t.n_q) * n_kv, [&t, &out] { out.uniform_entropy = uniform_entropy(t); });
   out.stats.assign(size_t(n_heads), {});
   // Σ over cells of w_a·w_b for every pair of heads (NaN as 0), in double
   // across slices: the similarity's numerator and, on the diagonal, the norms².

@@ -50,8 +50,15 @@ struct HeadStats {
 
 // Shannon entropy of one row of weights, in nats (0·log 0 = 0).
 double row_entropy(const float* p, int n);
+// The entropy of uniform attention under the trace's masks, the baseline a
+// head's entropy compares with: the mean over query rows of log(the keys the
+// row may attend to), leaving out fully masked rows as the head statistics
+// do. Without masks this is log n_kv.
+double uniform_entropy(const Trace& t);
+
 struct HeadAnalysis {
   std::vector<HeadStats> stats;  // [n_heads]; positions: query i at q_position0 + i (self-attention), key j at j
+  double uniform_entropy = 0;    // uniform_entropy(t): the baseline of stats[h].entropy
   Mat similarity;                // [n_heads x n_heads] cosine similarity of two heads' weight matrices, flattened
   bool done = false;             // set by the plan's last piece
 };

@@ -133,8 +133,16 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     }
     ImGui::EndTable();
   }
-  ImGui::TextDisabled("uniform attention over %d keys has entropy log %d = %.3f", t.n_kv, t.n_kv,
-                      std::log(double(t.n_kv)));
+  ImGui::PushTextWrapPos(0);
+  if (t.allowed.minCoeff() == 1)
+    ImGui::TextDisabled("uniform attention over %d keys has entropy log %d = %.3f", t.n_kv, t.n_kv,
+                        heads.uniform_entropy);
+  else  // the masks leave each row its own number of keys
+    ImGui::TextDisabled(
+        "uniform attention over each row's allowed keys has entropy %.3f: the mean over rows of "
+        "log(allowed keys), the baseline under these masks",
+        heads.uniform_entropy);
+  ImGui::PopTextWrapPos();
   ImGui::Spacing();
   ImGui::TextUnformatted("Head similarity");
   help(

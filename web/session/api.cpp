@@ -65,6 +65,7 @@ json analysis(Session& s) {
     steps.push_back({{"name", st.name}, {"formula", st.formula}, {"shape", st.shape}, {"axes", st.axes}});
   const ap::LayerCosts& c = d.costs;
   return {{"heads", heads},
+          {"uniformEntropy", d.head_stats.uniform_entropy},
           {"similarity", sim},
           {"scaling", scaling},
           {"costs",
