@@ -107,3 +107,52 @@ TEST_CASE("JSON: every bad update is refused whole, with a reason") {
   const auto two = ap::apply_config_json(base, R"({"causal": "yes", "pad_to": 9999, "seed": 7})");
   CHECK(two.errors.size() == 2);
 }
+
+TEST_CASE("cross-attention switched on is unmasked, as in an encoder-decoder; off restores self-attention") {
+  ap::Config c;
+  c.causal = true;
+  c.kv_cache = 3;
+  ap::set_cross_attention(c, true);
+  CHECK(c.cross_text == ap::kSampleCrossText);
+  CHECK(!c.causal);
+  CHECK(c.kv_cache == 0);
+  CHECK(ap::validate(c).empty());
+  c.causal = true;  // the learner turns it on again: switching on twice keeps that
+  ap::set_cross_attention(c, true);
+  CHECK(c.causal);
+  ap::set_cross_attention(c, false);
+  CHECK(c.cross_text.empty());
+  CHECK(c.causal);
+}
+
+TEST_CASE("an invalid field leaves the other edits applied: salvage_edit") {
+  const ap::Config applied;
+  ap::Config draft = applied;
+  draft.n_heads = 5;  // 64 is not divisible by 5
+  draft.text = "A new sentence to tokenize";
+  draft.causal = true;
+  const ap::SalvagedEdit s = ap::salvage_edit(applied, draft);
+  CHECK(ap::validate(s.config).empty());
+  CHECK(s.config.text == draft.text);
+  CHECK(s.config.causal);
+  CHECK(s.config.n_heads == applied.n_heads);  // its last valid value
+  REQUIRE(s.rejected.size() == 1);
+  CHECK(s.rejected[0].first == "n_heads");
+  CHECK(s.rejected[0].second == "d_model 64 is not divisible by 5 heads: d_head would be 12.8");
+  // Edits valid only together, or in one order, still apply.
+  draft = applied;
+  draft.d_model = 96;
+  draft.n_heads = 3;
+  const ap::SalvagedEdit both = ap::salvage_edit(applied, draft);
+  CHECK(both.rejected.empty());
+  CHECK(both.config == draft);
+  draft = applied;
+  draft.n_heads = 6;  // valid only after d_model = 96 (table order puts d_model first)
+  draft.d_model = 96;
+  draft.text = "";  // invalid on its own
+  const ap::SalvagedEdit order = ap::salvage_edit(applied, draft);
+  CHECK(order.config.n_heads == 6);
+  CHECK(order.config.d_model == 96);
+  REQUIRE(order.rejected.size() == 1);
+  CHECK(order.rejected[0] == std::pair<std::string, std::string>{"text", "text has no tokens: type at least one word"});
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "base/format.h"
 #include "config/fields.h"
@@ -86,6 +87,41 @@ void fit(std::vector<std::vector<T>>& m, int n_q, int n_kv, T fill) {
   for (auto& row : m) row.resize(size_t(n_kv), fill);
 }
 }  // namespace
+
+SalvagedEdit salvage_edit(const Config& applied, const Config& draft) {
+  SalvagedEdit out{draft, {}};
+  if (validate(draft).empty()) return out;
+  out.config = applied;
+  std::vector<const Field*> left;
+  for (const Field& f : config_fields_table())
+    if (!f.same(applied, draft)) left.push_back(&f);
+  const auto with = [&](const Config& base, const Field& f) {
+    Config c = base;
+    f.set(c, f.get(draft));
+    return c;
+  };
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto it = left.begin(); it != left.end();) {
+      const Config c = with(out.config, **it);
+      if (validate(c).empty()) {
+        out.config = c;
+        it = left.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const Field* f : left) out.rejected.emplace_back(f->name, validate(with(out.config, *f))[0]);
+  return out;
+}
+
+void set_cross_attention(Config& cfg, bool on) {
+  if (on == !cfg.cross_text.empty()) return;
+  cfg.cross_text = on ? kSampleCrossText : "";
+  if (on) cfg.kv_cache = 0, cfg.causal = false;
+}
 
 void fit_masks(Config& cfg) {
   if (cfg.custom_mask.empty() && cfg.float_mask.empty()) return;

@@ -104,6 +104,24 @@ struct Sequences {
 };
 Sequences make_sequences(const Config& cfg);
 
+// An edit of several fields of which some are invalid: the others still apply.
+struct SalvagedEdit {
+  Config config;  // `applied` with every edited field of `draft` that keeps it valid
+  std::vector<std::pair<std::string, std::string>> rejected;  // [field, why]: the edits left out
+};
+// The fields where `draft` differs from `applied` (valid), applied together
+// if that is valid, else one at a time in the field table's order, over
+// passes until none more fits (so edits valid only in some order still
+// apply). A rejected field keeps its applied value and says why.
+SalvagedEdit salvage_edit(const Config& applied, const Config& draft);
+
+// Switches cross-attention on (keys and values from a sample second text) or
+// off, as the homework expects it: encoder-decoder cross-attention is
+// unmasked, so turning it on turns the causal mask off (the learner may turn
+// it on again), and a KV cache, which is self-attention's, is dropped.
+void set_cross_attention(Config& cfg, bool on);
+inline constexpr const char* kSampleCrossText = "Le chat dort sur le tapis.";
+
 // Keeps a painted or imported mask the size of the attention after the
 // texts changed: kept cells stay, new ones allow (custom) or add 0 (float).
 void fit_masks(Config& cfg);

@@ -42,6 +42,30 @@ void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8
 
 bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTreeNodeFlags_DefaultOpen); }
 
+// Frames the widgets drawn in its scope in red when their field's edit was
+// rejected, and says why under them.
+class FieldMark {
+ public:
+  FieldMark(const ControlsPanel& p, const char* field) {
+    for (const auto& [name, reason] : p.rejected)
+      if (name == field) why_ = &reason;
+    if (!why_) return;
+    ImGui::PushStyleColor(ImGuiCol_Border, kErrorColour);
+    ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, std::max(1.0f, ImGui::GetFontSize() / 8));
+  }
+  ~FieldMark() {
+    if (!why_) return;
+    ImGui::PopStyleVar();
+    ImGui::PopStyleColor();
+    message(*why_, kErrorColour);
+  }
+  FieldMark(const FieldMark&) = delete;
+  FieldMark& operator=(const FieldMark&) = delete;
+
+ private:
+  const std::string* why_ = nullptr;
+};
+
 }  // namespace
 
 std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
@@ -50,6 +74,7 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   if (p.synced_edits != s.outside_edits) {  // set from outside: show it
     p.draft = applied;
     p.errors.clear();
+    p.rejected.clear();
     p.synced_edits = s.outside_edits;
   }
   ap::Config& d = p.draft;
@@ -59,35 +84,51 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
 
   ImGui::TextUnformatted(trace.cross ? "Queries from" : "Sentence");
   help("Split into words and punctuation; each token becomes one row of X.");
-  changed |= ImGui::InputTextMultiline("##text", &d.text, ImVec2(-1, box_h));
+  {
+    FieldMark mark(p, "text");
+    changed |= ImGui::InputTextMultiline("##text", &d.text, ImVec2(-1, box_h));
+  }
   if (trace.cross) draw_tokens(trace.q_tokens, trace.q_pad, 0);
   else draw_tokens(trace.kv_tokens, trace.kv_pad, trace.q_position0);
 
   bool cross = !d.cross_text.empty();
   if (ImGui::Checkbox("cross-attention", &cross)) {
-    d.cross_text = cross ? "Le chat dort sur le tapis." : "";
-    if (cross) d.kv_cache = 0;
+    ap::set_cross_attention(d, cross);
     changed = true;
   }
   help(
       "Queries come from the sentence, keys and values from a second text, as when a translation decoder "
-      "attends to the encoded source. n_q and n_kv can then differ.");
+      "attends to the encoded source. n_q and n_kv can then differ. Turning it on turns the causal mask off: "
+      "a decoder's cross-attention sees the whole source (turn causal on below to try it masked).");
+  if (cross && !d.causal) note("causal is off, as in an encoder-decoder: turn it on under Masks to try it masked.");
   if (cross) {
     ImGui::TextUnformatted("Keys and values from");
-    changed |= ImGui::InputTextMultiline("##cross", &d.cross_text, ImVec2(-1, box_h));
+    {
+      FieldMark mark(p, "cross_text");
+      changed |= ImGui::InputTextMultiline("##cross", &d.cross_text, ImVec2(-1, box_h));
+    }
     if (trace.cross) draw_tokens(trace.kv_tokens, trace.kv_pad, 0);
   }
 
   if (header("Sizes and weights")) {
     ImGui::PushItemWidth(field_w);
-    changed |= ImGui::InputInt("d_model", &d.d_model, 1, 16);
-    help("Width of each token vector. Split evenly across the heads: d_head = d_model / n_heads.");
-    changed |= ImGui::InputInt("n_heads", &d.n_heads, 1, 4);
-    help("Query heads attend independently, each with its own d_head-wide slice of Q, K and V.");
-    changed |= ImGui::InputInt("n_kv_heads", &d.n_kv_heads, 1, 1);
-    help(
-        "Grouped-query attention: fewer key/value heads than query heads, each shared by a contiguous group "
-        "(query head h uses kv head h / (n_heads / n_kv_heads)). 1 = multi-query attention, 0 = one per query head.");
+    {
+      FieldMark mark(p, "d_model");
+      changed |= ImGui::InputInt("d_model", &d.d_model, 1, 16);
+      help("Width of each token vector. Split evenly across the heads: d_head = d_model / n_heads.");
+    }
+    {
+      FieldMark mark(p, "n_heads");
+      changed |= ImGui::InputInt("n_heads", &d.n_heads, 1, 4);
+      help("Query heads attend independently, each with its own d_head-wide slice of Q, K and V.");
+    }
+    {
+      FieldMark mark(p, "n_kv_heads");
+      changed |= ImGui::InputInt("n_kv_heads", &d.n_kv_heads, 1, 1);
+      help(
+          "Grouped-query attention: fewer key/value heads than query heads, each shared by a contiguous group "
+          "(query head h uses kv head h / (n_heads / n_kv_heads)). 1 = multi-query attention, 0 = one per query head.");
+    }
     int weights = int(d.weights);
     ImGui::SetNextItemWidth(field_w * 1.3f);
     if (ImGui::Combo("W_q, W_k", &weights, "random\0constructed\0")) {
@@ -135,22 +176,33 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
           "With more keys than queries: top-left lets query i see keys 0..i (ONNX, PyTorch's is_causal); "
           "bottom-right lets the last query see every key.");
     }
-    changed |= ImGui::InputInt("window", &d.window, 1, 4);
-    help(
-        "Sliding-window (local) attention: a query sees only keys less than `window` positions from its own "
-        "(only earlier ones when causal, as in Mistral). 0 = off.");
-    changed |= ImGui::InputInt("pad to", &d.pad_to, 1, 4);
-    help("Appends [PAD] tokens to each text up to this length, as when the sentences of a batch are padded. 0 = none.");
+    {
+      FieldMark mark(p, "window");
+      changed |= ImGui::InputInt("window", &d.window, 1, 4);
+      help(
+          "Sliding-window (local) attention: a query sees only keys less than `window` positions from its own "
+          "(only earlier ones when causal, as in Mistral). 0 = off.");
+    }
+    {
+      FieldMark mark(p, "pad_to");
+      changed |= ImGui::InputInt("pad to", &d.pad_to, 1, 4);
+      help(
+          "Appends [PAD] tokens to each text up to this length, as when the sentences of a batch are padded. 0 = "
+          "none.");
+    }
     changed |= ImGui::Checkbox("mask [PAD] keys", &d.mask_pad_keys);
     help("The key padding mask: no query attends to a [PAD] key.");
     ImGui::SameLine();
     changed |= ImGui::Checkbox("mask [PAD] queries", &d.mask_pad_queries);
     help("Also block whole rows of [PAD] queries. Those rows then have no key at all: see the policy below.");
     if (!cross) {
-      changed |= ImGui::InputInt("KV cache", &d.kv_cache, 1, 1);
-      help(
-          "The first tokens are the past of a decoder: their keys and values are cached, and only the later "
-          "tokens are queries. The causal mask then aligns bottom-right (offset = cache length).");
+      {
+        FieldMark mark(p, "kv_cache");
+        changed |= ImGui::InputInt("KV cache", &d.kv_cache, 1, 1);
+        help(
+            "The first tokens are the past of a decoder: their keys and values are cached, and only the later "
+            "tokens are queries. The causal mask then aligns bottom-right (offset = cache length).");
+      }
     }
     int policy = int(d.fully_masked);
     ImGui::SetNextItemWidth(field_w * 1.6f);
@@ -182,18 +234,24 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
 
   if (header("Scores and weights")) {
     ImGui::PushItemWidth(field_w);
-    changed |= ImGui::InputDouble("scale", &d.scale, 0.01, 0.1, "%.4g");
-    help(
-        "Multiplies Q·Kᵀ. 0 means the usual 1/√d_head. Try 1 (no scaling) with a large d_model to see softmax "
-        "saturate.");
+    {
+      FieldMark mark(p, "scale");
+      changed |= ImGui::InputDouble("scale", &d.scale, 0.01, 0.1, "%.4g");
+      help(
+          "Multiplies Q·Kᵀ. 0 means the usual 1/√d_head. Try 1 (no scaling) with a large d_model to see softmax "
+          "saturate.");
+    }
     float temperature = float(d.temperature);
     if (ImGui::SliderFloat("temperature", &temperature, 0.05f, 20.0f, "%.3g", ImGuiSliderFlags_Logarithmic)) {
       d.temperature = temperature;
       changed = true;
     }
     help("Divides the scaled scores: below 1 sharpens each row towards its largest score, above 1 flattens it.");
-    changed |= ImGui::InputDouble("softcap", &d.softcap, 0.5, 5, "%.4g");
-    help("Gemma-style soft capping, s -> c·tanh(s/c), applied before the masks. 0 = off.");
+    {
+      FieldMark mark(p, "softcap");
+      changed |= ImGui::InputDouble("softcap", &d.softcap, 0.5, 5, "%.4g");
+      help("Gemma-style soft capping, s -> c·tanh(s/c), applied before the masks. 0 = off.");
+    }
     float dropout = float(d.dropout);
     if (ImGui::SliderFloat("dropout", &dropout, 0.0f, 0.9f, "%.2f")) {
       d.dropout = dropout;
@@ -206,7 +264,8 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   }
 
   for (const auto& e : p.errors) message(e, kErrorColour);
-  if (!p.errors.empty()) ImGui::TextDisabled("Showing the last valid settings.");
+  if (!p.errors.empty() || !p.rejected.empty())
+    note("The fields in red keep their last valid values; the other edits are applied.");
 
   ImGui::Separator();
   ImGui::Text("%d queries x %d keys, %d heads of d_head = %d", trace.n_q, trace.n_kv, trace.n_heads, trace.d_head);
@@ -227,7 +286,9 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
 
   if (!changed) return std::nullopt;
   ap::fit_masks(d);
-  return d;
+  ap::SalvagedEdit salvaged = ap::salvage_edit(applied, d);
+  p.rejected = std::move(salvaged.rejected);
+  return salvaged.config;
 }
 
 }  // namespace web

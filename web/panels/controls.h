@@ -1,6 +1,7 @@
 // The controls: text, sizes, masks and seed. Edits go to a draft Config; the
-// app applies the draft when it is valid, and otherwise the panel shows why
-// not while the last valid config stays on screen.
+// app applies every edited field that keeps the config valid, and a field
+// that does not is framed in red with the reason beside it, its last valid
+// value still applied, until it is mended.
 #pragma once
 #include <optional>
 #include <string>
@@ -12,12 +13,14 @@
 namespace web {
 
 struct ControlsPanel {
-  ap::Config draft;                      // what the widgets show
-  std::vector<std::string> errors;       // why the draft is not applied (empty = it is)
-  uint64_t synced_edits = ~uint64_t{0};  // the session's outside_edits the draft was loaded at
+  ap::Config draft;                                           // what the widgets show
+  std::vector<std::string> errors;                            // why an edit from a panel was refused
+  std::vector<std::pair<std::string, std::string>> rejected;  // [field, why]: draft edits not applied
+  uint64_t synced_edits = ~uint64_t{0};                       // the session's outside_edits the draft was loaded at
 };
 
-// Returns the draft when the user changed something this frame.
+// Returns the config to apply when the user changed something this frame
+// (valid: the draft's fields that fit, see ap::salvage_edit).
 std::optional<ap::Config> draw_controls(ControlsPanel& panel, const Session& s);
 
 }  // namespace web
