@@ -55,6 +55,9 @@ void draw_controls_window(App& app) {
   }
   if (auto edited = draw_controls(app.controls, s)) app.controls.errors = apply_config(s, *edited);
   draw_share_section(app);
+  app.controls_scroll_y = ImGui::GetScrollY();
+  app.controls_scroll_max = ImGui::GetScrollMaxY();
+  app.line_height = ImGui::GetTextLineHeightWithSpacing();
 }
 
 }  // namespace

@@ -35,8 +35,10 @@ struct App {
   ShareSection share;
   std::vector<std::unique_ptr<Panel>> panels;  // [panel_registry()]
   std::vector<DrawnMap> drawn;                 // heatmaps drawn this frame, for layout()
-  bool png_requested = false;                  // save the views window as PNG once this frame is drawn
-  float views_rect[4] = {0, 0, 0, 0};          // x, y, w, h of the views window, canvas pixels
+  // The controls window's scroll this frame, for layout(): position, its largest, one line (canvas pixels).
+  float controls_scroll_y = 0, controls_scroll_max = 0, line_height = 0;
+  bool png_requested = false;          // save the views window as PNG once this frame is drawn
+  float views_rect[4] = {0, 0, 0, 0};  // x, y, w, h of the views window, canvas pixels
 };
 
 // Makes the panels of the registry and tells the session their keys.

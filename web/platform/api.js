@@ -322,6 +322,9 @@
       const r = JSON.parse(UTF8ToString(_ap_layout()));
       const s = window.devicePixelRatio || 1;
       r.heatmaps = r.heatmaps.map((m) => ({ head: m.head, focus: m.focus, x: m.x / s, y: m.y / s, w: m.w / s, h: m.h / s }));
+      // The controls' scroll, in CSS px: where it is, how far it can go, one line of text.
+      const c = r.controls;
+      r.controls = { scrollY: c.scrollY / s, scrollMaxY: c.scrollMaxY / s, lineHeight: c.lineHeight / s };
       return r;
     },
   };

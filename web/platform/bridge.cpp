@@ -117,7 +117,13 @@ EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
   nlohmann::json maps = nlohmann::json::array();
   for (const auto& m : web::g_app->drawn)
     maps.push_back({{"head", m.head}, {"focus", m.focus}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
-  return reply({{"heatmaps", maps}, {"focus", web::g_app->session.view.head}});
+  const web::App& app = *web::g_app;
+  return reply({{"heatmaps", maps},
+                {"focus", app.session.view.head},
+                {"controls",
+                 {{"scrollY", app.controls_scroll_y},
+                  {"scrollMaxY", app.controls_scroll_max},
+                  {"lineHeight", app.line_height}}}});
 }
 
 }  // extern "C"

@@ -16,6 +16,7 @@
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 #include "panels/app.h"
+#include "platform/wheel.h"
 #include "render/gl.h"
 #include "render/heatmap.h"
 #include "session/link.h"
@@ -109,6 +110,18 @@ void sync_canvas_size() {
   }
 }
 
+// The wheel, in ImGui's units and sign, from the DOM event (see wheel.h).
+EM_BOOL on_wheel(int, const EmscriptenWheelEvent* e, void*) {
+  ImGuiIO& io = ImGui::GetIO();
+  const auto mode = web::WheelMode(e->deltaMode);
+  // A line is a row of text with its spacing; a page, the canvas's height of them.
+  const double font = ImGui::GetFontSize(), line = ImGui::GetTextLineHeightWithSpacing();
+  const double page_lines = line > 0 ? g_win.height / line : 20;
+  io.MouseWheel += web::imgui_wheel(web::wheel_lines(e->deltaY, mode, page_lines), line, font);
+  io.MouseWheelH += web::imgui_wheel(web::wheel_lines(e->deltaX, mode, page_lines), line, font);
+  return EM_TRUE;  // the page itself does not scroll
+}
+
 // A lost WebGL context (GPU reset, driver update, too many contexts) can be
 // restored if the page asks: returning true makes Emscripten call preventDefault.
 EM_BOOL on_context_lost(int, const void*, void*) {
@@ -192,6 +205,8 @@ int main() {
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed; nothing to save
   ImGui_ImplGlfw_InitForOpenGL(g_win.glfw, true);
+  glfwSetScrollCallback(g_win.glfw, nullptr);  // the wheel comes from on_wheel instead (platform/wheel.h)
+  emscripten_set_wheel_callback("#canvas", nullptr, EM_TRUE, on_wheel);
   ImGui_ImplOpenGL3_Init("#version 300 es");
   if (!web::init_heatmap_shaders()) {
     report_fatal("The heatmap shaders failed to compile on this GPU.");
