@@ -89,41 +89,31 @@ ensure_deb_src() {
   [ "$changed" -eq 0 ] || $sudo apt-get update -qq
 }
 
-# [SECTION] Dear ImGui 1.86 sources (libimgui-dev has headers only, no imgui.cpp)
-imgui_dir="$deps/imgui-1.86"
-if [ ! -f "$imgui_dir/imgui.cpp" ]; then
-  say "fetching Dear ImGui 1.86 from Debian's source package"
+# [SECTION] third-party sources from Debian's source packages, into .deps/
+# fetch_source NAME DIR FILE SPEC: unpacks SPEC's orig tarball into DIR unless
+# DIR/FILE is there already (the tarball is kept in .deps/src).
+fetch_source() {
+  local name=$1 dir=$2 file=$3 spec=$4
+  if [ -f "$dir/$file" ]; then
+    say "$name: present in $dir"
+    return
+  fi
+  say "fetching $name from Debian's source package"
   ensure_deb_src
-  mkdir -p "$deps/src" && cd "$deps/src"
-  ls imgui_1.86*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only imgui >/dev/null
-  rm -rf "$imgui_dir.tmp" && mkdir -p "$imgui_dir.tmp"
-  tar -xf imgui_1.86*.orig.tar.* -C "$imgui_dir.tmp" --strip-components=1
-  [ -f "$imgui_dir.tmp/imgui.cpp" ] || { echo "imgui.cpp missing from the source package" >&2; exit 1; }
-  rm -rf "$imgui_dir" && mv "$imgui_dir.tmp" "$imgui_dir"
-  cd "$root"
-else
-  say "Dear ImGui 1.86: present in $imgui_dir"
-fi
-
-# [SECTION] zlib 1.2.13 sources: Emscripten's own zlib port downloads from GitHub,
-# so the wasm build compiles Debian's (the inflater of .npz archives)
-zlib_dir="$deps/zlib-1.2.13"
-if [ ! -f "$zlib_dir/inflate.c" ]; then
-  say "fetching zlib 1.2.13 from Debian's source package"
-  ensure_deb_src
-  mkdir -p "$deps/src" && cd "$deps/src"
-  # The version of the zlib1g-dev installed for native builds, so native and
-  # wasm inflate alike (and a suite whose sources a mirror lacks is not asked).
-  zlib_version=$(dpkg-query -W -f='${Version}' zlib1g-dev)
-  ls zlib_1.2.13*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only "zlib=$zlib_version" >/dev/null
-  rm -rf "$zlib_dir.tmp" && mkdir -p "$zlib_dir.tmp"
-  tar -xf zlib_1.2.13*.orig.tar.* -C "$zlib_dir.tmp" --strip-components=1
-  [ -f "$zlib_dir.tmp/inflate.c" ] || { echo "inflate.c missing from zlib's source package" >&2; exit 1; }
-  rm -rf "$zlib_dir" && mv "$zlib_dir.tmp" "$zlib_dir"
-  cd "$root"
-else
-  say "zlib 1.2.13: present in $zlib_dir"
-fi
+  mkdir -p "$deps/src"
+  (cd "$deps/src" && { ls "${spec%%=*}"_*.orig.tar.* >/dev/null 2>&1 || apt-get source --download-only "$spec" >/dev/null; })
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  tar -xf "$deps/src/${spec%%=*}"_*.orig.tar.* -C "$dir.tmp" --strip-components=1
+  [ -f "$dir.tmp/$file" ] || { echo "$file missing from $name's source package" >&2; exit 1; }
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+# Dear ImGui 1.86: libimgui-dev has headers only, no imgui.cpp.
+fetch_source "Dear ImGui 1.86" "$deps/imgui-1.86" imgui.cpp imgui
+# zlib 1.2.13, the inflater of .npz archives: Emscripten's own zlib port downloads
+# from GitHub, so the wasm build compiles Debian's, at the version of the
+# zlib1g-dev the native build links (and a suite whose sources a mirror lacks
+# is not asked).
+fetch_source "zlib 1.2.13" "$deps/zlib-1.2.13" inflate.c "zlib=$(dpkg-query -W -f='${Version}' zlib1g-dev)"
 
 # [SECTION] npm packages for the browser tests (versions pinned by the lockfile)
 if [ ! -d "$root/tests/e2e/node_modules/playwright-core" ]; then

@@ -89,3 +89,15 @@ export async function withPage(env, fn, { url, allowErrors = false, ...options }
     await context.close();
   }
 }
+
+/** The training lab: queues n steps and waits until they are done (they run a slice per frame); resolves to its state. */
+export async function trainSteps(page, n) {
+  await page.evaluate((k) => playground.train.step(k), n);
+  const t0 = Date.now();
+  for (;;) {
+    const s = await page.evaluate(() => playground.train.state());
+    if (s.pending === 0) return s;
+    assert.ok(Date.now() - t0 < 120000, `training ${n} steps took over two minutes (at step ${s.step})`);
+    await page.waitForTimeout(100);
+  }
+}

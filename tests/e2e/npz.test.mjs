@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setup, withPage as openWith } from './harness.mjs';
+import { setup, trainSteps as train, withPage as openWith } from './harness.mjs';
 
 const env = setup();
 const withPage = (fn, options) => openWith(env, fn, options);
@@ -23,16 +23,6 @@ const exported = (page, kind, name) => page.evaluate(([k, n]) => Array.from(play
 const importFile = (page, role, file) =>
   page.evaluate(([r, b]) => playground.importNpy(r, new Uint8Array(b)), [role, Array.from(fs.readFileSync(file))]);
 
-async function train(page, n) {
-  await page.evaluate((k) => playground.train.step(k), n);
-  const t0 = Date.now();
-  for (;;) {
-    const s = await state(page);
-    if (s.pending === 0) return s;
-    assert.ok(Date.now() - t0 < 120000, `training ${n} steps took over two minutes`);
-    await page.waitForTimeout(100);
-  }
-}
 
 test('an np.savez_compressed archive of the weights, Fortran order and big-endian, loads the model back', async () => {
   await withPage(async (page) => {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setup, withPage as openWith } from './harness.mjs';
+import { setup, trainSteps as train, withPage as openWith } from './harness.mjs';
 
 const env = setup();
 const withPage = (fn, options) => openWith(env, fn, options);
@@ -18,17 +18,6 @@ after(() => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
 
 const state = (page) => page.evaluate(() => playground.train.state());
 
-// Queues n steps and waits until they are done (they run a slice per frame).
-async function train(page, n) {
-  await page.evaluate((k) => playground.train.step(k), n);
-  const t0 = Date.now();
-  for (;;) {
-    const s = await state(page);
-    if (s.pending === 0) return s;
-    assert.ok(Date.now() - t0 < 120000, `training ${n} steps took over two minutes (at step ${s.step})`);
-    await page.waitForTimeout(100);
-  }
-}
 
 const maxDiff = (a, b) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
 
