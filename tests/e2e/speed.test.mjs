@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { setup, withPage as openWith } from './harness.mjs';
+import { kFrameMs, kFreezeMs, quantile, setup, withPage as openWith } from './harness.mjs';
 
 const env = setup();
 const withPage = (fn, options) => openWith(env, fn, options);
@@ -38,9 +38,11 @@ test('the largest config computes over frames: the page keeps drawing, then show
     assert.equal(r.pending, true, 'a config this large is computed over frames');
     const progress = [];
     let longest = 0;  // the most a frame spent in the page's own code (compute slice, drawing, uploads)
+    const work = [];  // the same per poll (a poll spans a frame or two)
     for (;;) {
       const c = await page.evaluate(() => playground.computing());
       longest = Math.max(longest, c.longestFrameMs);
+      work.push(c.longestFrameMs);
       if (!c.busy) break;
       progress.push([c.phase, c.progress]);
       assert.ok(Date.now() - t0 < 180000, 'still computing after three minutes');
@@ -63,12 +65,13 @@ test('the largest config computes over frames: the page keeps drawing, then show
               `progress only grows within a phase: ${JSON.stringify(progress)}`);
     assert.ok(progress.some(([ph]) => ph === 'outputs'), 'the weights are shown before the outputs are done');
     assert.ok(frames.length > 10, `only ${frames.length} frames while computing`);
-    // What the page controls: no slice of computing holds a frame for 50 ms, nor does all its own
-    // work (slice, panels, texture uploads; about 30 ms at most here). Frame intervals also hold
-    // the software GL's drawing and the headless compositor's pacing (idle: 17 ms median, up to
-    // 50-66 ms here), so they are reported above, not asserted.
-    assert.ok(longestSliceMs < 50, `a computing slice held a frame for ${longestSliceMs} ms`);
-    assert.ok(longest < 50, `the page's own work held a frame for ${longest} ms`);
+    // What the page controls: its own work per frame (slice, panels, texture uploads), bounded
+    // as harness.mjs's kFrameMs and kFreezeMs say. Frame intervals also hold the software GL's
+    // drawing and the headless compositor's pacing, so they are reported above, not asserted.
+    console.log(`# page work per frame while computing: 90th percentile ${quantile(work, 0.9).toFixed(1)} ms`);
+    assert.ok(quantile(work, 0.9) < kFrameMs, `the page's own work held frames for ${quantile(work, 0.9)} ms (90th percentile)`);
+    assert.ok(longest < kFreezeMs, `the page's own work froze a frame for ${longest} ms`);
+    assert.ok(longestSliceMs < kFreezeMs, `a computing slice froze a frame for ${longestSliceMs} ms`);
     assert.deepEqual(await page.evaluate(() => playground.tensor('weights', 24).shape), [1024, 1024]);
     assert.equal((await page.evaluate(() => playground.getConfig())).n_heads, 25);
 
@@ -88,7 +91,7 @@ test('the largest config computes over frames: the page keeps drawing, then show
     // meets a stall of the software GL's process on this 2-core machine (up to about 40 ms), so
     // the bound here is a freeze's (the Compare panel took 3.4 s in one frame before its sums
     // were spread over frames).
-    for (const [name, ms] of perPanel) assert.ok(ms < 100, `the ${name} panel held a frame for ${ms} ms`);
+    for (const [name, ms] of perPanel) assert.ok(ms < kFreezeMs, `the ${name} panel froze a frame for ${ms} ms`);
   });
 });
 
