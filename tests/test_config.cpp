@@ -99,7 +99,7 @@ TEST_CASE("JSON: every bad update is refused whole, with a reason") {
   // checks that list against the table and the JSON).
   std::string known;
   for (const auto& f : ap::config_fields()) known += (known.empty() ? "" : ", ") + f;
-  CHECK(known.rfind("text, cross_text, pad_to, d_model, n_heads, n_kv_heads, seed", 0) == 0);
+  CHECK(known.rfind("text, cross_text, pad_to, cross_pad_to, d_model, n_heads, n_kv_heads, seed", 0) == 0);
   const auto unknown = ap::apply_config_json(base, R"({"heads": 4})");
   REQUIRE(unknown.errors.size() == 1);
   CHECK(unknown.errors[0] == "unknown config field \"heads\" (known: " + known + ")");

@@ -21,6 +21,7 @@ TEST_CASE("every config round-trips through the URL") {
   c.text = "Le chat & le chien = 2 # amis, 100% 👍";
   c.cross_text = "the cat";
   c.pad_to = 16;
+  c.cross_pad_to = 16;
   c.d_model = 96;
   c.n_heads = 6;
   c.n_kv_heads = 2;

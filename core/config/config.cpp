@@ -74,7 +74,7 @@ Sequences make_sequences(const Config& cfg) {
   Sequences s;
   s.q_source = make_sequence(cfg.text, cfg.pad_to);
   s.cross = !cfg.cross_text.empty();
-  s.kv = s.cross ? make_sequence(cfg.cross_text, cfg.pad_to) : s.q_source;
+  s.kv = s.cross ? make_sequence(cfg.cross_text, cfg.cross_pad_to) : s.q_source;
   s.first_query = s.cross ? 0 : std::clamp(cfg.kv_cache, 0, int(s.q_source.tokens.size()));
   return s;
 }

@@ -34,7 +34,8 @@ struct Config {
   // [SECTION] sequences
   std::string text = "The cat sat on the mat because it was tired.";
   std::string cross_text;  // non-empty: keys and values come from this text (cross-attention)
-  int pad_to = 0;          // append [PAD] tokens to each sequence up to this length
+  int pad_to = 0;          // append [PAD] tokens to the text up to this length
+  int cross_pad_to = 0;    // the same for cross_text, so queries and keys can differ in length
 
   // [SECTION] sizes and weights
   int d_model = 64;        // width of every token vector

@@ -179,8 +179,12 @@ const std::vector<Field>& config_fields_table() {
                            "The sentence: its tokens are the queries, and the keys unless cross_text is set."),
       field<&Config::cross_text>("cross_text", true,
                                  "A second text for the keys and values (cross-attention); empty = self-attention."),
-      field<&Config::pad_to>("pad_to", true, "Append [PAD] tokens to each sequence up to this length; 0 = no padding.",
+      field<&Config::pad_to>("pad_to", true,
+                             "Append [PAD] tokens to the text (the queries, and the keys without cross_text) up to "
+                             "this length; 0 = no padding.",
                              0, T),
+      field<&Config::cross_pad_to>("cross_pad_to", true,
+                                   "Append [PAD] tokens to cross_text up to this length; 0 = no padding.", 0, T),
       // [SECTION] sizes and weights
       field<&Config::d_model>("d_model", true, "Width of every token vector; d_head = d_model / n_heads.", 1,
                               Limits::max_d_model),

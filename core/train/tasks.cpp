@@ -12,20 +12,23 @@ namespace {
 // every 10 steps; wasm follows the same curve up to rounding, see trainer.h).
 const std::array<TaskInfo, kTaskCount> kTasks = {{
     {Task::Copy, "copy", "Copy",
-     "L random digits x1..xL, the separator |, then the same digits again (teacher forcing)",
-     "from | on, each position predicts the next digit of the copy: y_i = x_i",
+     "L random digits x_0..x_{L-1} at positions 0..L-1, the separator | at L, then the same digits again (teacher "
+     "forcing)",
+     "from | on, position L+i predicts x_i, the next digit of the copy (positions count from 0)",
      "a diagonal stripe L to the left of the main diagonal: output position L+i attends to input position i",
      "about 50 steps to 99% accuracy (40-50 over seeds 1-3)"},
     {Task::Reverse, "reverse", "Reverse",
-     "L random digits x1..xL, the separator |, then the digits reversed (teacher forcing)",
-     "from | on, each position predicts the next digit of the reversal: y_i = x_{L+1-i}",
+     "L random digits x_0..x_{L-1} at positions 0..L-1, the separator | at L, then the digits reversed (teacher "
+     "forcing)",
+     "from | on, position L+i predicts x_{L-1-i}, the next digit of the reversal (positions count from 0)",
      "an anti-diagonal: output position L+i attends to input position L-1-i",
      "about 50 steps to 99% accuracy (50 over seeds 1-3)"},
     {Task::PreviousToken, "prev", "Previous token", "L random digits",
      "every position after the first predicts the digit just before it",
      "the sub-diagonal: position i attends to position i-1", "about 90 steps to 99% accuracy (80-90 over seeds 1-3)"},
     {Task::Sort, "sort", "Sort",
-     "L distinct random digits x1..xL, the separator |, then the digits in ascending order (teacher forcing)",
+     "L distinct random digits x_0..x_{L-1}, the separator | at position L, then the digits in ascending order "
+     "(teacher forcing)",
      "from | on, each position predicts the next digit of the sorted list",
      "content, not position: each output position attends to the input digit just above the digit it reads",
      "100 to 250 steps to 99% accuracy (110-230 over seeds 1-3)"},
