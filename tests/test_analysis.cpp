@@ -97,17 +97,47 @@ TEST_CASE("parameter and FLOP counts") {
 
 TEST_CASE("strides of view, transpose and contiguous") {
   const auto steps = ap::head_split_layout(5, 8, 2);
-  REQUIRE(steps.size() == 4);
+  REQUIRE(steps.size() == 3);
   CHECK(steps[0].strides == std::vector<int64_t>{40, 8, 1});
   CHECK(steps[1].shape == std::vector<int64_t>{1, 5, 2, 4});
   CHECK(steps[1].strides == std::vector<int64_t>{40, 8, 4, 1});
   CHECK(steps[2].shape == std::vector<int64_t>{1, 2, 5, 4});
   CHECK(steps[2].strides == std::vector<int64_t>{40, 4, 8, 1});
   CHECK_FALSE(steps[2].contiguous);
-  CHECK(steps[3].strides == std::vector<int64_t>{40, 20, 4, 1});
   // n = 3, d_model = 4, 2 heads: the transposed view visits memory out of order.
   const auto t = ap::head_split_layout(3, 4, 2)[2];
   CHECK(ap::memory_offsets(t.shape, t.strides) == std::vector<int64_t>{0, 1, 4, 5, 8, 9, 2, 3, 6, 7, 10, 11});
+}
+
+TEST_CASE("merging heads: .view fails on the transposed context, .contiguous().view works") {
+  const auto steps = ap::head_merge_layout(5, 8, 2);
+  REQUIRE(steps.size() == 5);
+  CHECK(steps[0].strides == std::vector<int64_t>{40, 20, 4, 1});
+  CHECK(steps[1].shape == std::vector<int64_t>{1, 5, 2, 4});
+  CHECK(steps[1].strides == std::vector<int64_t>{40, 4, 20, 1});
+  CHECK_FALSE(steps[1].contiguous);
+  CHECK(steps[2].strides.empty());  // PyTorch: "view size is not compatible with input tensor's size and stride"
+  CHECK(steps[3].strides == std::vector<int64_t>{40, 8, 4, 1});
+  CHECK(steps[4].shape == std::vector<int64_t>{1, 5, 8});
+  CHECK(steps[4].strides == std::vector<int64_t>{40, 8, 1});
+  CHECK(steps[4].contiguous);
+  // With one head, or one token, the transposed context is still even in memory: .view works.
+  CHECK_FALSE(ap::head_merge_layout(5, 8, 1)[2].strides.empty());
+  CHECK_FALSE(ap::head_merge_layout(1, 8, 2)[2].strides.empty());
+}
+
+TEST_CASE("view_strides follows PyTorch's rule") {
+  using V = std::vector<int64_t>;
+  // Splitting and merging contiguous axes: always possible.
+  CHECK(ap::view_strides({2, 3, 4}, {12, 4, 1}, {6, 4}) == V{4, 1});
+  CHECK(ap::view_strides({6, 4}, {4, 1}, {2, 3, 2, 2}) == V{12, 4, 2, 1});
+  // A transposed matrix cannot be flattened, but its axes can each be split.
+  CHECK_FALSE(ap::view_strides({4, 3}, {1, 4}, {12}));
+  CHECK(ap::view_strides({4, 3}, {1, 4}, {2, 2, 3}) == V{2, 1, 4});
+  // Size-1 axes have any stride and never block a view.
+  CHECK(ap::view_strides({1, 5, 1, 4}, {99, 4, 7, 1}, {5, 4}) == V{4, 1});
+  // Wrong element counts are refused.
+  CHECK_FALSE(ap::view_strides({2, 3}, {3, 1}, {7}));
 }
 
 TEST_CASE("scaling lab: without 1/sqrt(d_head) the softmax saturates as d_head grows") {

@@ -296,11 +296,16 @@ TEST_CASE("shapes at every step, in (batch, heads, seq, head_dim) terms") {
   CHECK(t.heads[2].context.cols() == 8);
   CHECK(t.concat.cols() == 48);
   CHECK(t.output.rows() == 5);
-  REQUIRE(t.pipeline.size() == 14);
+  REQUIRE(t.pipeline.size() == 16);
   CHECK(t.pipeline[0].shape == std::vector<int>{1, 5, 48});
-  CHECK(t.pipeline[3].shape == std::vector<int>{1, 6, 5, 8});
-  CHECK(t.pipeline[9].name == "weights");
-  CHECK(t.pipeline[9].axes == "(batch, heads, seq_q, seq_kv) = (1, 6, 5, 5)");
+  CHECK(t.pipeline[3].shape == std::vector<int>{1, 5, 6, 8});  // the view, before the transpose
+  CHECK(t.pipeline[3].view);
+  CHECK(t.pipeline[5].shape == std::vector<int>{1, 6, 5, 8});
+  CHECK(t.pipeline[11].name == "weights");
+  CHECK(t.pipeline[11].axes == "(batch, heads, seq_q, seq_kv) = (1, 6, 5, 5)");
+  // Numbered as the homework's six steps, in order, each present.
+  for (size_t i = 1; i < t.pipeline.size(); ++i) CHECK(t.pipeline[i].stage >= t.pipeline[i - 1].stage);
+  CHECK(t.pipeline.back().stage == 6);
   // Head h is columns [h·d_head, (h+1)·d_head) of the projection: the split PyTorch's view makes.
   CHECK(max_diff(t.q[3], t.q_proj.middleCols(24, 8)) == 0.0f);
   CHECK(max_diff(t.concat.middleCols(8, 8), t.heads[1].context) == 0.0f);

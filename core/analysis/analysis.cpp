@@ -185,14 +185,16 @@ LayerCosts layer_costs(int64_t n_q, int64_t n_kv, int64_t d, int64_t h, int64_t 
 
 const std::vector<SizePreset>& size_presets() {
   static const std::vector<SizePreset> p = {
-      {"toy", 64, 4, 2, 64, 0, "small enough to read every number"},
-      {"Transformer base", 512, 8, 6, 512, 65e6, "Vaswani et al. 2017, encoder and decoder of 6 layers each"},
-      {"BERT base", 768, 12, 12, 512, 110e6, "bidirectional encoder: no causal mask"},
-      {"GPT-2 small", 768, 12, 12, 1024, 124e6, "768 = 12 heads x 64"},
-      {"GPT-2 medium", 1024, 16, 24, 1024, 355e6, ""},
-      {"GPT-2 large", 1280, 20, 36, 1024, 774e6, ""},
-      {"GPT-2 XL", 1600, 25, 48, 1024, 1558e6, ""},
-      {"GPT-3 175B", 12288, 96, 96, 2048, 175e9, "too wide to compute here: costs only"},
+      {"toy", 64, 4, 2, 64, 0, Stack::Encoder, "small enough to read every number"},
+      {"Transformer base", 512, 8, 6, 512, 65e6, Stack::EncoderDecoder,
+       "Vaswani et al. 2017: 6 encoder layers (self-attention) and 6 decoder layers (causal self-attention and "
+       "cross-attention), so 18 attention blocks"},
+      {"BERT base", 768, 12, 12, 512, 110e6, Stack::Encoder, "bidirectional encoder: no causal mask"},
+      {"GPT-2 small", 768, 12, 12, 1024, 124e6, Stack::Decoder, "decoder only, causal: 768 = 12 heads x 64"},
+      {"GPT-2 medium", 1024, 16, 24, 1024, 355e6, Stack::Decoder, "decoder only, causal"},
+      {"GPT-2 large", 1280, 20, 36, 1024, 774e6, Stack::Decoder, "decoder only, causal"},
+      {"GPT-2 XL", 1600, 25, 48, 1024, 1558e6, Stack::Decoder, "decoder only, causal"},
+      {"GPT-3 175B", 12288, 96, 96, 2048, 175e9, Stack::Decoder, "too wide to compute here: costs only"},
   };
   return p;
 }
@@ -262,22 +264,70 @@ std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape) {
   return s;
 }
 
+std::optional<std::vector<int64_t>> view_strides(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                                                 const std::vector<int64_t>& new_shape) {
+  // Walk the old axes from the last, grouping runs whose strides chain (each
+  // axis steps exactly over the ones after it): a run is one even stretch of
+  // memory, and the new axes must tile each run exactly.
+  std::vector<int64_t> out(new_shape.size());
+  int64_t run_numel = 1, view_numel = 1, base = strides.empty() ? 1 : strides.back();
+  int view_axis = int(new_shape.size()) - 1;
+  for (int a = int(shape.size()) - 1; a >= 0; --a) {
+    run_numel *= shape[size_t(a)];
+    const bool run_ends = a == 0 || (shape[size_t(a) - 1] != 1 && strides[size_t(a) - 1] != run_numel * base);
+    if (!run_ends) continue;
+    while (view_axis >= 0 && (view_numel < run_numel || new_shape[size_t(view_axis)] == 1)) {
+      out[size_t(view_axis)] = view_numel * base;
+      view_numel *= new_shape[size_t(view_axis)];
+      --view_axis;
+    }
+    if (view_numel != run_numel) return std::nullopt;
+    if (a > 0) base = strides[size_t(a) - 1], run_numel = 1, view_numel = 1;
+  }
+  if (view_axis != -1) return std::nullopt;
+  return out;
+}
+
+namespace {
+std::string call(const std::string& what, std::initializer_list<int64_t> dims) {
+  std::string s = what + "(";
+  for (int64_t v : dims) s.append(std::to_string(v)).append(", ");
+  s.resize(s.size() - 2);
+  return s.append(")");
+}
+
+LayoutStep viewed(const std::string& code, const LayoutStep& from, const std::vector<int64_t>& shape) {
+  const auto strides = view_strides(from.shape, from.strides, shape);
+  return {code, shape, strides.value_or(std::vector<int64_t>{}), strides && *strides == contiguous_strides(shape)};
+}
+
+LayoutStep transposed12(const std::string& code, const LayoutStep& from) {
+  std::vector<int64_t> shape = from.shape, strides = from.strides;
+  std::swap(shape[1], shape[2]);
+  std::swap(strides[1], strides[2]);
+  return {code, shape, strides, strides == contiguous_strides(shape)};
+}
+}  // namespace
+
 std::vector<LayoutStep> head_split_layout(int64_t n, int64_t d, int64_t h) {
   const int64_t dh = d / h;
-  const auto str = [](int64_t a, int64_t b, int64_t c, int64_t e) {
-    std::string s = "(";
-    for (int64_t v : {a, b, c, e}) s.append(std::to_string(v)).append(", ");
-    s.resize(s.size() - 2);
-    return s.append(")");
-  };
   std::vector<LayoutStep> steps;
   steps.push_back({"q  (batch, seq, d_model)", {1, n, d}, contiguous_strides({1, n, d}), true});
-  // view splits the last axis without moving data: strides (n·d, d, d_head, 1).
-  steps.push_back({"q.view" + str(1, n, h, dh), {1, n, h, dh}, contiguous_strides({1, n, h, dh}), true});
-  // transpose swaps axes 1 and 2 of shape and strides: still the same memory.
-  const auto v = steps.back().strides;
-  steps.push_back({"q.view(...).transpose(1, 2)", {1, h, n, dh}, {v[0], v[2], v[1], v[3]}, h == 1 || n == 1});
-  steps.push_back({"....contiguous()", {1, h, n, dh}, contiguous_strides({1, h, n, dh}), true});
+  steps.push_back(viewed(call("q.view", {1, n, h, dh}), steps.back(), {1, n, h, dh}));
+  steps.push_back(transposed12("q.view(...).transpose(1, 2)", steps.back()));
+  return steps;
+}
+
+std::vector<LayoutStep> head_merge_layout(int64_t n, int64_t d, int64_t h) {
+  const int64_t dh = d / h;
+  std::vector<LayoutStep> steps;
+  steps.push_back({"context  (batch, heads, seq, head_dim)", {1, h, n, dh}, contiguous_strides({1, h, n, dh}), true});
+  steps.push_back(transposed12("context.transpose(1, 2)", steps.back()));
+  const LayoutStep transposed = steps.back();
+  steps.push_back(viewed(call("context.transpose(1, 2).view", {1, n, d}), transposed, {1, n, d}));
+  steps.push_back(
+      {"context.transpose(1, 2).contiguous()", transposed.shape, contiguous_strides(transposed.shape), true});
+  steps.push_back(viewed(call("context.transpose(1, 2).contiguous().view", {1, n, d}), steps.back(), {1, n, d}));
   return steps;
 }
 

@@ -4,6 +4,7 @@
 // show these; they compute none of them.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,11 +83,21 @@ struct LayerCosts {
 };
 LayerCosts layer_costs(int64_t n_q, int64_t n_kv, int64_t d_model, int64_t n_heads, int64_t n_kv_heads, bool bias);
 
+// Which masks a model's attention uses: an encoder sees both ways, a decoder
+// only back (causal); an encoder-decoder has both and cross-attention.
+enum class Stack { Encoder, Decoder, EncoderDecoder };
+
 struct SizePreset {
   const char* name;
-  int d_model, n_heads, n_layers, context;
-  double total_params;  // as published, for comparison with layers x per-layer attention
+  int d_model, n_heads;
+  int n_layer;  // layers of each stack: an encoder-decoder has this many of each
+  int context;
+  double total_params;  // as published, for comparison with blocks x per-block attention
+  Stack stack;
   const char* note;
+  // Attention blocks in the model: one per layer, and an encoder-decoder's
+  // decoder layers have two (self- and cross-attention).
+  int attention_blocks() const { return stack == Stack::EncoderDecoder ? 3 * n_layer : n_layer; }
 };
 const std::vector<SizePreset>& size_presets();
 
@@ -119,12 +130,22 @@ double softmax_jacobian_norm(const float* p, int n);
 std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape);
 
 struct LayoutStep {
-  std::string code;  // e.g. "q.view(1, n, 4, 16)"
-  std::vector<int64_t> shape, strides;
+  std::string code;                     // e.g. "q.view(1, n, 4, 16)"
+  std::vector<int64_t> shape, strides;  // strides empty: PyTorch refuses the step (a .view of this memory)
   bool contiguous = false;
 };
-// x (1, n, d_model) -> view(1, n, heads, d_head) -> transpose(1, 2) -> contiguous()
+// The strides .view(new_shape) gives a tensor of this shape and these
+// strides, or nullopt where PyTorch raises "view size is not compatible with
+// input tensor's size and stride": a view may merge or split only axes that
+// step through memory evenly. (PyTorch's rule, written from its description.)
+std::optional<std::vector<int64_t>> view_strides(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                                                 const std::vector<int64_t>& new_shape);
+// Before attention, the split: q (1, n, d_model) -> .view(1, n, n_heads, d_head) -> .transpose(1, 2),
+// read by the attention as it is (matmul takes any strides).
 std::vector<LayoutStep> head_split_layout(int64_t n, int64_t d_model, int64_t n_heads);
+// After it, the merge: context (1, n_heads, n, d_head) -> .transpose(1, 2), whose .view(1, n, d_model)
+// fails -> .contiguous() copies -> .view(1, n, d_model) works.
+std::vector<LayoutStep> head_merge_layout(int64_t n, int64_t d_model, int64_t n_heads);
 // Flat memory offsets of a strided tensor, in logical (row-major index) order.
 std::vector<int64_t> memory_offsets(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides);
 

@@ -17,7 +17,17 @@ struct PipelineStep {
   std::string formula;     // e.g. "Q = X·W_qᵀ + b_q"
   std::vector<int> shape;  // with the batch axis: e.g. {1, n_heads, n_q, d_head}
   std::string axes;        // e.g. "(batch, heads, seq, head_dim) = (1, 4, 11, 16)"
+  int stage = 0;           // which of the homework's six steps it belongs to (kPipelineStages)
+  bool view = false;       // no tensor of its own: `name`'s memory re-read in this shape
 };
+// The six steps of multi-head attention as the homework numbers them; 0 is the input.
+inline constexpr const char* kPipelineStages[7] = {"the input",
+                                                   "1  project X into Q, K and V",
+                                                   "2  split the last axis into heads",
+                                                   "3  transpose: heads first",
+                                                   "4  attend, in every head at once",
+                                                   "5  concatenate the heads",
+                                                   "6  output projection"};
 
 struct Trace {
   int n_q = 0, n_kv = 0, d_model = 0, n_heads = 0, n_kv_heads = 0, d_head = 0;

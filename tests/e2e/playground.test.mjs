@@ -85,7 +85,7 @@ test('invalid input changes nothing and comes back as a readable error', async (
       [{ d_model: -5 }, 'd_model must be between 1 and 2048 (got -5)'],
       [{ text: '' }, 'text has no tokens: type at least one word'],
       [{ causal: 'yes' }, 'causal must be true or false, not a string'],
-      [{ heads: 2 }, 'unknown config field "heads" (known: text, cross_text, pad_to, d_model, n_heads, n_kv_heads, seed, ' +
+      [{ heads: 2 }, 'unknown config field "heads" (known: text, cross_text, pad_to, cross_pad_to, d_model, n_heads, n_kv_heads, seed, ' +
                      'bias, positional, kv_cache, weights, causal, causal_align, window, mask_pad_keys, mask_pad_queries, ' +
                      'custom_mask, float_mask, fully_masked, scale, temperature, softcap, dropout)'],
       [{ n_kv_heads: 3 }, 'n_kv_heads 3 must divide n_heads 4 (each key/value head serves a group of query heads); 0 means one per query head'],
@@ -252,11 +252,15 @@ test('every panel opens through the JS API and is drawn; its numbers agree with 
     assert.ok(Math.abs(a.similarity[0][1] - a.similarity[1][0]) < 1e-6);
     // The pipeline's shapes are the tensors' shapes (with the batch axis in front).
     // Steps of (batch, seq, d) are 2D tensors [seq, d]; per-head steps are [heads, seq, ·].
+    // A .view step re-reads its tensor's memory: the same number of elements.
+    const count = (shape) => shape.reduce((x, y) => x * y, 1);
     for (const step of a.steps) {
       const t = await api(page, (n) => playground.tensor(n).shape, step.name);
       const expected = step.shape.slice(1);
-      assert.deepEqual(t, expected, `step ${step.name}: tensor ${t} vs pipeline ${step.shape}`);
+      if (step.view) assert.equal(count(t), count(expected), `view step of ${step.name}: ${t} vs ${step.shape}`);
+      else assert.deepEqual(t, expected, `step ${step.name}: tensor ${t} vs pipeline ${step.shape}`);
     }
+    assert.deepEqual([...new Set(a.steps.map((st) => st.stage))], [0, 1, 2, 3, 4, 5, 6]);
     // Costs: 4 d_model² weights + 4 d_model biases at d_model 64.
     assert.equal(a.costs.params, 4 * 64 * 64 + 4 * 64);
     // The scaling lab saturates without 1/√d.

@@ -21,71 +21,97 @@ class MemoryPanel : public Panel {
   PanelEdit draw(Session& s, const PanelFrame& f) override;
 };
 
-// Strides of view, transpose(1, 2) and contiguous(), and the element order in memory.
+void layout_table(const char* id, const std::vector<ap::LayoutStep>& steps) {
+  if (!ImGui::BeginTable(id, 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit))
+    return;
+  for (const char* c : {"code", "shape", "strides", "contiguous"}) ImGui::TableSetupColumn(c);
+  ImGui::TableHeadersRow();
+  for (const auto& s : steps) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextColored(ImVec4(0.55f, 0.8f, 1, 1), "%s", s.code.c_str());
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(tuple(s.shape).c_str());
+    ImGui::TableNextColumn();
+    if (s.strides.empty()) ImGui::TextColored(kErrorColour, "RuntimeError");
+    else ImGui::TextUnformatted(tuple(s.strides).c_str());
+    ImGui::TableNextColumn();
+    if (s.strides.empty()) ImGui::TextColored(kErrorColour, "refused");
+    else ImGui::TextUnformatted(s.contiguous ? "yes" : "no");
+  }
+  ImGui::EndTable();
+  for (const auto& s : steps)
+    if (s.strides.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, kErrorColour);
+      ImGui::TextWrapped(
+          "%s: RuntimeError: view size is not compatible with input tensor's size and stride. Use .reshape(...) "
+          "instead.",
+          s.code.c_str());
+      ImGui::PopStyleColor();
+    }
+}
+
+// Strides of the split and the merge of heads, and the element order in memory.
 PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
   const ap::Trace& t = s.trace;
   const float scale = f.scale;
   note(
       "A tensor is a flat block of memory plus a shape and strides: stride k is how many elements to step to move "
-      "one along axis k. view() only re-reads the same memory with a new shape; transpose() swaps two strides, so "
-      "neighbours in the new order are no longer neighbours in memory; contiguous() copies into the new order. "
-      "That is why PyTorch code writes q.view(...).transpose(1, 2), and .contiguous().view(...) to undo it.");
-  const auto steps = ap::head_split_layout(t.n_q, t.d_model, t.n_heads);
-  if (ImGui::BeginTable("layout", 4,
-                        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
-    for (const char* c : {"code", "shape", "strides", "contiguous"}) ImGui::TableSetupColumn(c);
-    ImGui::TableHeadersRow();
-    for (const auto& s : steps) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextColored(ImVec4(0.55f, 0.8f, 1, 1), "%s", s.code.c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(tuple(s.shape).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(tuple(s.strides).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(s.contiguous ? "yes" : "no: .view() would fail");
-    }
-    ImGui::EndTable();
-  }
+      "one along axis k. view() only re-reads the same memory with a new shape, so it needs axes that step evenly; "
+      "transpose() swaps two strides, so neighbours in the new order are no longer neighbours in memory; "
+      "contiguous() copies into the new order.");
+  ImGui::TextUnformatted("Before attention: split into heads");
+  layout_table("split", ap::head_split_layout(t.n_q, t.d_model, t.n_heads));
+  note("The attention reads the transposed q as it is: matmul accepts any strides, so no copy is needed here.");
+  ImGui::Spacing();
+  ImGui::TextUnformatted("After attention: merge the heads");
+  const auto merge = ap::head_merge_layout(t.n_q, t.d_model, t.n_heads);
+  layout_table("merge", merge);
+  note(
+      "The transposed context puts each token's heads side by side only in its strides: in memory they are still "
+      "head by head, so .view cannot make one d_model-wide row of them. .contiguous() copies them into that "
+      "order first; .reshape() does both in one call (copying only when it must).");
+
   // Element order, on a miniature of the same layout so every cell is readable.
-  const int64_t n = std::min<int64_t>(t.n_q, 3), h = std::min<int64_t>(t.n_heads, 2),
-                dh = std::min<int64_t>(t.d_head, 3);
-  const auto mini = ap::head_split_layout(n, h * dh, h);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float line = ImGui::GetTextLineHeight();
+  const float text_w = ImGui::CalcTextSize("0,0,0").x + 6 * scale, avail = ImGui::GetContentRegionAvail().x;
+  const int64_t n = std::min<int64_t>(t.n_q, 3), h = std::min<int64_t>(t.n_heads, 2);
+  // As wide a head as the labels allow at this width: 3 features, else 2, else 1.
+  int64_t dh = std::min<int64_t>(t.d_head, 3);
+  while (dh > 1 && float(n * h * dh) * text_w > avail) --dh;
+  const auto mini = ap::head_merge_layout(n, h * dh, h);
   ImGui::Spacing();
   ImGui::Text("In memory order, for a miniature: %lld tokens, %lld heads of d_head %lld", (long long)n, (long long)h,
               (long long)dh);
   help(
-      "Each box is one element, labelled (head, token, feature). Top: memory as it is. Bottom: the order in which the "
-      "transposed view visits it, which jumps around: that is what 'not contiguous' means.");
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const float box = std::min(58 * scale, ImGui::GetContentRegionAvail().x / float(n * h * dh + 1));
-  const float line = ImGui::GetTextLineHeight();
+      "Each box is one element, labelled (token, head, feature) and coloured by head. Top: the context as attention "
+      "wrote it, head by head. Bottom: the order in which context.transpose(1, 2) visits it, token by token, "
+      "jumping through memory: that is what 'not contiguous' means. .contiguous() writes the elements out in that "
+      "second order, and .view(1, n, d_model) then reads each token's row straight through.");
+  const float box = std::max(text_w, std::min(58 * scale, avail / float(n * h * dh + 1)));
   const auto row = [&](const char* label, const std::vector<int64_t>& offsets) {
     ImGui::TextDisabled("%s", label);
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     for (size_t i = 0; i < offsets.size(); ++i) {
       const int64_t off = offsets[i];
-      // The element stored at `off` in (token, head, feature) memory order.
-      const int64_t tok = off / (h * dh), head = (off / dh) % h, feat = off % dh;
+      // The element stored at `off` in (head, token, feature) memory order.
+      const int64_t head = off / (n * dh), tok = (off / dh) % n, feat = off % dh;
       const ImVec2 a(p0.x + i * box, p0.y), b(a.x + box - 2 * scale, a.y + line * 1.6f);
       const ImU32 colours[2] = {IM_COL32(60, 110, 170, 255), IM_COL32(160, 90, 50, 255)};
       dl->AddRectFilled(a, b, colours[head % 2], 3 * scale);
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%lld,%lld,%lld", (long long)head, (long long)tok, (long long)feat);
-      dl->AddText(ImVec2(a.x + 2 * scale, a.y + line * 0.3f), IM_COL32(255, 255, 255, 255),
+      std::snprintf(buf, sizeof buf, "%lld,%lld,%lld", (long long)tok, (long long)head, (long long)feat);
+      dl->AddText(ImVec2(a.x + 3 * scale, a.y + line * 0.3f), IM_COL32(255, 255, 255, 255),
                   fit_text(buf, box - 4 * scale).c_str());
     }
     ImGui::Dummy(ImVec2(offsets.size() * box, line * 1.8f));
   };
   std::vector<int64_t> stored(size_t(n * h * dh));
   for (size_t i = 0; i < stored.size(); ++i) stored[i] = int64_t(i);
-  row("memory (= the view's order): token by token, heads side by side", stored);
-  row("visiting order of .transpose(1, 2): head by head, jumping through memory",
-      ap::memory_offsets(mini[2].shape, mini[2].strides));
-  note(
-      "contiguous() copies the elements in that second order into new memory, so the copy is read straight through "
-      "again, with the plain row-major strides of the last row of the table.");
+  row("context in memory: head by head", stored);
+  row("visiting order of context.transpose(1, 2): token by token, jumping",
+      ap::memory_offsets(mini[1].shape, mini[1].strides));
   return {};
 }
 

@@ -21,17 +21,28 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
   const float scale = f.scale;
   std::optional<std::string> clicked;
   note(
-      "Multi-head attention is six moves: project X into Q, K and V; split the last axis into heads; transpose so "
-      "heads come first; attend in every head at once; put the heads side by side again; project. The shapes "
-      "below are the current config's, in PyTorch's (batch, heads, seq, head_dim) order. Click a step to see its "
-      "tensor.");
+      "Multi-head attention in the homework's six steps: project X into Q, K and V; split the last axis into heads; "
+      "transpose so heads come first; attend in every head at once; put the heads side by side again; project. "
+      "The shapes are the current config's, in PyTorch's (batch, heads, seq, head_dim) order. Click a step to see "
+      "its tensor.");
+  note(
+      "The batch axis: these shapes and the .npz and PyTorch-script exports keep PyTorch's batch of 1 in front; "
+      "playground.tensor() and the .npy and .csv exports leave it out, e.g. weights as (heads, n_q, n_kv).");
   ImGui::Spacing();
-  const float col_w = ImGui::GetContentRegionAvail().x * 0.62f;
-  ImGui::BeginChild("steps", ImVec2(col_w, 0));
+  // The costs beside the steps when there is room for both, else under them.
+  const float avail_w = ImGui::GetContentRegionAvail().x;
+  const bool beside = avail_w >= 900 * scale;
+  if (beside) ImGui::BeginChild("steps", ImVec2(avail_w * 0.62f, 0));
+  else ImGui::BeginGroup();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float line = ImGui::GetTextLineHeight();
+  char sub = 'a';
   for (size_t i = 0; i < t.pipeline.size(); ++i) {
     const ap::PipelineStep& s = t.pipeline[i];
+    if (i == 0 || s.stage != t.pipeline[i - 1].stage) {
+      ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "%s", ap::kPipelineStages[s.stage]);
+      sub = 'a';
+    }
     ImGui::PushID(int(i));
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const float w = ImGui::GetContentRegionAvail().x, h = line * 2.3f;
@@ -39,19 +50,31 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
     const bool hot = ImGui::IsItemHovered();
     dl->AddRectFilled(p0, ImVec2(p0.x + w, p0.y + h),
                       ImGui::GetColorU32(hot ? ImGuiCol_FrameBgHovered : ImGuiCol_FrameBg), 4 * scale);
-    dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + 3 * scale), ImGui::GetColorU32(ImGuiCol_Text), s.formula.c_str());
-    dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + line + 5 * scale), IM_COL32(130, 200, 255, 255), s.axes.c_str());
-    if (hot) ImGui::SetTooltip("show \"%s\" in the Tensors panel", s.name.c_str());
-    if (i + 1 < t.pipeline.size()) {  // an arrow down to the next step
-      const float x = p0.x + 24 * scale, y = p0.y + h;
-      dl->AddLine(ImVec2(x, y), ImVec2(x, y + 6 * scale), ImGui::GetColorU32(ImGuiCol_TextDisabled), 2 * scale);
-      ImGui::Dummy(ImVec2(1, 4 * scale));
-    }
+    // The attend step's sub-steps are lettered (4a, 4b, ...) as a homework's answer would be.
+    std::string text = s.formula;
+    if (s.stage == 4) text = std::string("4") + sub++ + "  " + text;
+    ImGui::PushClipRect(p0, ImVec2(p0.x + w, p0.y + h), true);
+    dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + 3 * scale), ImGui::GetColorU32(ImGuiCol_Text),
+                fit_text(text, w - 12 * scale).c_str());
+    dl->AddText(ImVec2(p0.x + 8 * scale, p0.y + line + 5 * scale), IM_COL32(130, 200, 255, 255),
+                fit_text(s.axes, w - 12 * scale).c_str());
+    ImGui::PopClipRect();
+    if (hot)
+      ImGui::SetTooltip(s.view ? "%s\n\na view: the same memory as \"%s\", read with a new shape (click to see it)"
+                               : "%s\n\nshow \"%s\" in the Tensors panel",
+                        text.c_str(), s.name.c_str());
+    ImGui::Dummy(ImVec2(1, 3 * scale));
     ImGui::PopID();
   }
-  ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("costs", ImVec2(0, 0));
+  if (beside) {
+    ImGui::EndChild();
+    ImGui::SameLine();
+  } else {
+    ImGui::EndGroup();
+    ImGui::Spacing();
+  }
+  if (beside) ImGui::BeginChild("costs", ImVec2(0, 0));
+  else ImGui::BeginGroup();
   ImGui::TextUnformatted("What this layer costs");
   note("Counted for the current sizes: a multiply-add is 2 FLOPs, a softmax about 5 per score. Memory in float32.");
   if (ImGui::BeginTable("costs", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
@@ -77,7 +100,8 @@ PanelEdit PipelinePanel::draw(Session& session, const PanelFrame& f) {
   note(
       "Double the tokens and the attention FLOPs and score memory grow four times, the projections only twice: "
       "O(n²·d) time and O(n²) memory.");
-  ImGui::EndChild();
+  if (beside) ImGui::EndChild();
+  else ImGui::EndGroup();
   PanelEdit e;
   e.show_tensor = clicked;
   return e;

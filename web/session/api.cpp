@@ -62,7 +62,12 @@ json analysis(Session& s) {
                        {"jacobian_scaled", p.jacobian_scaled},
                        {"jacobian_unscaled", p.jacobian_unscaled}});
   for (const auto& st : s.trace.pipeline)
-    steps.push_back({{"name", st.name}, {"formula", st.formula}, {"shape", st.shape}, {"axes", st.axes}});
+    steps.push_back({{"name", st.name},
+                     {"formula", st.formula},
+                     {"shape", st.shape},
+                     {"axes", st.axes},
+                     {"stage", st.stage},
+                     {"view", st.view}});
   const ap::LayerCosts& c = d.costs;
   return {{"heads", heads},
           {"uniformEntropy", d.head_stats.uniform_entropy},
