@@ -225,3 +225,25 @@ TEST_CASE("session: the JS API's panels, analysis and training lab") {
   CHECK(err ==
         "unknown training setting 'speed'; known: task, len, vocab, layers, heads, d_model, lr, batch, seed, ln, mlp");
 }
+
+TEST_CASE("session: the Sizes rows load a model's width, heads and mask") {
+  web::Session s = started();
+  const auto& rows = web::size_preset_rows(s);
+  const auto& presets = ap::size_presets();
+  REQUIRE(rows.size() == presets.size());
+  for (size_t i = 0; i < presets.size(); ++i) {
+    const std::string name = presets[i].name;
+    CAPTURE(name);
+    if (name == "GPT-2 small") {
+      CHECK(rows[i].config.d_model == 768);
+      CHECK(rows[i].config.n_heads == 12);
+      CHECK(rows[i].config.causal);  // a decoder: GPT-2's attention is causal
+      CHECK(presets[i].attention_blocks() == 12);
+    }
+    if (name == "BERT base") CHECK_FALSE(rows[i].config.causal);
+    if (name == "Transformer base") {
+      CHECK(presets[i].attention_blocks() == 18);  // 6 encoder self, 6 decoder self, 6 cross
+      CHECK(rows[i].config.causal == s.config.causal);
+    }
+  }
+}

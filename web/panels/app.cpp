@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "imgui.h"
+#include "imgui_internal.h"  // each window's content extent, for layout()
 #include "render/widgets.h"
 
 namespace web {
@@ -60,6 +61,16 @@ void draw_controls_window(App& app) {
   app.line_height = ImGui::GetTextLineHeightWithSpacing();
 }
 
+// Every window and child drawn this frame, skipping tooltips and popups.
+void record_windows(App& app) {
+  app.windows.clear();
+  for (const ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+    if (!w->Active || (w->Flags & (ImGuiWindowFlags_Tooltip | ImGuiWindowFlags_Popup))) continue;
+    app.windows.push_back({w->Name, Box{w->Pos.x, w->Pos.y, w->Size.x, w->Size.y}, w->DC.CursorMaxPos.x - w->Pos.x,
+                           w->InnerClipRect.Max.x - w->Pos.x, (w->Flags & ImGuiWindowFlags_HorizontalScrollbar) != 0});
+  }
+}
+
 }  // namespace
 
 void draw_app(App& app, float width, float height, float scale) {
@@ -68,7 +79,10 @@ void draw_app(App& app, float width, float height, float scale) {
   // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
   const bool embed = s.view.embed;
   const bool wide = width >= 760 * scale;
-  const float controls_w = embed ? 0 : wide ? std::min(380 * scale, width * 0.4f) : width;
+  // The controls take 30 % of a wide canvas, kept between what their widest row needs and what helps.
+  const float controls_w = embed  ? 0
+                           : wide ? std::min(std::clamp(width * 0.3f, 330 * scale, 440 * scale), width * 0.4f)
+                                  : width;
   const float controls_h = embed ? 0 : wide ? height : std::min(height * 0.45f, 430 * scale);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
 
@@ -88,10 +102,13 @@ void draw_app(App& app, float width, float height, float scale) {
   ImGui::SetNextWindowPos(views_pos);
   ImGui::SetNextWindowSize(views_size);
   app.drawn.clear();
+  app.grids.clear();
+  // No sideways scrollbar: ImGui would then wrap text at the content's width, not the window's. Panels lay
+  // themselves out to the width they get (tests/e2e/desk.test.mjs checks that nothing is cut).
   if (ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoTitleBar)) {
     // Embedded: the chosen panel alone, no tab bar.
     const bool tabs = !embed && ImGui::BeginTabBar("panels");
-    const PanelFrame frame{scale, &app.drawn};
+    const PanelFrame frame{scale, &app.drawn, &app.grids};
     const auto& registry = panel_registry();
     for (size_t i = 0; i < registry.size(); ++i) {
       const std::string key = registry[i].key;
@@ -114,6 +131,7 @@ void draw_app(App& app, float width, float height, float scale) {
     if (tabs) ImGui::EndTabBar();
   }
   ImGui::End();
+  record_windows(app);
 }
 
 }  // namespace web

@@ -28,6 +28,16 @@ struct ShareSection {
   int head = 0;
 };
 
+// A window (or child) drawn this frame, for layout(): its box, how far its
+// content reached to the right (canvas pixels from its left edge) against the
+// width it shows, and whether it scrolls sideways to reach the rest.
+struct WindowBox {
+  std::string name;
+  Box box;
+  float content_w = 0, visible_w = 0;
+  bool scrolls_x = false;
+};
+
 struct App {
   Session session;
   Platform platform;
@@ -35,6 +45,8 @@ struct App {
   ShareSection share;
   std::vector<std::unique_ptr<Panel>> panels;  // [panel_registry()]
   std::vector<DrawnMap> drawn;                 // heatmaps drawn this frame, for layout()
+  std::vector<DrawnGrid> grids;                // text grids drawn this frame, for layout()
+  std::vector<WindowBox> windows;              // every window drawn this frame, for layout()
   // The controls window's scroll this frame, for layout(): position, its largest, one line (canvas pixels).
   float controls_scroll_y = 0, controls_scroll_max = 0, line_height = 0;
   bool png_requested = false;          // save the views window as PNG once this frame is drawn

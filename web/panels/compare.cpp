@@ -2,6 +2,8 @@
 // manner of BertViz), per-head statistics, and how alike the heads are.
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "imgui.h"
 #include "panels/panel.h"
@@ -22,7 +24,9 @@ class ComparePanel : public Panel {
  private:
   int hover_token_ = -1;  // a query whose arcs alone are drawn, -1 for all
   std::unique_ptr<Heatmap> similarity_, legend_;
-  uint64_t generation_ = 0;  // of the trace the similarity map holds
+  uint64_t generation_ = 0;               // of the trace the similarity map holds
+  std::vector<std::string> head_labels_;  // "head 0", ... on the similarity map's axes
+  bool similarity_range_ = true;          // colours from the smallest similarity (else from 0)
 };
 
 PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
@@ -154,16 +158,29 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
   }
   if (generation_ != generation) {
     similarity_->set_cells(similarity, nullptr);
+    head_labels_.clear();
+    for (int h = 0; h < t.n_heads; ++h) head_labels_.push_back("head " + std::to_string(h));
     generation_ = generation;
   }
-  const float side = std::max(
-      60 * scale, std::min(ImGui::GetContentRegionAvail().x - 100 * scale, ImGui::GetContentRegionAvail().y - line));
-  const ImVec2 pos = ImGui::GetCursorScreenPos();
+  ImGui::Checkbox("colour range from the least similar pair", &similarity_range_);
+  help(
+      "On: the colours span the smallest similarity to 1, so differences show when every pair is alike (random "
+      "heads are often all above 0.8). Off: 0 to 1.");
+  const float lo = similarity_range_ && similarity.size() && similarity.minCoeff() < 1 ? similarity.minCoeff() : 0.0f;
+  const TokenAxes axes{&head_labels_, nullptr, &head_labels_, nullptr};
+  const float label_w = axes.room(scale);
+  const float side = std::max(60 * scale, std::min(ImGui::GetContentRegionAvail().x - 100 * scale - label_w,
+                                                   ImGui::GetContentRegionAvail().y - line - label_w));
+  const bool labels = TokenAxes::fit(side / t.n_heads);
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  const ImVec2 pos(top.x + (labels ? label_w : 0), top.y + (labels ? label_w : 0));
+  if (labels) axes.draw(pos, side / t.n_heads, label_w, scale);
+  ImGui::SetCursorScreenPos(pos);
   int a, b;
-  heatmap_image(*similarity_, "##similarity", ImVec2(side, side), 0.0f, 1.0f, Colormap::Sequential, t.n_heads,
-                t.n_heads, a, b);
+  heatmap_image(*similarity_, "##similarity", ImVec2(side, side), lo, 1.0f, Colormap::Sequential, t.n_heads, t.n_heads,
+                a, b);
   if (a >= 0) ImGui::SetTooltip("head %d vs head %d: cosine similarity %.4f", a, b, similarity(a, b));
-  colour_legend(*legend_, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, 0.0f, 1.0f,
+  colour_legend(*legend_, ImVec2(pos.x + side + 12 * scale, pos.y), 14 * scale, side * 0.8f, lo, 1.0f,
                 Colormap::Sequential);
   ImGui::EndChild();
   return {};

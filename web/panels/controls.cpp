@@ -40,29 +40,85 @@ void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8
   if (int(tokens.size()) > n) ImGui::TextDisabled("… and %d more", int(tokens.size()) - n);
 }
 
+// A text box that shows its text wrapped to its width while it is not being
+// edited (ImGui 1.86's multiline input scrolls sideways instead of wrapping,
+// hiding the start of a long sentence); a click makes it the input, with the
+// caret at the end, until it loses the focus.
+bool wrapped_text_box(ControlsPanel& p, const char* id, std::string& text) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float width = ImGui::GetContentRegionAvail().x, line = ImGui::GetTextLineHeight();
+  const float wrap = width - 2 * style.FramePadding.x;
+  const float text_h = ImGui::CalcTextSize(text.c_str(), nullptr, false, wrap).y;
+  const float h = std::clamp(text_h, line * 2, line * 6) + 2 * style.FramePadding.y;
+  if (p.editing != id) {
+    const ImVec2 a = ImGui::GetCursorScreenPos(), b(a.x + width, a.y + h);
+    const bool clicked = ImGui::InvisibleButton(id, ImVec2(width, h));
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGui::IsItemHovered() ? ImGuiCol_FrameBgHovered : ImGuiCol_FrameBg),
+                      style.FrameRounding);
+    ImGui::PushClipRect(a, b, true);
+    dl->AddText(nullptr, 0, ImVec2(a.x + style.FramePadding.x, a.y + style.FramePadding.y),
+                ImGui::GetColorU32(ImGuiCol_Text), text.c_str(), nullptr, wrap);
+    ImGui::PopClipRect();
+    if (ImGui::IsItemHovered()) ImGui::SetMouseCursor(ImGuiMouseCursor_TextInput);
+    if (clicked) p.editing = id, p.focus_editing = true;
+    return false;
+  }
+  if (p.focus_editing) ImGui::SetKeyboardFocusHere();
+  const auto caret_to_end = [](ImGuiInputTextCallbackData* d) {
+    bool& first = *static_cast<bool*>(d->UserData);
+    if (first) d->CursorPos = d->SelectionStart = d->SelectionEnd = d->BufTextLen;
+    first = false;
+    return 0;
+  };
+  const bool changed = ImGui::InputTextMultiline(id, &text, ImVec2(-1, h), ImGuiInputTextFlags_CallbackAlways,
+                                                 caret_to_end, &p.focus_editing);
+  if (ImGui::IsItemDeactivated() || (!p.focus_editing && !ImGui::IsItemActive())) p.editing.clear();
+  return changed;
+}
+
+// Continues the line with a checkbox labelled `label` (and its help marker)
+// if it fits before the window's edge, else starts a new line.
+void same_line_for_checkbox(const char* label) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float w = ImGui::GetFrameHeight() + st.ItemInnerSpacing.x + ImGui::CalcTextSize(label).x + st.ItemSpacing.x +
+                  ImGui::CalcTextSize("(?)").x;
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  ImGui::SameLine();
+  if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+}
+
 bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTreeNodeFlags_DefaultOpen); }
 
-// Frames the widgets drawn in its scope in red when their field's edit was
-// rejected, and says why under them.
+// The widgets of one field, drawn in its scope as a group: framed in red
+// when the field's edit was rejected, with the reason under them, and their
+// rectangle recorded for the JS API's layout().
 class FieldMark {
  public:
-  FieldMark(const ControlsPanel& p, const char* field) {
+  FieldMark(ControlsPanel& p, const char* field) : p_(p), field_(field) {
     for (const auto& [name, reason] : p.rejected)
       if (name == field) why_ = &reason;
+    ImGui::BeginGroup();
     if (!why_) return;
     ImGui::PushStyleColor(ImGuiCol_Border, kErrorColour);
     ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, std::max(1.0f, ImGui::GetFontSize() / 8));
   }
   ~FieldMark() {
-    if (!why_) return;
-    ImGui::PopStyleVar();
-    ImGui::PopStyleColor();
-    message(*why_, kErrorColour);
+    if (why_) {
+      ImGui::PopStyleVar();
+      ImGui::PopStyleColor();
+    }
+    ImGui::EndGroup();
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    p_.placed.emplace_back(field_, Box{a.x, a.y, b.x - a.x, b.y - a.y});
+    if (why_) message(*why_, kErrorColour);
   }
   FieldMark(const FieldMark&) = delete;
   FieldMark& operator=(const FieldMark&) = delete;
 
  private:
+  ControlsPanel& p_;
+  const char* field_;
   const std::string* why_ = nullptr;
 };
 
@@ -77,35 +133,38 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     p.rejected.clear();
     p.synced_edits = s.outside_edits;
   }
+  p.placed.clear();
   ap::Config& d = p.draft;
   bool changed = false;
   const float field_w = ImGui::GetFontSize() * 8;
-  const float box_h = ImGui::GetTextLineHeight() * 2.6f;
 
   ImGui::TextUnformatted(trace.cross ? "Queries from" : "Sentence");
   help("Split into words and punctuation; each token becomes one row of X.");
   {
     FieldMark mark(p, "text");
-    changed |= ImGui::InputTextMultiline("##text", &d.text, ImVec2(-1, box_h));
+    changed |= wrapped_text_box(p, "##text", d.text);
   }
   if (trace.cross) draw_tokens(trace.q_tokens, trace.q_pad, 0);
   else draw_tokens(trace.kv_tokens, trace.kv_pad, trace.q_position0);
 
   bool cross = !d.cross_text.empty();
-  if (ImGui::Checkbox("cross-attention", &cross)) {
-    ap::set_cross_attention(d, cross);
-    changed = true;
+  {
+    FieldMark mark(p, "cross_attention");
+    if (ImGui::Checkbox("cross-attention", &cross)) {
+      ap::set_cross_attention(d, cross);
+      changed = true;
+    }
+    help(
+        "Queries come from the sentence, keys and values from a second text, as when a translation decoder "
+        "attends to the encoded source. n_q and n_kv can then differ. Turning it on turns the causal mask off: "
+        "a decoder's cross-attention sees the whole source (turn causal on below to try it masked).");
   }
-  help(
-      "Queries come from the sentence, keys and values from a second text, as when a translation decoder "
-      "attends to the encoded source. n_q and n_kv can then differ. Turning it on turns the causal mask off: "
-      "a decoder's cross-attention sees the whole source (turn causal on below to try it masked).");
   if (cross && !d.causal) note("causal is off, as in an encoder-decoder: turn it on under Masks to try it masked.");
   if (cross) {
     ImGui::TextUnformatted("Keys and values from");
     {
       FieldMark mark(p, "cross_text");
-      changed |= ImGui::InputTextMultiline("##cross", &d.cross_text, ImVec2(-1, box_h));
+      changed |= wrapped_text_box(p, "##cross", d.cross_text);
     }
     if (trace.cross) draw_tokens(trace.kv_tokens, trace.kv_pad, 0);
   }
@@ -151,7 +210,7 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     ImGui::PopItemWidth();
     changed |= ImGui::Checkbox("biases", &d.bias);
     help("nn.Linear biases on W_q, W_k, W_v and W_o.");
-    ImGui::SameLine();
+    same_line_for_checkbox("positional encoding");
     changed |= ImGui::Checkbox("positional encoding", &d.positional);
     help(
         "Adds the sinusoidal encoding of 'Attention Is All You Need' to the token embeddings. Without it, "
@@ -160,10 +219,13 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
 
   if (header("Masks")) {
     ImGui::PushItemWidth(field_w);
-    changed |= ImGui::Checkbox("causal", &d.causal);
-    help(
-        "Query i may attend only to keys up to its own position, as in a decoder (GPT). Blocked scores become "
-        "−inf before the softmax, so their weights are exactly 0.");
+    {
+      FieldMark mark(p, "causal");
+      changed |= ImGui::Checkbox("causal", &d.causal);
+      help(
+          "Query i may attend only to keys up to its own position, as in a decoder (GPT). Blocked scores become "
+          "−inf before the softmax, so their weights are exactly 0.");
+    }
     if (d.causal && trace.n_kv != trace.n_q && d.kv_cache == 0) {
       ImGui::SameLine();
       int align = int(d.causal_align);
@@ -173,8 +235,10 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
         changed = true;
       }
       help(
-          "With more keys than queries: top-left lets query i see keys 0..i (ONNX, PyTorch's is_causal); "
-          "bottom-right lets the last query see every key.");
+          "Where the diagonal sits when n_q and n_kv differ. top-left (ONNX, PyTorch's is_causal): query i sees "
+          "keys 0..i, so with fewer keys than queries the later queries see every key. bottom-right (PyTorch's "
+          "causal_lower_right, a decoder with a cache): the last query sees every key, query i sees keys up to "
+          "i + n_kv - n_q, so with fewer keys than queries the first n_q - n_kv queries see none.");
     }
     {
       FieldMark mark(p, "window");
@@ -185,14 +249,21 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     }
     {
       FieldMark mark(p, "pad_to");
-      changed |= ImGui::InputInt("pad to", &d.pad_to, 1, 4);
+      changed |= ImGui::InputInt(cross ? "pad queries to" : "pad to", &d.pad_to, 1, 4);
       help(
-          "Appends [PAD] tokens to each text up to this length, as when the sentences of a batch are padded. 0 = "
-          "none.");
+          "Appends [PAD] tokens to the sentence up to this length, as when the sentences of a batch are padded to "
+          "the longest. 0 = none.");
+    }
+    if (cross) {
+      FieldMark mark(p, "cross_pad_to");
+      changed |= ImGui::InputInt("pad keys to", &d.cross_pad_to, 1, 4);
+      help(
+          "Pads the keys' text on its own: a decoder's batch and an encoder's batch are padded to their own "
+          "longest, so n_q and n_kv stay different. 0 = none.");
     }
     changed |= ImGui::Checkbox("mask [PAD] keys", &d.mask_pad_keys);
     help("The key padding mask: no query attends to a [PAD] key.");
-    ImGui::SameLine();
+    same_line_for_checkbox("mask [PAD] queries");
     changed |= ImGui::Checkbox("mask [PAD] queries", &d.mask_pad_queries);
     help("Also block whole rows of [PAD] queries. Those rows then have no key at all: see the policy below.");
     if (!cross) {
@@ -205,7 +276,10 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
       }
     }
     int policy = int(d.fully_masked);
-    ImGui::SetNextItemWidth(field_w * 1.6f);
+    // As wide as the other fields allow, leaving room for its label.
+    ImGui::SetNextItemWidth(std::min(field_w * 1.6f, ImGui::GetContentRegionAvail().x -
+                                                         ImGui::CalcTextSize("fully masked rows (?)").x -
+                                                         2 * ImGui::GetStyle().ItemInnerSpacing.x));
     if (ImGui::Combo("fully masked rows", &policy, "zero (ONNX)\0NaN (PyTorch SDPA)\0uniform (-1e9 fill)\0")) {
       d.fully_masked = ap::FullyMasked(policy);
       changed = true;

@@ -12,11 +12,19 @@
 
 namespace web {
 
+// A rectangle on the canvas, in device pixels.
+struct Box {
+  float x = 0, y = 0, w = 0, h = 0;
+};
+
 struct ControlsPanel {
   ap::Config draft;                                           // what the widgets show
   std::vector<std::string> errors;                            // why an edit from a panel was refused
   std::vector<std::pair<std::string, std::string>> rejected;  // [field, why]: draft edits not applied
   uint64_t synced_edits = ~uint64_t{0};                       // the session's outside_edits the draft was loaded at
+  std::vector<std::pair<std::string, Box>> placed;            // [field, where its widgets were drawn] this frame
+  std::string editing;         // the id of the text box being typed in, if any (the others show wrapped text)
+  bool focus_editing = false;  // give it the keyboard focus this frame (the frame after the click)
 };
 
 // Returns the config to apply when the user changed something this frame

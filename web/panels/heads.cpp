@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "analysis/analysis.h"
 #include "imgui.h"
-#include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
 #include "panels/panel.h"
 #include "render/heatmap.h"
 #include "render/widgets.h"
@@ -23,19 +23,6 @@ namespace {
 // reads every weight: 25 heads of 1024 x 1024 take a few frames).
 constexpr int kFocusCells = 512, kThumbCells = 96;
 constexpr double kPoolCells = 2e6;
-
-// Text rotated to read bottom-up, its baseline end at `anchor` (x centred on a column).
-void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
-  const int first = dl->VtxBuffer.Size;
-  const float h = ImGui::GetTextLineHeight();
-  const ImVec2 origin(anchor.x - h * 0.5f, anchor.y);
-  dl->AddText(origin, col, text);
-  for (int i = first; i < dl->VtxBuffer.Size; ++i) {
-    ImVec2& p = dl->VtxBuffer[i].pos;
-    const float dx = p.x - origin.x, dy = p.y - origin.y;
-    p = ImVec2(origin.x + dy, origin.y - dx);  // rotate −90° about the origin
-  }
-}
 
 const char* kRoles[4] = {
     "previous token: W_q turns each (sin, cos) pair of the position by one step back, so q_i·k_j is largest at j = i−1",
@@ -162,36 +149,22 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float line = ImGui::GetTextLineHeight();
   const int n_q = t.n_q, n_kv = t.n_kv;
-  float label_w = 0;
-  for (const auto* toks : {&t.q_tokens, &t.kv_tokens})
-    for (const auto& tok : *toks) label_w = std::max(label_w, ImGui::CalcTextSize(tok.c_str()).x);
-  label_w = std::min(label_w, 110 * scale) + 6 * scale;
+  const TokenAxes axes{&t.q_tokens, &t.q_pad, &t.kv_tokens, &t.kv_pad};
+  const float label_w = axes.room(scale);
   const float legend_w = 90 * scale;
   const float grid_h = std::max(avail.y * 0.28f, 120 * scale);
   // Square cells: n_q rows by n_kv columns (not square with cross-attention).
   const float room_w = avail.x - label_w - legend_w, room_h = avail.y - grid_h - label_w - 2 * line;
   const float cell = std::max(std::min(room_w / n_kv, room_h / n_q), 60 * scale / std::max(n_q, n_kv));
   const float map_w = cell * n_kv, map_h = cell * n_q;
-  const bool labels = cell >= line * 0.95f;
+  const bool labels = TokenAxes::fit(cell);
 
   const ImVec2 top = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text), dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
   ImGui::Text("head %d of %d", focus, t.n_heads);
   const ImVec2 map_pos(top.x + label_w, top.y + line * 1.4f + (labels ? label_w : 0));
-  if (labels) {
-    for (int k = 0; k < n_kv; ++k) {
-      const std::string s = fit_text(t.kv_tokens[size_t(k)], label_w - 6 * scale);
-      vertical_text(dl, ImVec2(map_pos.x + (k + 0.5f) * cell, map_pos.y - 4 * scale),
-                    t.kv_pad[size_t(k)] ? dim_col : text_col, s.c_str());
-    }
-    for (int q = 0; q < n_q; ++q) {
-      const std::string s = fit_text(t.q_tokens[size_t(q)], label_w - 6 * scale);
-      const float tw = ImGui::CalcTextSize(s.c_str()).x;
-      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (q + 0.5f) * cell - line * 0.5f),
-                  t.q_pad[size_t(q)] ? dim_col : text_col, s.c_str());
-    }
-  }
+  if (labels) axes.draw(map_pos, cell, label_w, scale);
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
   heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk);
@@ -242,7 +215,11 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   for (int h = 0; h < t.n_heads; ++h) {
     if (h % per_row) ImGui::SameLine(0, gap);
     ImGui::BeginGroup();
-    ImGui::TextColored(h == focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "head %d", h);
+    // "head 11" when it fits over the map, else just "11", so a row of maps keeps its width.
+    char label[16];
+    std::snprintf(label, sizeof label, "head %d", h);
+    const char* shown = ImGui::CalcTextSize(label).x <= small ? label : label + 5;
+    ImGui::TextColored(h == focus ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text), "%s", shown);
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const std::string id = "##head" + std::to_string(h);
     if (heatmap_image(*p.maps[size_t(h)], id.c_str(), ImVec2(small, small_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv,

@@ -20,10 +20,19 @@ struct DrawnMap {
   float x, y, w, h;
 };
 
+// A grid of numbers drawn as text (the Masks panel's library forms): its
+// size and the rows and columns in view, [first, end), for layout().
+struct DrawnGrid {
+  std::string name;
+  int rows, cols;
+  int row0, row1, col0, col1;
+};
+
 // What a panel is given each frame besides the session.
 struct PanelFrame {
-  float scale = 1;               // device pixels per CSS pixel (every ImGui size is in device pixels)
-  std::vector<DrawnMap>* drawn;  // heatmaps drawn this frame, for layout()
+  float scale = 1;                // device pixels per CSS pixel (every ImGui size is in device pixels)
+  std::vector<DrawnMap>* drawn;   // heatmaps drawn this frame, for layout()
+  std::vector<DrawnGrid>* grids;  // text grids drawn this frame, for layout()
 };
 
 // What a panel asks for after it is drawn; the app applies it.

@@ -174,13 +174,27 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   ImGui::TextDisabled("shape (%d, %d)", rows, cols);
   const float lo = p.lo, hi = p.hi;
   const Colormap cm = is_probability(name) ? Colormap::Sequential : Colormap::Diverging;
+  // Token labels: rows are tokens (queries, or keys for K and V); the columns of an attention map are key tokens.
+  const bool kv_rows = name == "k" || name == "v" || name == "k_proj" || name == "v_proj" || name == "x_kv";
+  TokenAxes axes;
+  axes.rows = kv_rows ? &t.kv_tokens : &t.q_tokens;
+  axes.row_pad = kv_rows ? &t.kv_pad : &t.q_pad;
+  if (is_attention(name)) axes.cols = &t.kv_tokens, axes.col_pad = &t.kv_pad;
+  const float label_w = axes.room(scale);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float legend_w = 90 * scale, room_w = avail.x - legend_w, room_h = avail.y - ImGui::GetTextLineHeight();
+  const float legend_w = 90 * scale, room_w = avail.x - legend_w - label_w,
+              room_h = avail.y - ImGui::GetTextLineHeight() - (axes.cols ? label_w : 0);
   const float cell = std::min(room_w / cols, room_h / rows);
   // Square cells when they fit; a long thin tensor (X is n x d_model) is stretched to stay visible.
   const float w = cell * cols < room_w * 0.5f && cell * rows >= room_h * 0.99f ? std::min(room_w, room_h) : cell * cols;
   const float h = cell * rows;
-  const ImVec2 pos = ImGui::GetCursorScreenPos();
+  const bool labels = TokenAxes::fit(cell) && int(axes.rows->size()) == rows;
+  if (!labels) axes = {};
+  else if (w != cell * cols) axes.cols = nullptr;  // stretched columns are features, never tokens
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  const ImVec2 pos(top.x + (labels ? label_w : 0), top.y + (labels && axes.cols ? label_w : 0));
+  if (labels) axes.draw(pos, cell, label_w, scale);
+  ImGui::SetCursorScreenPos(pos);
   int hr, hc;
   heatmap_image(*p.map, "##tensor", ImVec2(w, h), lo, hi, cm, rows, cols, hr, hc);
   if (hr >= 0) explain(t, name, head, hr, hc, m(hr, hc));

@@ -316,15 +316,21 @@
       return navigator.onLine;
     },
 
-    /** Where the heatmaps are drawn, in CSS pixels relative to the canvas. */
+    /** Where the heatmaps, the controls' fields and every window are drawn, in CSS pixels relative to the canvas. */
     layout() {
       need();
       const r = JSON.parse(UTF8ToString(_ap_layout()));
       const s = window.devicePixelRatio || 1;
       r.heatmaps = r.heatmaps.map((m) => ({ head: m.head, focus: m.focus, x: m.x / s, y: m.y / s, w: m.w / s, h: m.h / s }));
       // The controls' scroll, in CSS px: where it is, how far it can go, one line of text.
+      const box = (b) => ({ x: b.x / s, y: b.y / s, w: b.w / s, h: b.h / s });
       const c = r.controls;
-      r.controls = { scrollY: c.scrollY / s, scrollMaxY: c.scrollMaxY / s, lineHeight: c.lineHeight / s };
+      const fields = Object.fromEntries(Object.entries(c.fields).map(([k, b]) => [k, box(b)]));
+      r.controls = { scrollY: c.scrollY / s, scrollMaxY: c.scrollMaxY / s, lineHeight: c.lineHeight / s, fields };
+      // Each window: its box, and how wide its content is against the width it shows.
+      // (Object.assign, not object spread: Emscripten 3.1.6's JS optimizer cannot parse the spread.)
+      r.windows = r.windows.map((w) => Object.assign({ name: w.name }, box(w.box),
+                                                     { contentW: w.contentW / s, visibleW: w.visibleW / s, scrollsX: w.scrollsX }));
       return r;
     },
   };

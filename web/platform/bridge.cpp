@@ -118,12 +118,31 @@ EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
   for (const auto& m : web::g_app->drawn)
     maps.push_back({{"head", m.head}, {"focus", m.focus}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
   const web::App& app = *web::g_app;
+  const auto box = [](const web::Box& b) { return nlohmann::json{{"x", b.x}, {"y", b.y}, {"w", b.w}, {"h", b.h}}; };
+  nlohmann::json placed = nlohmann::json::object();
+  for (const auto& [field, b] : app.controls.placed) placed[field] = box(b);
+  nlohmann::json windows = nlohmann::json::array();
+  for (const auto& w : app.windows)
+    windows.push_back({{"name", w.name},
+                       {"box", box(w.box)},
+                       {"contentW", w.content_w},
+                       {"visibleW", w.visible_w},
+                       {"scrollsX", w.scrolls_x}});
+  nlohmann::json grids = nlohmann::json::array();
+  for (const auto& g : app.grids)
+    grids.push_back({{"name", g.name},
+                     {"rows", g.rows},
+                     {"cols", g.cols},
+                     {"inView", {{"row0", g.row0}, {"row1", g.row1}, {"col0", g.col0}, {"col1", g.col1}}}});
   return reply({{"heatmaps", maps},
+                {"grids", grids},
                 {"focus", app.session.view.head},
                 {"controls",
                  {{"scrollY", app.controls_scroll_y},
                   {"scrollMaxY", app.controls_scroll_max},
-                  {"lineHeight", app.line_height}}}});
+                  {"lineHeight", app.line_height},
+                  {"fields", placed}}},
+                {"windows", windows}});
 }
 
 }  // extern "C"

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
+
 namespace web {
 
 void help(const char* text) {
@@ -69,10 +71,12 @@ int line_plot(const char* id, ImVec2 size, const std::vector<std::string>& x_lab
   ImGui::InvisibleButton(id, size);
   const bool hovered = ImGui::IsItemHovered();
   const float line = ImGui::GetTextLineHeight();
-  const float left = ImGui::CalcTextSize("0.000").x + line * 0.5f, bottom = line * 1.4f, top = line * 1.3f;
+  // The title wraps within the plot's width (two plots side by side must not print over each other).
+  const float title_h = ImGui::CalcTextSize(title, nullptr, false, size.x).y;
+  const float left = ImGui::CalcTextSize("0.000").x + line * 0.5f, bottom = line * 1.4f, top = title_h + line * 0.3f;
   const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + size.x - line * 0.5f, p0.y + size.y - bottom);
   const ImU32 axis = ImGui::GetColorU32(ImGuiCol_TextDisabled), text = ImGui::GetColorU32(ImGuiCol_Text);
-  dl->AddText(ImVec2(p0.x, p0.y), text, title);
+  dl->AddText(nullptr, 0, ImVec2(p0.x, p0.y), text, title, nullptr, size.x);
   dl->AddRect(a, b, axis);
   const int n = int(x_labels.size());
   const auto px = [&](double i) { return a.x + float(i / std::max(1, n - 1)) * (b.x - a.x); };
@@ -109,6 +113,46 @@ int line_plot(const char* id, ImVec2 size, const std::vector<std::string>& x_lab
   if (!hovered) return -1;
   const float mx = ImGui::GetIO().MousePos.x;
   return std::clamp(int(std::lround((mx - a.x) / (b.x - a.x) * (n - 1))), 0, n - 1);
+}
+
+void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text) {
+  const int first = dl->VtxBuffer.Size;
+  const float h = ImGui::GetTextLineHeight();
+  const ImVec2 origin(anchor.x - h * 0.5f, anchor.y);
+  dl->AddText(origin, col, text);
+  for (int i = first; i < dl->VtxBuffer.Size; ++i) {
+    ImVec2& p = dl->VtxBuffer[i].pos;
+    const float dx = p.x - origin.x, dy = p.y - origin.y;
+    p = ImVec2(origin.x + dy, origin.y - dx);  // rotate −90° about the origin
+  }
+}
+
+float TokenAxes::room(float scale) const {
+  float w = 0;
+  for (const auto* toks : {rows, cols})
+    if (toks)
+      for (const auto& tok : *toks) w = std::max(w, ImGui::CalcTextSize(tok.c_str()).x);
+  return std::min(w, 110 * scale) + 6 * scale;
+}
+
+void TokenAxes::draw(ImVec2 map_pos, float cell, float room, float scale) const {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text), dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  const float line = ImGui::GetTextLineHeight();
+  const auto padded = [](const std::vector<uint8_t>* pad, size_t i) { return pad && i < pad->size() && (*pad)[i]; };
+  if (cols)
+    for (size_t k = 0; k < cols->size(); ++k) {
+      const std::string s = fit_text((*cols)[k], room - 6 * scale);
+      vertical_text(dl, ImVec2(map_pos.x + (float(k) + 0.5f) * cell, map_pos.y - 4 * scale),
+                    padded(col_pad, k) ? dim_col : text_col, s.c_str());
+    }
+  if (rows)
+    for (size_t q = 0; q < rows->size(); ++q) {
+      const std::string s = fit_text((*rows)[q], room - 6 * scale);
+      const float tw = ImGui::CalcTextSize(s.c_str()).x;
+      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (float(q) + 0.5f) * cell - line * 0.5f),
+                  padded(row_pad, q) ? dim_col : text_col, s.c_str());
+    }
 }
 
 std::string fit_text(const std::string& s, float max_w) {

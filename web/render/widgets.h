@@ -38,6 +38,25 @@ struct Series {
 int line_plot(const char* id, ImVec2 size, const std::vector<std::string>& x_labels, const std::vector<Series>& series,
               double y_lo, double y_hi, const char* title, int marker);
 
+// Text read bottom-up, its baseline end at `anchor` (x centred on a column).
+void vertical_text(ImDrawList* dl, ImVec2 anchor, ImU32 col, const char* text);
+
+// Token labels on the axes of a heatmap of square cells: the row tokens
+// right-aligned to its left, the column tokens read bottom-up above it,
+// [PAD] tokens dimmed. Either list may be null (that axis is unlabelled).
+struct TokenAxes {
+  const std::vector<std::string>* rows = nullptr;
+  const std::vector<uint8_t>* row_pad = nullptr;
+  const std::vector<std::string>* cols = nullptr;
+  const std::vector<uint8_t>* col_pad = nullptr;
+  // Pixels kept for the labels beside and above the map: the widest token, capped.
+  float room(float scale) const;
+  // Labels are drawn only when a line of text fits in a cell.
+  static bool fit(float cell) { return cell >= ImGui::GetTextLineHeight() * 0.95f; }
+  // Draws them around a map whose top-left corner is map_pos.
+  void draw(ImVec2 map_pos, float cell, float room, float scale) const;
+};
+
 // Token text shortened with an ellipsis to fit max_w pixels (UTF-8 safe).
 std::string fit_text(const std::string& s, float max_w);
 

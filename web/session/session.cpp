@@ -189,6 +189,8 @@ const std::vector<Derived::Preset>& size_preset_rows(Session& s) {
     row.config.d_model = p.d_model;
     row.config.n_heads = p.n_heads;
     row.config.n_kv_heads = 0;
+    // A decoder's attention is causal, an encoder's is not; an encoder-decoder has both, so the learner's choice stays.
+    if (p.stack != ap::Stack::EncoderDecoder) row.config.causal = p.stack == ap::Stack::Decoder;
     const auto errors = ap::validate(row.config);
     if (!errors.empty()) row.error = errors[0];
     d.presets.push_back(std::move(row));
