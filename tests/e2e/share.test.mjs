@@ -150,7 +150,10 @@ test('the view exports as a PNG at the screen pixel ratio', async () => {
     const file = path.join(env.shots, 'export-view.png');
     fs.writeFileSync(file, Buffer.from(bytes));
     const png = decodePng(fs.readFileSync(file));
-    assert.equal(png.width, (1280 - 380) * 2);  // the views window, in device pixels at DPR 2
+    // The views window, in device pixels at DPR 2.
+    const views = (await api(page, () => playground.layout())).windows.find((w) => w.name === 'Views');
+    assert.equal(png.width, Math.round(views.w * 2));
+    assert.equal(png.height, Math.round(views.h * 2));
     assert.equal(png.height, 800 * 2);
     const colours = new Set();
     for (let y = 0; y < png.height; y += 8) for (let x = 0; x < png.width; x += 8) colours.add(png.pixel(x, y).join());
