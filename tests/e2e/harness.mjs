@@ -11,24 +11,58 @@ import { chromium } from 'playwright-core';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
                 '.png': 'image/png', '.json': 'application/json' };
 
-/** Serves `dir` on 127.0.0.1 at a free port; resolves to {url, close()}. */
-export function serve(dir) {
+/**
+ * Serves `dir` on 127.0.0.1 at a free port; resolves to {url, close(), hub}. With `hub` (a folder of
+ * <owner>/<name>/<file>), /hub/<owner>/<name>/resolve/main/<file> is laid out as the Hugging Face hub
+ * answers it: HEAD with Content-Length, Range requests with 206. `hub.requests` logs what was asked
+ * ([method, path, range]); `hub.cutAfter(n)` makes the next response close its connection after n bytes;
+ * `hub.offline = true` refuses every hub request, as a cut network would.
+ */
+export function serve(dir, { hub } = {}) {
   dir = path.resolve(dir);
+  const state = { requests: [], cut: null, offline: false, cutAfter(n) { this.cut = n; } };
+  const hubFile = (rel) => {
+    const m = rel.match(/^hub\/(.+)\/resolve\/main\/(.+)$/);
+    return hub && m ? path.join(path.resolve(hub), path.normalize(m[1]), path.normalize(m[2])) : null;
+  };
   const server = http.createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-    const file = path.join(dir, path.normalize(rel));
-    if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    const fromHub = hubFile(rel);
+    const file = fromHub || path.join(dir, path.normalize(rel));
+    if (fromHub) {
+      state.requests.push([req.method, rel, req.headers.range || '']);
+      if (state.offline) return req.socket.destroy();
+    }
+    if (!file.startsWith(fromHub ? path.resolve(hub) : dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end('not found');
       return;
     }
     const body = fs.readFileSync(file);
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-                         'Content-Length': body.length, 'Cache-Control': 'no-store' });
-    res.end(body);
+    const headers = { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+                      'Cache-Control': 'no-store', 'Accept-Ranges': 'bytes' };
+    let status = 200, part = body;
+    const range = fromHub && (req.headers.range || '').match(/^bytes=(\d+)-(\d*)$/);
+    if (range) {
+      const from = Number(range[1]), to = range[2] ? Math.min(Number(range[2]) + 1, body.length) : body.length;
+      status = 206;
+      part = body.subarray(from, to);
+      headers['Content-Range'] = `bytes ${from}-${to - 1}/${body.length}`;
+    }
+    headers['Content-Length'] = part.length;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') return res.end();
+    if (fromHub && state.cut !== null && part.length > state.cut) {
+      const n = state.cut;
+      state.cut = null;
+      res.write(part.subarray(0, n), () => req.socket.destroy());
+      return;
+    }
+    res.end(part);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((r) => server.close(r)),
+    hub: state,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
   })));
 }
 

@@ -13,6 +13,8 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  // Model files (a hub laid out on this site) have their own cache, filled range by range by hub.js.
+  if (request.headers.has('Range') || request.url.includes('/resolve/')) return;
   event.respondWith(
     fetch(request)
       .then((response) => {
