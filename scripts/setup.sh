@@ -22,6 +22,7 @@ packages=(
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
+  unicode-data                   # Unicode 15.0 classes of GPT-2's pre-tokenizer (scripts/unicode_classes.py)
   zlib1g-dev                     # inflates np.savez_compressed archives (native builds)
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # fuzz targets and sanitizer runs
 )
