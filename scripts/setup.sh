@@ -4,7 +4,8 @@
 #   Debian packages  -> apt-get (only the missing ones)
 #   Dear ImGui 1.86  -> Debian's source package, unpacked into .deps/ (git-ignored)
 #   zlib 1.2.13      -> Debian's source package too, for the wasm build (natively: zlib1g-dev)
-#   playwright-core  -> npm, into tests/e2e/node_modules (git-ignored)
+#   npm packages     -> tests/e2e/node_modules (git-ignored): playwright-core drives Chromium,
+#                       gpt-3-encoder is the reference of GPT-2's tokenizer
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 deps="$root/.deps"
@@ -22,6 +23,7 @@ packages=(
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
+  unicode-data                   # Unicode 15.0 classes of GPT-2's pre-tokenizer (scripts/unicode_classes.py)
   zlib1g-dev                     # inflates np.savez_compressed archives (native builds)
   clang-14 libclang-rt-14-dev libfuzzer-14-dev   # fuzz targets and sanitizer runs
 )
@@ -115,9 +117,10 @@ fetch_source "Dear ImGui 1.86" "$deps/imgui-1.86" imgui.cpp imgui
 # is not asked).
 fetch_source "zlib 1.2.13" "$deps/zlib-1.2.13" inflate.c "zlib=$(dpkg-query -W -f='${Version}' zlib1g-dev)"
 
-# [SECTION] npm packages for the browser tests (versions pinned by the lockfile)
-if [ ! -d "$root/tests/e2e/node_modules/playwright-core" ]; then
-  say "installing playwright-core (npm)"
+# [SECTION] npm packages for the tests (versions pinned by the lockfile)
+# npm ls fails when a package of package.json is missing or at another version.
+if ! (cd "$root/tests/e2e" && npm ls --depth=0 >/dev/null 2>&1); then
+  say "installing the npm packages of tests/e2e"
   (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 else
   say "npm packages: present"
