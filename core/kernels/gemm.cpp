@@ -104,26 +104,42 @@ std::vector<float> pack_strips(const Mat& w) {
   return p;
 }
 
+Mat linear_forward_packed(const Mat& x, int d_out, const std::vector<float>& strips, const RowVec& bias) {
+  const int n = int(x.rows());
+  Mat y(n, d_out);
+#if defined(__wasm_simd128__)
+  const int d_in = int(x.cols());
+  float tile[4 * kStripCols];
+  for (int strip = 0; strip * kStripCols < d_out; ++strip) {
+    const float* pw = strips.data() + size_t(strip) * d_in * kStripCols;
+    const int cols = std::min(kStripCols, d_out - strip * kStripCols);
+    for (int r = 0; r < n; r += 4) {
+      const int rows = std::min(4, n - r);
+      block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
+      for (int i = 0; i < rows; ++i)
+        for (int c = 0; c < cols; ++c)
+          y(r + i, strip * kStripCols + c) =
+              tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
+    }
+  }
+#else
+  // Only a SIMD build packs (strips_size), so this is not reached in use; correct all the same.
+  y = eigen_forward(x, unpack_strips(strips, d_out, int(x.cols())), bias);
+#endif
+  return y;
+}
+
+Mat unpack_strips(const std::vector<float>& strips, int d_out, int d_in) {
+  Mat w(d_out, d_in);
+  for (int r = 0; r < d_out; ++r)
+    for (int k = 0; k < d_in; ++k)
+      w(r, k) = strips[(size_t(r / kStripCols) * d_in + k) * kStripCols + size_t(r % kStripCols)];
+  return w;
+}
+
 Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& strips, const RowVec& bias) {
 #if defined(__wasm_simd128__)
-  if (!strips.empty()) {
-    const int n = int(x.rows()), d_in = int(w.cols()), d_out = int(w.rows());
-    Mat y(n, d_out);
-    float tile[4 * kStripCols];
-    for (int strip = 0; strip * kStripCols < d_out; ++strip) {
-      const float* pw = strips.data() + size_t(strip) * d_in * kStripCols;
-      const int cols = std::min(kStripCols, d_out - strip * kStripCols);
-      for (int r = 0; r < n; r += 4) {
-        const int rows = std::min(4, n - r);
-        block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
-        for (int i = 0; i < rows; ++i)
-          for (int c = 0; c < cols; ++c)
-            y(r + i, strip * kStripCols + c) =
-                tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
-      }
-    }
-    return y;
-  }
+  if (!strips.empty()) return linear_forward_packed(x, int(w.rows()), strips, bias);
 #endif
   (void)strips;
   return eigen_forward(x, w, bias);
