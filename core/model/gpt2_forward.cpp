@@ -36,6 +36,22 @@ void plan_linear(Plan& plan, const Gpt2Linear& lin, int n, const Mat& x, Mat& ou
   });
 }
 
+// The same for a product no layer code shares (the MLP's), in slices of at
+// least kEigenSliceRows rows without the SIMD kernel: Eigen packs the whole
+// weight on every call, which for GPT-2's 8-row slices of c_fc took longer
+// than the products themselves. The packed kernel streams its strips as
+// they are, so in wasm slices keep a frame's pieces short at no cost.
+constexpr int kEigenSliceRows = 256;
+void plan_mlp_linear(Plan& plan, const Gpt2Linear& lin, int n, const Mat& x, Mat& out) {
+  if (simd_kernels()) return plan_linear(plan, lin, n, x, out);
+  const double per_row = 2.0 * double(int64_t(lin.d_out) * lin.d_in) * kFlopCost;
+  for (int r0 = 0; r0 < n; r0 += kEigenSliceRows) {
+    const int r1 = std::min(n, r0 + kEigenSliceRows);
+    plan.add((r1 - r0) * per_row,
+             [&lin, &x, &out, r0, r1] { out.middleRows(r0, r1 - r0) = lin.forward(x.middleRows(r0, r1 - r0)); });
+  }
+}
+
 void plan_layer_norm(Plan& plan, const Gpt2LayerNorm& ln, double eps, int n, const Mat& x, Mat& out) {
   const double per_row = double(ln.gain.size()) * 4;
   for_ranges(n, per_row, [&](int r0, int r1) {
@@ -159,11 +175,11 @@ void plan_layer(Plan& plan, const Gpt2Model& m, int l, Gpt2State& st) {
   });
   // The MLP on ln_2 of h = residual + attention, added to h.
   plan_layer_norm(plan, b.ln_2, c.layer_norm_epsilon, n, out, s.x);
-  plan_linear(plan, b.fc, n, s.x, s.hidden);
+  plan_mlp_linear(plan, b.fc, n, s.x, s.hidden);
   for_ranges(n, double(c.n_inner) * 4, [&](int r0, int r1) {
     plan.add((r1 - r0) * double(c.n_inner) * 4, [&s, r0, r1] { gelu_tanh_rows(s.hidden, r0, r1); });
   });
-  plan_linear(plan, b.proj, n, s.hidden, s.attn_out);
+  plan_mlp_linear(plan, b.proj, n, s.hidden, s.attn_out);
   plan.add(double(n) * d, [&out, &s, l, &st] {
     out += s.attn_out;
     st.layers_done = l + 1;
