@@ -13,14 +13,14 @@
 // playground's layer.
 //
 // Memory (what is kept, and why): each layer's input residual, [n x d_model]
-// per layer (13 MB at n = 1024 for gpt2 small... 40 MB with all 13), so an edit
-// recomputes from the edited layer on and any layer's attention can be
-// recomputed from it; every layer's attention weights, n_layer·n_heads·n²
-// floats, only while they fit in Gpt2Options::keep_weights_bytes (128 MiB:
-// gpt2 small up to n = 482, 604 MB at n = 1024 would not fit a page beside
-// 500 MB of weights); past that gpt2_attention() recomputes a layer's
-// weights from its residual (ln_1, q and k, the softmax: about a seventh of
-// the layer's work). gpt2_memory() says what a size takes.
+// (3 MB at n = 1024 for gpt2, 41 MB for all 13), so that an edit recomputes
+// from the edited layer on and any layer's attention can be recomputed; every
+// layer's attention weights, n_layer·n_heads·n² floats, only while they fit
+// in Gpt2Options::keep_weights_bytes (128 MiB: gpt2 up to n = 482; at
+// n = 1024 they would be 604 MB beside 500 MB of weights in a page); past
+// that gpt2_attention() recomputes a layer's weights from its residual
+// (ln_1, q and k, the softmax: about a sixth of the layer's work).
+// gpt2_memory() says what a size takes.
 #pragma once
 #include <string>
 #include <variant>
