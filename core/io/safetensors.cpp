@@ -231,6 +231,7 @@ std::string read_safetensor(std::string_view bytes, const SafetensorsEntry& e, i
   if (e.end > bytes.size())
     return "tensor " + in_quotes(e.name) + " ends at byte " + std::to_string(e.end) + ", past the " +
            std::to_string(bytes.size()) + " bytes given";
+  if (count == 0) return "";  // an empty tensor: its (null) buffer is not touched
   const int elem = dtype_bytes(e.dtype);
   const char* p = bytes.data() + e.begin + uint64_t(first) * uint64_t(elem);
   const size_t n = size_t(count);
