@@ -27,10 +27,11 @@ std::string int_field(const json& j, const char* key, int lo, int hi, int& out, 
   const auto it = j.find(key);
   present = it != j.end() && !it->is_null();
   if (!present) return "";
-  const bool integer = it->is_number_integer() || it->is_number_unsigned();
-  if (!integer) return format("config.json: %s must be an integer, not %s", key, it->dump().substr(0, 40).c_str());
+  // nlohmann keeps integers as signed or unsigned 64-bit (is_number_integer is true for both); lo >= 0.
+  if (!it->is_number_integer())
+    return format("config.json: %s must be an integer, not %s", key, it->dump().substr(0, 40).c_str());
   const bool in_range = it->is_number_unsigned()
-                            ? it->get<uint64_t>() <= uint64_t(hi) && int64_t(lo) <= int64_t(it->get<uint64_t>())
+                            ? it->get<uint64_t>() >= uint64_t(lo) && it->get<uint64_t>() <= uint64_t(hi)
                             : it->get<int64_t>() >= lo && it->get<int64_t>() <= hi;
   if (!in_range) return format("config.json: %s must be between %d and %d (got %s)", key, lo, hi, it->dump().c_str());
   out = int(it->get<int64_t>());
