@@ -3,7 +3,8 @@
 # as wasm under Node and as wasm in headless Chromium, one after the other in
 # one run so that the ratios compare like with like on a noisy machine; then
 # the web page's weight, time to its first frame, and how fast an edit that
-# leaves the projections alone shows new weights.
+# leaves the projections alone shows new weights; then GPT-2 small's load and
+# forward (tests/bench/bench_gpt2.cpp) natively and under Node.
 #   scripts/bench.sh          (installs what is missing, builds what it needs)
 #   AP_BENCH_NATIVE_DIR=build/x AP_BENCH_WASM_DIR=build/y scripts/bench.sh
 #                             (other build folders than build/native and build/wasm)
@@ -27,9 +28,9 @@ quiet() {
   fi
 }
 quiet cmake --preset native -B "$native_dir"
-quiet cmake --build "$native_dir" --target ap_bench
+quiet cmake --build "$native_dir" --target ap_bench ap_bench_gpt2
 quiet cmake --preset wasm -B "$wasm_dir"
-quiet cmake --build "$wasm_dir" --target ap_bench ap_bench_web
+quiet cmake --build "$wasm_dir" --target ap_bench ap_bench_web ap_bench_gpt2
 
 echo "== native"
 "$native_dir/ap_bench" | tee "$out/native.txt" || { echo "bench.sh: the native run failed" >&2; exit 1; }
@@ -101,3 +102,9 @@ node tests/e2e/pageweight.mjs "$wasm_dir/web"
 echo
 echo "== live edits in the page (headless Chromium)"
 node tests/e2e/edits.mjs "$wasm_dir/web"
+echo
+echo "== GPT-2 small (124M parameters, random weights): load and forward, native"
+"$native_dir/ap_bench_gpt2" || { echo "bench.sh: the native GPT-2 run failed" >&2; exit 1; }
+echo
+echo "== GPT-2 small: load and forward, wasm under Node $(node --version)"
+node "$wasm_dir/ap_bench_gpt2.js" || { echo "bench.sh: the GPT-2 run under Node failed" >&2; exit 1; }

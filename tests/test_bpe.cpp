@@ -22,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const fs::path kReferenceDir = AP_GPT2_REFERENCE_DIR;
+const fs::path kReferenceDir = AP_GPT2_TOKENIZER_DIR;
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -23,6 +23,12 @@ void pack_strip_range(const Mat& weight, int p0, int p1, std::vector<float>& str
 // x: [n x d_in], weight: [d_out x d_in] -> [n x d_out] = x·Wᵀ + bias.
 // Uses `strips` (from pack_strips(weight)) when given, else Eigen.
 Mat linear_forward(const Mat& x, const Mat& weight, const std::vector<float>& strips, const RowVec& bias);
+// The same product from the strips alone (non-empty, so a SIMD build), for a
+// caller that keeps a weight only packed: a model's weights are too large to
+// hold twice. linear_forward() with strips is this, so the bits agree.
+Mat linear_forward_packed(const Mat& x, int d_out, const std::vector<float>& strips, const RowVec& bias);
+// The weight [d_out x d_in] back from its strips (an exact copy).
+Mat unpack_strips(const std::vector<float>& strips, int d_out, int d_in);
 
 // The causal-aware products of attention, where row r of the scores needs only
 // keys [0, limit[r]) (every later key is blocked). Both work in blocks of rows

@@ -54,7 +54,13 @@ v128_t exp_lanes(v128_t x) {
 float exp_nonpositive(float x) {
   if (x < kExpLow) return 0.0f;
   if (std::isnan(x)) return x;
-  const float n = std::nearbyint(x * kLog2e);
+  // Rounds to the nearest integer, ties to even, as nearbyint does in the
+  // default mode (|x·log2e| <= 125 here, far below 2^22, where adding 1.5·2^23
+  // leaves a float whose spacing is 1), without glibc's nearbyintf, which
+  // saves and restores the floating-point environment on every call (most of
+  // a native softmax's time).
+  constexpr float kRound = 0x1.8p23f;
+  const float n = (x * kLog2e + kRound) - kRound;
   float r = x - n * kLn2Hi;
   r = r - n * kLn2Lo;
   float p = kP0;

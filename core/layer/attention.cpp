@@ -27,12 +27,6 @@ std::pair<double, double> token_counts(const Config& cfg, const Inputs& in) {
   return {double(s.n_q()), double(s.n_kv())};
 }
 
-// Rough costs per item (plan.h): a multiply-add, an element of a score row's
-// steps or of the bias. Fitted so that a unit is about 0.6 ns in wasm under
-// Node for the projections, the weights and the outputs alike, at 64 to 1024
-// tokens of (768, 12 heads); a causal mask makes the last two cheaper.
-constexpr double kFlopCost = 0.05, kCellCost = 5;
-
 std::string dims(const std::vector<int>& s) {
   std::string out = "(";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
