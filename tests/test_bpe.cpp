@@ -383,9 +383,9 @@ TEST_CASE("GPT-2 tokenizer: the Unicode classes, spot checks") {
       {0x1F3FB, C::Other},  {0x0378, C::Other},   {0xD800, C::Other},  {0xE000, C::Other},  {0x10FFFF, C::Other},
       {0x110000, C::Other}, {0x31350, C::Letter}, {0x2EBF0, C::Other},  // CJK Ext H is 15.0; Ext I came in 15.1
   };
-  for (const auto& [cp, cls] : facts) {
-    CAPTURE(uint32_t(cp));
-    CHECK(ap::char_class(cp) == cls);
+  for (const auto& fact : facts) {  // not a structured binding: CAPTURE takes it in a lambda
+    CAPTURE(uint32_t(fact.first));
+    CHECK(ap::char_class(fact.first) == fact.second);
   }
 }
 
@@ -438,10 +438,10 @@ TEST_CASE("GPT-2 tokenizer files: what cannot be read is refused with one senten
          v.erase("\u010A");  // the newline's token, id 10: the last token takes its id
          v["\u0120ab"] = 10;
        }),
-       "the vocabulary has no token for the byte 0A (written 'Ċ'): byte-level BPE needs all 256, so that any text "
+       "the vocabulary has no token for the byte 0x0A (written 'Ċ'): byte-level BPE needs all 256, so that any text "
        "can be encoded"},
       {"no tokens", with_vocab(json::object()),
-       "the vocabulary has no token for the byte 00 (written 'Ā'): byte-level BPE needs all 256, so that any text "
+       "the vocabulary has no token for the byte 0x00 (written 'Ā'): byte-level BPE needs all 256, so that any text "
        "can be encoded"},
       {"three parts", with_merges("#version: 0.2\na b c\n"),
        "merges.txt line 2 is not two tokens separated by one space: 'a b c'"},
@@ -497,7 +497,7 @@ TEST_CASE("GPT-2 tokenizer files: tokenizer.json that is not GPT-2's is refused 
       {"an array", "[]", "tokenizer.json must be a JSON object, not an array"},
       {"no model", "{}", "tokenizer.json has no \"model\" object"},
       {"WordPiece", edited([](json& j) { j["model"]["type"] = "WordPiece"; }),
-       "tokenizer.json's model is of type WordPiece, not BPE"},
+       "tokenizer.json's model is of type 'WordPiece', not BPE"},
       {"ignore_merges", edited([](json& j) { j["model"]["ignore_merges"] = true; }),
        "tokenizer.json's model has ignore_merges set, which GPT-2's has not: its ids would differ"},
       {"a normalizer", edited([](json& j) {

@@ -92,13 +92,11 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
-void append_hex_byte(std::string& out, unsigned char b) {
-  static const char digits[] = "0123456789ABCDEF";
-  out += "<0x";
-  out += digits[b >> 4];
-  out += digits[b & 15];
-  out += '>';
-}
+constexpr char kHex[] = "0123456789ABCDEF";
+
+std::string hex_byte(unsigned char b) { return {'0', 'x', kHex[b >> 4], kHex[b & 15]}; }
+
+void append_hex_byte(std::string& out, unsigned char b) { out += "<" + hex_byte(b) + ">"; }
 
 // [SECTION] pre-tokenization
 // GPT-2's pattern, alternatives tried in order at each position:
@@ -159,11 +157,10 @@ std::string token_text(std::string_view file_form) {
   return out + "'";
 }
 
-std::string code_point_name(char32_t cp) {
-  static const char digits[] = "0123456789ABCDEF";
+std::string code_point_name(char32_t cp) {  // "U+20AC", "U+1F600"
   std::string hex;
   for (int shift = 20; shift >= 0; shift -= 4)
-    if ((cp >> shift) != 0 || shift < 16) hex += digits[(cp >> shift) & 15];
+    if ((cp >> shift) != 0 || shift < 16) hex += kHex[(cp >> shift) & 15];
   return "U+" + hex;
 }
 
@@ -313,9 +310,8 @@ std::variant<Gpt2Tokenizer, std::string> Gpt2Tokenizer::build(const Parsed& p) {
     if (it == t.ids_.end()) {
       std::string written;
       append_utf8(written, kAlphabet.of_byte[b]);
-      return "the vocabulary has no token for the byte " + std::string(1, "0123456789ABCDEF"[b >> 4]) +
-             "0123456789ABCDEF"[b & 15] + " (written " + token_text(written) +
-             "): byte-level BPE needs all 256, so that any text can be encoded";
+      return "the vocabulary has no token for the byte " + hex_byte(static_cast<unsigned char>(b)) + " (written " +
+             token_text(written) + "): byte-level BPE needs all 256, so that any text can be encoded";
     }
     t.byte_ids_[size_t(b)] = it->second;
   }
@@ -386,8 +382,8 @@ std::variant<Gpt2Tokenizer, std::string> Gpt2Tokenizer::from_tokenizer_json(std:
   const auto model = j.find("model");
   if (model == j.end() || !model->is_object()) return std::string("tokenizer.json has no \"model\" object");
   if (const auto type = model->find("type"); type != model->end() && *type != "BPE")
-    return "tokenizer.json's model is of type " + (type->is_string() ? type->get<std::string>() : type->dump()) +
-           ", not BPE";
+    return "tokenizer.json's model is of type " +
+           token_text(type->is_string() ? type->get<std::string>() : type->dump()) + ", not BPE";
   if (const auto ignore = model->find("ignore_merges"); ignore != model->end() && *ignore == true)
     return std::string("tokenizer.json's model has ignore_merges set, which GPT-2's has not: its ids would differ");
   if (const auto norm = j.find("normalizer"); norm != j.end() && !norm->is_null())

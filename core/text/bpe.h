@@ -3,10 +3,10 @@
 // runs, each letter, number or other run taking one leading space), each
 // piece's UTF-8 bytes start as one token per byte, and adjacent tokens merge
 // in the order of the merge list: the ids of OpenAI's encoder and of Hugging
-// Face's GPT-2 tokenizer (but for special tokens, below). The tests compare
-// with gpt-3-encoder, a JavaScript port of OpenAI's. Built from the texts of Hugging Face's files (vocab.json and
-// merges.txt, or tokenizer.json), never from paths, so the page can hand it
-// fetched bytes.
+// Face's GPT-2 tokenizer (but for special tokens, below); the tests compare
+// with gpt-3-encoder, a JavaScript port of OpenAI's. Built from the texts of
+// Hugging Face's files (vocab.json and merges.txt, or tokenizer.json), never
+// from paths, so the page can hand it fetched bytes.
 //
 // Decisions where the references say nothing or disagree:
 // - White space is Unicode's White_Space (see text/unicode_classes.h).
@@ -47,8 +47,8 @@ std::vector<std::string_view> gpt2_pretokenize(std::string_view text);
 // "␣" (U+2423), a newline as "↵" (U+21B5), a tab as "⇥" (U+21E5), and the
 // bytes of every other control character (C0, DEL, C1) and every byte that is
 // not part of a complete valid UTF-8 character (a token may hold half a
-// character) as <0xE6>. For reading
-// only: different bytes may look alike here; ids and token_bytes are exact.
+// character) as <0xE6>. For reading only: different bytes may look alike
+// here; ids and token_bytes are exact.
 std::string gpt2_token_display(std::string_view bytes);
 
 class Gpt2Tokenizer {
