@@ -155,7 +155,7 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
        "attn: " + (tmp / "missing.npy").string() + ": cannot open the file\n"},
       {{"check", "--expected", qp, "--actual", qp, "--atol", "-1"},
        "attn: --atol: must be a number >= 0, not -1 (see attn --help)\n"},
-      {{"frobnicate"}, "attn: unknown command \"frobnicate\": use sdpa, mha or check (see attn --help)\n"},
+      {{"frobnicate"}, "attn: unknown command \"frobnicate\": use sdpa, mha, check or model (see attn --help)\n"},
       {{"sdpa", "--q", qp, "--k", qp, "--v", qp, "--mask",
         save(tmp, "m.npy", ap::Array{ap::DType::Bool, {2, 5}, std::vector<double>(10, 1)}), "--out", y},
        "attn: the mask (2, 5) does not broadcast to (B, Hq, Sq, T) = (1, 2, 3, 3)\n"},
@@ -248,5 +248,120 @@ np.save(f"{out}/actual_f4_be.npy", np.asfortranarray(e.astype(">f4")))
       attn({"check", "--expected", in("expected_f8"), "--actual", in("actual_f4_be"), "--atol", "0", "--rtol", "0"});
   CHECK(exact.status == 1);
   CHECK(exact.out.find("MISMATCH: 15 of 15 elements differ") != std::string::npos);
+  fs::remove_all(tmp);
+}
+
+// [SECTION] attn model: GPT-2's real vocabulary with tiny random weights
+// (tests/reference/gpt2_numpy.py): the ids must be gpt-3-encoder's, the
+// logits and attention those of the float64 NumPy forward.
+
+namespace {
+
+std::string model_dir() { return std::string(AP_GPT2_REFERENCE_DIR) + "/tiny_vocab"; }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), path << " is missing: run the suite through ctest (the gpt2_reference fixture)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double max_abs_diff(const ap::Array& a, const ap::Array& b) {
+  REQUIRE(a.shape == b.shape);
+  double d = 0;
+  for (size_t i = 0; i < a.values.size(); ++i) d = std::max(d, std::abs(a.values[i] - b.values[i]));
+  return d;
+}
+
+double max_abs(const ap::Array& a) {
+  double m = 0;
+  for (double v : a.values) m = std::max(m, std::abs(v));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("attn model: gpt-3-encoder's ids, NumPy's logits and attention, an ablation") {
+  const std::string dir = model_dir(), ref = dir + "/reference/";
+  const std::string text = read_text(ref + "text.txt");
+  const fs::path tmp = temp_dir();
+  const std::string t = (tmp / "t.npy").string(), l = (tmp / "l.npy").string(), a = (tmp / "a.npy").string();
+  const Run r = attn({"model", "--model", dir, "--text", text, "--tokens-out", t, "--logits-out", l, "--attn-out", a});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("next token after the text:") != std::string::npos);
+  const ap::Array tokens = load(t), expected_tokens = load(ref + "tokens.npy");
+  CHECK(tokens.dtype == ap::DType::I64);
+  CHECK(tokens.values == expected_tokens.values);  // exactly the reference tokenizer's ids
+  const int n = int(tokens.values.size());
+  // Tolerances as tests/test_gpt2.cpp states them: float32 against float64
+  // through two layers, the logits relative to the largest logit.
+  const ap::Array logits = load(l), expected_logits = load(ref + "logits.npy");
+  CHECK(logits.shape == std::vector<int64_t>{n, 50257});
+  CHECK(max_abs_diff(logits, expected_logits) < 1e-5 * max_abs(expected_logits));
+  const ap::Array attn_w = load(a);
+  REQUIRE(attn_w.shape == std::vector<int64_t>{2, 4, n, n});
+  for (int layer = 0; layer < 2; ++layer) {
+    const ap::Array w = load(ref + "weights_" + std::to_string(layer) + ".npy");
+    ap::Array mine{ap::DType::F32, w.shape, {}};
+    const size_t per = size_t(4 * n * n);
+    mine.values.assign(attn_w.values.begin() + layer * per, attn_w.values.begin() + (layer + 1) * per);
+    CHECK(max_abs_diff(mine, w) < 2e-5);
+  }
+  // Head 2 of layer 1 zeroed: NumPy's ablated logits.
+  const Run ab = attn({"model", "--model", dir, "--text", text, "--ablate", "1.2", "--logits-out", l});
+  REQUIRE(ab.status == 0);
+  const ap::Array ablated = load(ref + "ablated_logits.npy");
+  CHECK(max_abs_diff(load(l), ablated) < 1e-5 * max_abs(ablated));
+  CHECK(max_abs_diff(ablated, expected_logits) > 1e-3);  // the ablation changes the prediction
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("attn model: bad folders, files, texts and ablations exit 2 with one line") {
+  const std::string dir = model_dir();
+  const fs::path tmp = temp_dir();
+  // A copy of the folder to break piece by piece.
+  const auto copy = [&](const char* name) {
+    const fs::path d = tmp / name;
+    fs::create_directories(d);
+    for (const char* f : {"config.json", "model.safetensors", "vocab.json", "merges.txt"})
+      fs::copy_file(fs::path(dir) / f, d / f);
+    return d;
+  };
+  const fs::path truncated = copy("truncated");
+  fs::resize_file(truncated / "model.safetensors", fs::file_size(truncated / "model.safetensors") / 2);
+  const fs::path no_merges = copy("no_merges");
+  fs::remove(no_merges / "merges.txt");
+  const fs::path wrong_width = copy("wrong_width");
+  {
+    std::string cfg = read_text((wrong_width / "config.json").string());
+    const size_t at = cfg.find("\"n_embd\": 64");
+    REQUIRE(at != std::string::npos);
+    cfg.replace(at, 12, "\"n_embd\": 96");
+    std::ofstream((wrong_width / "config.json").string()) << cfg;
+  }
+  std::string long_text;
+  for (int i = 0; i < 80; ++i) long_text += " word";
+  const struct {
+    std::vector<std::string> args;
+    const char* says;
+  } cases[] = {
+      {{"model", "--model", (tmp / "nowhere").string(), "--text", "hi"}, "nowhere"},
+      {{"model", "--model", truncated.string(), "--text", "hi"}, "model.safetensors"},
+      {{"model", "--model", no_merges.string(), "--text", "hi"}, "no tokenizer"},
+      {{"model", "--model", wrong_width.string(), "--text", "hi"}, "shape"},
+      {{"model", "--model", dir, "--text", long_text}, "n_positions"},
+      {{"model", "--model", dir, "--text", "hi", "--ablate", "1-2"}, "LAYER.HEAD"},
+      {{"model", "--model", dir, "--text", "hi", "--ablate", "2.0"}, "layers 0-1"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.args);
+    const Run r = attn(c.args);
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(c.says) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+  }
   fs::remove_all(tmp);
 }

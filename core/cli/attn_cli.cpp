@@ -4,13 +4,18 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <optional>
 #include <sstream>
 
 #include "io/npy.h"
+#include "model/gpt2.h"
+#include "model/gpt2_forward.h"
 #include "onnx/sdpa.h"
+#include "text/bpe.h"
 
 namespace ap {
 namespace {
@@ -195,10 +200,124 @@ int run_check(const CheckArgs& a, std::ostream& out) {
   return 1;
 }
 
+// [SECTION] attn model
+
+struct ModelArgs {
+  std::string dir, text, tokens_out, logits_out, attn_out, ablate;
+  int top = 5;
+};
+
+// A file of a model folder, at most `limit` bytes: what the loaders parse.
+std::string read_folder_file(const std::string& dir, const char* name, size_t limit) {
+  const std::string path = dir + "/" + name;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Failure{path + ": cannot be read"};
+  const std::streamoff size = in.tellg();
+  if (size < 0 || size_t(size) > limit)
+    throw Failure{path + ": larger than the " + std::to_string(limit >> 20) + " MiB a tokenizer file may be"};
+  std::string bytes(size_t(size), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), size);
+  if (!in) throw Failure{path + ": cannot be read"};
+  return bytes;
+}
+
+bool exists(const std::string& path) { return std::ifstream(path).good(); }
+
+// GPT-2's tokenizer from a Hugging Face folder: vocab.json and merges.txt, else tokenizer.json.
+Gpt2Tokenizer load_tokenizer(const std::string& dir) {
+  auto t = exists(dir + "/vocab.json") && exists(dir + "/merges.txt")
+               ? Gpt2Tokenizer::from_vocab_merges(read_folder_file(dir, "vocab.json", kMaxTokenizerFileBytes),
+                                                  read_folder_file(dir, "merges.txt", kMaxTokenizerFileBytes))
+           : exists(dir + "/tokenizer.json")
+               ? Gpt2Tokenizer::from_tokenizer_json(read_folder_file(dir, "tokenizer.json", kMaxTokenizerFileBytes))
+               : std::variant<Gpt2Tokenizer, std::string>(
+                     dir + " has no tokenizer: it needs vocab.json and merges.txt, or tokenizer.json");
+  if (auto* e = std::get_if<std::string>(&t)) throw Failure{*e};
+  return std::get<Gpt2Tokenizer>(std::move(t));
+}
+
+// "0.3,5.1": heads 3 of layer 0 and 1 of layer 5 zeroed.
+void parse_ablations(const std::string& spec, const Gpt2Config& c, Gpt2Edits& e) {
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ',');) {
+    int layer = -1, head = -1;
+    char dot = 0, extra = 0;
+    if (std::sscanf(item.c_str(), "%d%c%d%c", &layer, &dot, &head, &extra) != 3 || dot != '.')
+      throw Failure{"--ablate takes LAYER.HEAD pairs separated by commas, like 0.3,5.1; \"" + item + "\" is not one"};
+    if (layer < 0 || layer >= c.n_layer || head < 0 || head >= c.n_head)
+      throw Failure{"--ablate " + item + ": the model has layers 0-" + std::to_string(c.n_layer - 1) + " and heads 0-" +
+                    std::to_string(c.n_head - 1)};
+    e.ablated[size_t(layer)][size_t(head)] = 1;
+  }
+}
+
+int run_model(const ModelArgs& a, std::ostream& out) {
+  auto loaded = load_gpt2_folder(a.dir);
+  if (auto* e = std::get_if<std::string>(&loaded)) throw Failure{*e};
+  const Gpt2Model& m = std::get<Gpt2Model>(loaded);
+  const Gpt2Config& c = m.config;
+  const Gpt2Tokenizer tok = load_tokenizer(a.dir);
+  if (tok.vocab_size() > c.vocab_size)
+    throw Failure{"the tokenizer has " + std::to_string(tok.vocab_size()) + " tokens but config.json's vocab_size is " +
+                  std::to_string(c.vocab_size)};
+  const std::vector<int32_t> ids32 = tok.encode(a.text);
+  const std::vector<int> ids(ids32.begin(), ids32.end());
+  if (std::string e = check_gpt2_tokens(c, ids); !e.empty()) throw Failure{e};
+  Gpt2Edits edits = gpt2_default_edits(c);
+  if (!a.ablate.empty()) parse_ablations(a.ablate, c, edits);
+  Gpt2State state;
+  Gpt2Options options;
+  options.keep_weights_bytes = 0;  // the attention export recomputes each layer's weights from its residual
+  if (std::string e = gpt2_forward(m, ids, edits, state, options); !e.empty()) throw Failure{e};
+  const int n = int(ids.size());
+  out << "GPT-2: " << c.n_layer << " layers, " << c.n_head << " heads, d_model " << c.n_embd << ", vocab "
+      << c.vocab_size << ", n_positions " << c.n_positions << " (" << gpt2_parameters(c) << " parameters)\n";
+  for (const auto& note : m.notes) out << "note: " << note << "\n";
+  out << n << " tokens:";
+  for (int id : ids) out << " " << tok.token_display(id) << "(" << id << ")";
+  out << "\n";
+  auto last = gpt2_logits(m, state, {n - 1});
+  if (auto* e = std::get_if<std::string>(&last)) throw Failure{*e};
+  const Mat& row = std::get<Mat>(last);
+  out << "next token after the text:\n";
+  for (const TokenScore& s : top_tokens(row.data(), int(row.cols()), a.top))
+    out << "  " << std::fixed << std::setprecision(4) << s.probability << "  " << tok.token_display(s.token) << " ("
+        << s.token << ")\n";
+  out.unsetf(std::ios::fixed);
+  if (!a.tokens_out.empty()) {
+    Array t{DType::I64, {n}, std::vector<double>(ids.begin(), ids.end())};
+    save(a.tokens_out, t, out);
+  }
+  if (!a.logits_out.empty()) {
+    std::vector<int> all(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) all[size_t(i)] = i;
+    auto logits = gpt2_logits(m, state, all);
+    if (auto* e = std::get_if<std::string>(&logits)) throw Failure{*e};
+    const Mat& l = std::get<Mat>(logits);
+    Array arr{DType::F32, {n, int64_t(l.cols())}, {}};
+    arr.values.assign(l.data(), l.data() + l.size());
+    save(a.logits_out, arr, out);
+  }
+  if (!a.attn_out.empty()) {
+    Array arr{DType::F32, {c.n_layer, c.n_head, n, n}, {}};
+    if (arr.size() > kMaxNpyElements)
+      throw Failure{"--attn-out would hold " + std::to_string(arr.size()) + " weights, more than a .npy here may (" +
+                    std::to_string(kMaxNpyElements) + "): use fewer tokens"};
+    arr.values.reserve(size_t(arr.size()));
+    for (int l = 0; l < c.n_layer; ++l)
+      for (const Mat& w : gpt2_attention(m, state, l))
+        arr.values.insert(arr.values.end(), w.data(), w.data() + w.size());
+    save(a.attn_out, arr, out);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"attn: attention on .npy files (ONNX Attention semantics), and a checker for your own results"};
+  CLI::App app{
+      "attn: attention on .npy files (ONNX Attention semantics), a checker for your own results, and GPT-2 on a text"};
   app.require_subcommand(1);
   const std::map<std::string, std::string> policies = {{"zero", "zero"}, {"nan", "nan"}, {"uniform", "uniform"}};
 
@@ -264,8 +383,21 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   check_cmd->add_option("--atol", c.atol, "absolute tolerance (default 1e-6)")->check(non_negative);
   check_cmd->add_option("--rtol", c.rtol, "relative tolerance (default 1e-5)")->check(non_negative);
 
-  if (!args.empty() && args[0][0] != '-' && args[0] != "sdpa" && args[0] != "mha" && args[0] != "check") {
-    err << "attn: unknown command \"" << args[0] << "\": use sdpa, mha or check (see attn --help)\n";
+  ModelArgs md;
+  auto* model_cmd = app.add_subcommand(
+      "model", "run a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json + merges.txt) on a text");
+  model_cmd->add_option("--model", md.dir, "the model's folder")->required();
+  model_cmd->add_option("--text", md.text, "the text to tokenize and run")->required();
+  model_cmd->add_option("--tokens-out", md.tokens_out, "token ids, int64 (n,) .npy");
+  model_cmd->add_option("--logits-out", md.logits_out, "logits, float32 (n, vocab) .npy");
+  model_cmd->add_option("--attn-out", md.attn_out,
+                        "every layer's attention weights, float32 (n_layer, n_head, n, n) .npy");
+  model_cmd->add_option("--ablate", md.ablate, "heads whose output is zeroed, LAYER.HEAD,... (e.g. 0.3,5.1)");
+  model_cmd->add_option("--top", md.top, "how many next tokens to print (default 5)")->check(CLI::Range(1, 100));
+
+  if (!args.empty() && args[0][0] != '-' && args[0] != "sdpa" && args[0] != "mha" && args[0] != "check" &&
+      args[0] != "model") {
+    err << "attn: unknown command \"" << args[0] << "\": use sdpa, mha, check or model (see attn --help)\n";
     return 2;
   }
   try {
@@ -273,6 +405,7 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
     app.parse(reversed);
     if (*sdpa_cmd) return run_sdpa(s, out);
     if (*mha_cmd) return run_mha(m, out);
+    if (*model_cmd) return run_model(md, out);
     return run_check(c, out);
   } catch (const CLI::CallForHelp&) {
     out << app.help();

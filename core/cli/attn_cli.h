@@ -1,7 +1,7 @@
 // The `attn` command line: sdpa (ONNX semantics on .npy files), mha (a whole
-// multi-head layer from .npy weights) and check (compare two .npy files: the
-// "check my homework" tool). A function rather than main(), so the doctest
-// suite can run it natively and in wasm.
+// multi-head layer from .npy weights), check (compare two .npy files: the
+// "check my homework" tool) and model (a Hugging Face GPT-2 folder on a text). A function rather than main(), so the
+// doctest suite can run it natively and in wasm.
 #pragma once
 #include <ostream>
 #include <string>

