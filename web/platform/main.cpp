@@ -75,6 +75,7 @@ void build_fonts_and_style(float scale) {
                                    0x0400, 0x04FF,  // Cyrillic
                                    0x1D00, 0x1DBF,  // phonetic extensions (the ᵀ of Kᵀ)
                                    0x2000, 0x22FF,  // punctuation, super/subscripts, arrows, maths (√ · − ∞)
+                                   0x2423, 0x2423,  // ␣, how GPT-2's tokens show their leading space
                                    0x25A0, 0x25FF,  // geometric shapes
                                    0};
   io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(font_ui_ttf), int(font_ui_ttf_size),
