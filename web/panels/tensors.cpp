@@ -51,9 +51,10 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
     ImGui::TextDisabled("= q_proj[%d, %d]: head %d owns columns %d..%d", i, h * dh + j, h, h * dh, h * dh + dh - 1);
   else if (n == "k" || n == "v") ImGui::TextDisabled("= %c_proj[%d, %d] (kv head %d)", n[0], i, h * dh + j, h);
   else if (n == "scores") ImGui::TextDisabled("q_%d · k_%d = Σ over %d features (kv head %d)", i, j, dh, kvh);
-  else if (n == "scaled_scores")
-    ImGui::TextDisabled("%.6g × %.4g%s = %.6g", s->scores(i, j), t.scale, t.temperature != 1 ? " / T" : "", v);
-  else if (n == "softcapped_scores")
+  else if (n == "scaled_scores") {
+    const float qk = std::isnan(s->scores(i, j)) ? ap::every_score(t, "scores", h, i, i + 1)(0, j) : s->scores(i, j);
+    ImGui::TextDisabled("%.6g × %.4g%s = %.6g", qk, t.scale, t.temperature != 1 ? " / T" : "", v);
+  } else if (n == "softcapped_scores")
     ImGui::TextDisabled("softcap·tanh(%.6g / softcap) (= the scaled score when off)", s->scaled(i, j));
   else if (n == "bias")
     ImGui::TextDisabled(t.allowed(i, j) ? "allowed: 0, plus any float mask" : "blocked by a mask: −inf");
@@ -90,7 +91,6 @@ class TensorsPanel : public Panel {
   std::string shown;              // name/head the map holds
   const ap::Mat* data = nullptr;  // `shown`, in the trace (found once per trace)
   ap::Mat mask;                   // the mask as 0/1 floats, when that is shown (the trace holds it as bytes)
-  ap::Mat scores;                 // every q·k of the scores shown (the trace leaves skipped keys NaN)
   float lo = 0, hi = 1;           // its colour range
 };
 
@@ -129,11 +129,9 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
       p.mask = t.allowed.cast<float>().matrix();
       p.data = &p.mask;
     } else {
+      // Scores the causal kernel skipped are NaN here; they are masked, so the
+      // map hatches them, and the hover computes the one asked for.
       p.data = ap::find_matrix(t, name, heads ? head : 0, &error);
-      if (p.data && (name == "scores" || name == "scaled_scores")) {
-        p.scores = ap::every_score(t, name, head);
-        p.data = &p.scores;
-      }
     }
     if (!p.data) {  // the outputs of a new trace still being computed, say: asked again next frame
       ImGui::TextUnformatted(error.c_str());
@@ -197,7 +195,12 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   ImGui::SetCursorScreenPos(pos);
   int hr, hc;
   heatmap_image(*p.map, "##tensor", ImVec2(w, h), lo, hi, cm, rows, cols, hr, hc);
-  if (hr >= 0) explain(t, name, head, hr, hc, m(hr, hc));
+  if (hr >= 0) {
+    float v = m(hr, hc);
+    if (std::isnan(v) && (name == "scores" || name == "scaled_scores"))
+      v = ap::every_score(t, name, head, hr, hr + 1)(0, hc);  // a cell the causal kernel skipped
+    explain(t, name, head, hr, hc, v);
+  }
   colour_legend(cm == Colormap::Sequential ? *p.legend_seq : *p.legend_div, ImVec2(pos.x + w + 16 * scale, pos.y),
                 16 * scale, std::max(h * 0.8f, 120 * scale), lo, hi, cm);
   return {};
