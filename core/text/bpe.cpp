@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "text/unicode_classes.h"
+#include "text/utf8.h"
 
 namespace ap {
 
@@ -40,36 +41,9 @@ constexpr Alphabet make_alphabet() {
 
 constexpr Alphabet kAlphabet = make_alphabet();
 
-// [SECTION] UTF-8
-
-struct Char {
-  char32_t cp;
-  size_t len;  // at least 1
-  bool valid;  // false: s[i] is not the start of a complete, shortest, non-surrogate sequence
-};
-
-Char decode_at(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = byte(0);
-  if (c < 0x80) return {c, 1, true};
-  size_t len = 0;
-  char32_t cp = 0, min = 0;
-  if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
-  else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
-  else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-  else return {0xFFFD, 1, false};
-  if (i + len > s.size()) return {0xFFFD, 1, false};
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(k) & 0xC0) != 0x80) return {0xFFFD, 1, false};
-    cp = (cp << 6) | (byte(k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0xFFFD, 1, false};
-  return {cp, len, true};
-}
-
 // A byte that is not part of a valid character counts as "other", as U+FFFD would.
 CharClass class_at(std::string_view s, size_t i, size_t& len) {
-  const Char c = decode_at(s, i);
+  const Utf8Char c = utf8_at(s, i);
   len = c.len;
   return c.valid ? char_class(c.cp) : CharClass::Other;
 }
@@ -145,7 +119,7 @@ std::string token_text(std::string_view file_form) {
   std::string out = "'";
   size_t chars = 0;
   for (size_t i = 0; i < file_form.size(); ++chars) {
-    const Char c = decode_at(file_form, i);
+    const Utf8Char c = utf8_at(file_form, i);
     if (chars == 40) {
       out += "…";
       break;
@@ -168,7 +142,7 @@ std::string code_point_name(char32_t cp) {  // "U+20AC", "U+1F600"
 std::string to_bytes(std::string_view file_form, std::string& bytes) {
   bytes.clear();
   for (size_t i = 0; i < file_form.size();) {
-    const Char c = decode_at(file_form, i);
+    const Utf8Char c = utf8_at(file_form, i);
     if (!c.valid) return "is not valid UTF-8";
     if (c.cp >= std::size(kAlphabet.byte_of) || kAlphabet.byte_of[c.cp] < 0)
       return "has the character " + code_point_name(c.cp) + ", which is not in GPT-2's byte alphabet";
@@ -559,7 +533,7 @@ std::vector<std::string_view> gpt2_pretokenize(std::string_view text) {
 std::string gpt2_token_display(std::string_view bytes) {
   std::string out;
   for (size_t i = 0; i < bytes.size();) {
-    const Char c = decode_at(bytes, i);
+    const Utf8Char c = utf8_at(bytes, i);
     if (!c.valid) append_hex_byte(out, static_cast<unsigned char>(bytes[i]));
     else if (c.cp == ' ') out += "\u2423";
     else if (c.cp == '\n') out += "\u21B5";

@@ -3,45 +3,10 @@
 
 #include <cstdint>
 
+#include "text/utf8.h"
+
 namespace ap {
 namespace {
-
-// [SECTION] UTF-8 decoding
-
-struct Decoded {
-  char32_t cp;  // U+FFFD when invalid
-  size_t len;   // bytes consumed, at least 1
-  bool valid;
-};
-
-Decoded decode(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  if (c < 0x80) return {c, 1, true};
-  size_t len = 0;
-  char32_t cp = 0, min = 0;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-    min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-    min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-    min = 0x10000;
-  } else return {0xFFFD, 1, false};
-  if (i + len > s.size()) return {0xFFFD, 1, false};
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return {0xFFFD, 1, false};
-    cp = (cp << 6) | (b(k) & 0x3F);
-  }
-  // Overlong forms, UTF-16 surrogates and values past U+10FFFF are invalid.
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0xFFFD, 1, false};
-  return {cp, len, true};
-}
 
 // [SECTION] Character classes
 
@@ -82,7 +47,7 @@ Kind classify(char32_t c) {
 
 std::optional<size_t> find_invalid_utf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
-    const Decoded d = decode(text, i);
+    const Utf8Char d = utf8_at(text, i);
     if (!d.valid) return i;
     i += d.len;
   }
@@ -98,7 +63,7 @@ std::vector<std::string> tokenize(std::string_view text) {
     open = o;
   };
   for (size_t i = 0; i < text.size();) {
-    const Decoded d = decode(text, i);
+    const Utf8Char d = utf8_at(text, i);
     const std::string_view bytes = text.substr(i, d.len);
     i += d.len;
     if (!d.valid) {
