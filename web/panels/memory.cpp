@@ -22,8 +22,15 @@ class MemoryPanel : public Panel {
 };
 
 void layout_table(const char* id, const std::vector<ap::LayoutStep>& steps) {
-  if (!ImGui::BeginTable(id, 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit))
+  // Scrolls sideways on a narrow screen (a phone), with the code column kept in view.
+  const float h =
+      (float(steps.size()) + 1.4f) * ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().ScrollbarSize;
+  if (!ImGui::BeginTable(id, 4,
+                         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit |
+                             ImGuiTableFlags_ScrollX,
+                         ImVec2(0, h)))
     return;
+  ImGui::TableSetupScrollFreeze(1, 0);
   for (const char* c : {"code", "shape", "strides", "contiguous"}) ImGui::TableSetupColumn(c);
   ImGui::TableHeadersRow();
   for (const auto& s : steps) {
