@@ -17,6 +17,9 @@ namespace {
 constexpr int kMapCells = 512;
 
 bool is_probability(const std::string& n) { return n == "weights" || n == "dropped_weights" || n == "mask"; }
+bool kv_rows(const std::string& n) {  // a row per key/value token
+  return n == "k" || n == "v" || n == "k_proj" || n == "v_proj" || n == "x_kv";
+}
 bool is_attention(const std::string& n) {  // [n_q x n_kv]
   return n == "scores" || n == "scaled_scores" || n == "softcapped_scores" || n == "masked_scores" || n == "weights" ||
          n == "dropped_weights" || n == "bias" || n == "mask";
@@ -26,11 +29,10 @@ void explain(const ap::Trace& t, const std::string& n, int h, int i, int j, floa
   const int kvh = (n == "k" || n == "v") ? h : h / std::max(1, t.group);
   const ap::HeadTrace* s = ap::per_head_tensor(n) && n != "q" && n != "k" && n != "v" ? &t.heads[size_t(h)] : nullptr;
   const bool attn = is_attention(n);
-  const bool kv_rows = n == "k" || n == "v" || n == "k_proj" || n == "v_proj" || n == "x_kv";
   ImGui::BeginTooltip();
   if (attn)
     ImGui::Text("query %d \"%s\", key %d \"%s\"", i, t.q_tokens[size_t(i)].c_str(), j, t.kv_tokens[size_t(j)].c_str());
-  else ImGui::Text("token %d \"%s\", column %d", i, (kv_rows ? t.kv_tokens : t.q_tokens)[size_t(i)].c_str(), j);
+  else ImGui::Text("token %d \"%s\", column %d", i, (kv_rows(n) ? t.kv_tokens : t.q_tokens)[size_t(i)].c_str(), j);
   ImGui::Text("value  %.9g", v);
   ImGui::Separator();
   if (s && attn && j >= s->key_limit[size_t(i)] && n == "softcapped_scores") {
@@ -173,10 +175,9 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   const float lo = p.lo, hi = p.hi;
   const Colormap cm = is_probability(name) ? Colormap::Sequential : Colormap::Diverging;
   // Token labels: rows are tokens (queries, or keys for K and V); the columns of an attention map are key tokens.
-  const bool kv_rows = name == "k" || name == "v" || name == "k_proj" || name == "v_proj" || name == "x_kv";
   TokenAxes axes;
-  axes.rows = kv_rows ? &t.kv_tokens : &t.q_tokens;
-  axes.row_pad = kv_rows ? &t.kv_pad : &t.q_pad;
+  axes.rows = kv_rows(name) ? &t.kv_tokens : &t.q_tokens;
+  axes.row_pad = kv_rows(name) ? &t.kv_pad : &t.q_pad;
   if (is_attention(name)) axes.cols = &t.kv_tokens, axes.col_pad = &t.kv_pad;
   const float label_w = axes.room(scale);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
