@@ -100,3 +100,15 @@ TEST_CASE("repeated_random_tokens: distinct ids in range, repeated once, determi
   CHECK(ap::repeated_random_tokens(5, 0, 0, 3).empty());
   CHECK(ap::repeated_random_tokens(3, 0, 100, 1, 99).front() == 99);
 }
+
+TEST_CASE("attention_shift: the mean total variation distance between two heads' weights") {
+  ap::Mat a(2, 3), b(2, 3);
+  a << 1, 0, 0, 0.5f, 0.5f, 0;
+  b << 0, 1, 0, 0.5f, 0.5f, 0;
+  CHECK(ap::attention_shift(a, a) == 0);
+  // Row 0 moved entirely (1), row 1 not at all (0).
+  CHECK(ap::attention_shift(a, b) == doctest::Approx(0.5));
+  b.row(1) << 0, 0.5f, 0.5f;
+  CHECK(ap::attention_shift(a, b) == doctest::Approx(0.75));
+  CHECK(ap::attention_shift(a, ap::Mat(3, 3)) == 0);  // different shapes: nothing to compare
+}

@@ -78,4 +78,11 @@ std::vector<int> repeated_random_tokens(int half, int first, int vocab, uint64_t
   return out;
 }
 
+double attention_shift(const Mat& a, const Mat& b) {
+  if (a.rows() == 0 || a.rows() != b.rows() || a.cols() != b.cols()) return 0;
+  double sum = 0;
+  for (Eigen::Index i = 0; i < a.rows(); ++i) sum += 0.5 * (a.row(i) - b.row(i)).cwiseAbs().cast<double>().sum();
+  return sum / double(a.rows());
+}
+
 }  // namespace ap

@@ -33,6 +33,11 @@ const std::array<BehaviourInfo, kBehaviourCount>& behaviours();
 // nullopt where no query has one (e.g. no token repeats).
 std::array<std::optional<double>, kBehaviourCount> head_behaviour(const Mat& weights, const std::vector<int>& tokens);
 
+// How far an intervention moved a head's attention: the mean over queries of
+// the total variation distance between their weight rows, ½·Σ_j |a_ij − b_ij|,
+// in [0, 1] (0: unchanged, 1: moved entirely to other keys). a and b [n_q x n_kv].
+double attention_shift(const Mat& a, const Mat& b);
+
 // The input induction is measured on: `half` token ids drawn without
 // repeats from [first, vocab), then the same ids again, so the only way to
 // predict the second half is to find the earlier copy (with `prefix` in front,

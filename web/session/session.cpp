@@ -9,10 +9,6 @@
 namespace web {
 namespace {
 
-// Work a frame can absorb: plans estimated below this run at once, larger
-// ones a slice per frame. A unit of plan cost is about 0.6 ns in wasm
-// (core/layer/attention.cpp), so this is about 35 ms.
-constexpr double kAtOnceCost = 60e6;
 // Outputs (weights·V, concat, the output projection) estimated below this
 // are computed in the same call as the weights, so small configs stay
 // synchronous for the JS API (about 5 ms); larger ones follow from the next
@@ -41,10 +37,7 @@ void swap_in(Session& s) {
   s.longest_slice_ms = p.longest_slice_ms;
   s.longest_piece_ms = p.plan.longest_piece_ms();
   s.pending.reset();
-  derive(s);
-  ++s.generation;
-  s.swap_frame = s.frame;
-  s.view.head = std::clamp(s.view.head, 0, std::max(0, s.trace.n_heads - 1));
+  shown_new_trace(s);
   s.finishing = std::make_unique<ap::Plan>();
   ap::plan_outputs(s.config, s.inputs, s.trace, *s.finishing);
 }
@@ -90,7 +83,15 @@ void recompute(Session& s, const ap::Config& next, bool attention_only = false) 
 
 }  // namespace
 
+void shown_new_trace(Session& s) {
+  derive(s);
+  ++s.generation;
+  s.swap_frame = s.frame;
+  s.view.head = std::clamp(s.view.head, 0, std::max(0, s.trace.n_heads - 1));
+}
+
 std::vector<std::string> apply_config(Session& s, const ap::Config& next) {
+  if (s.model) return apply_model_config(s, next);
   auto errors = ap::validate(next);
   if (!errors.empty()) return errors;
   if (s.pending && next == s.pending->config) return {};  // already under way
@@ -108,7 +109,9 @@ std::vector<std::string> apply_outside_edit(Session& s, const ap::Config& next) 
   return errors;
 }
 
-const ap::Config& target_config(const Session& s) { return s.pending ? s.pending->config : s.config; }
+const ap::Config& target_config(const Session& s) {
+  return s.model ? s.model->target : s.pending ? s.pending->config : s.config;
+}
 
 void advance(Session& s, double budget_ms) {
   if (s.pending) {
@@ -129,17 +132,28 @@ void advance(Session& s, double budget_ms) {
   if (s.finishing) advance_finishing(s, budget_ms);
 }
 
-bool busy(const Session& s) { return s.pending || s.finishing; }
+bool busy(const Session& s) { return s.pending || s.finishing || model_busy(s); }
 
 const ap::Plan* shown_progress(const Session& s) {
+  if (model_busy(s)) return s.model->work->plan.total() > kAtOnceCost ? &s.model->work->plan : nullptr;
   if (s.pending) return &s.pending->plan;
   if (s.finishing && s.finishing->total() > kAtOnceCost) return s.finishing.get();
   return nullptr;
 }
 
-void refresh(Session& s) { recompute(s, s.config); }
+void refresh(Session& s) {
+  if (!s.model) recompute(s, s.config);
+}
+
+void recompute_whole(Session& s, const ap::Config& next) {
+  recompute(s, next);
+  while (busy(s)) advance(s, 1e300);
+  ++s.outside_edits;
+}
 
 void reset(Session& s) {
+  s.model.reset();
+  s.loading.reset();
   s.imported = {};
   recompute(s, ap::Config{});
   s.notes.clear();
@@ -151,6 +165,7 @@ void begin_frame(Session& s) {
   // page keeps drawing. New weights get a frame on screen before their
   // outputs are computed (a slice here would hold the frame that shows them).
   ++s.frame;
+  advance_model(s, kSliceMs);
   if (s.pending || s.swap_frame + 1 < s.frame) advance(s, kSliceMs);
   train_tick(s.train, kTrainSliceMs);
 }

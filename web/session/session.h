@@ -14,6 +14,7 @@
 #include "io/export.h"
 #include "kernels/plan.h"
 #include "layer/attention.h"
+#include "session/model.h"
 #include "session/train.h"
 
 namespace web {
@@ -91,6 +92,9 @@ struct Session {
   std::vector<std::string> panel_keys;  // the panel registry's keys, for links and openPanel
   bool online = true;
   TrainSession train;
+  // A real GPT-2, when loaded: the config, inputs and trace above are then its chosen layer's (model.h).
+  std::unique_ptr<ModelSession> model;
+  std::unique_ptr<ModelLoad> loading;  // a model's files as they arrive
 };
 
 // [SECTION] the config and its trace
@@ -101,6 +105,8 @@ struct Session {
 std::vector<std::string> apply_config(Session& s, const ap::Config& next);
 // apply_config for an edit from outside the controls (the controls show it).
 std::vector<std::string> apply_outside_edit(Session& s, const ap::Config& next);
+// After the trace was replaced: the derived numbers, a new generation, the focused head in range.
+void shown_new_trace(Session& s);
 // The config the session is heading for: the pending one, or the applied one.
 const ap::Config& target_config(const Session& s);
 // Advances a pending recompute by about budget_ms: a new trace up to its
@@ -113,6 +119,9 @@ bool busy(const Session& s);
 const ap::Plan* shown_progress(const Session& s);
 // Recomputes the current config (after imports change).
 void refresh(Session& s);
+// Recomputes everything for `next` (valid), nothing reused, before returning:
+// for a config whose trace has nothing in common with the shown one (a model unloaded).
+void recompute_whole(Session& s, const ap::Config& next);
 // Back to the defaults, without imported tensors or notes.
 void reset(Session& s);
 // The work of one frame before drawing: a slice of a recompute and of training.
@@ -133,5 +142,9 @@ bool open_panel(Session& s, const std::string& key);
 // Budgets, in ms of a frame: a slice of a large recompute, of the Compare
 // panel's statistics (it may share a frame with a recompute's) and of training.
 inline constexpr double kSliceMs = 16, kStatsSliceMs = 10, kTrainSliceMs = 8;
+// Work a frame can absorb: plans estimated below this run at once, larger
+// ones a slice per frame. A unit of plan cost is about 0.6 ns in wasm
+// (core/layer/attention.cpp), so this is about 35 ms.
+inline constexpr double kAtOnceCost = 60e6;
 
 }  // namespace web
