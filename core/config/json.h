@@ -20,8 +20,9 @@ struct ConfigUpdate {
 
 // Applies a JSON object of some fields to `base`. All or nothing: any error
 // (malformed JSON, unknown key, wrong type, invalid config) returns errors,
-// and the caller keeps `base`.
-ConfigUpdate apply_config_json(const Config& base, std::string_view json);
+// and the caller keeps `base`. Without `validate_result` the config is not
+// checked as a whole (a model's layer is checked against the model instead).
+ConfigUpdate apply_config_json(const Config& base, std::string_view json, bool validate_result = true);
 
 // The field names, in the order config_to_json writes them.
 const std::vector<std::string>& config_fields();

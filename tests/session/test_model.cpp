@@ -13,6 +13,7 @@
 #include "gpt2_fixture.h"
 #include "model/gpt2_forward.h"
 #include "session/api.h"
+#include "session/link.h"
 #include "session/session.h"
 
 namespace {
@@ -296,4 +297,91 @@ TEST_CASE("model session: unloading returns to the playground's own layer") {
   CHECK(s.config == playground);
   CHECK(s.trace.d_model == playground.d_model);
   CHECK(s.trace.q_tokens == started().trace.q_tokens);  // the playground's own tokenizer again
+}
+
+TEST_CASE("model session: the JS API's answers (setConfig with layer, ablate and layers; prediction; modelEdit)") {
+  web::Session s = started();
+  REQUIRE(load(s, "tiny_vocab") == "");
+  settle(s);
+  using nlohmann::json;
+  json info = web::api::model_info(s);
+  CHECK(info["layers"] == 2);
+  CHECK(info["heads"] == 4);
+  CHECK(info["n_positions"] == 64);
+  CHECK(info["parameters"] == ap::gpt2_parameters(s.model->model.config));
+  // One call: layer 1 chosen with a window, head 0.3 ablated, layer 0 with a temperature.
+  json r =
+      web::api::set_config(s, R"({"layer": 1, "window": 3, "ablate": ["0.3"], "layers": {"0": {"temperature": 2}}})");
+  REQUIRE_MESSAGE(r["ok"] == true, r.dump());
+  settle(s);
+  CHECK(s.model->layer == 1);
+  CHECK(s.config.window == 3);
+  CHECK(s.model->edits.layers[0].temperature == 2);
+  CHECK(s.model->edits.ablated[0][3] == 1);
+  CHECK(web::api::model_info(s)["ablated"] == json::array({"0.3"}));
+  json p = web::api::prediction(s, -1);
+  REQUIRE(p["tokens"].size() == 10);
+  CHECK(p["uneditedLogprobs"].size() == 10);
+  CHECK(p["position"] == int(s.model->tokens.size()) - 1);
+  // Errors change nothing.
+  for (const char* bad : {R"({"layer": 2})", R"({"ablate": ["1.9"]})", R"({"layers": {"x": {}}})", R"({"d_model": 8})",
+                          R"({"window": -1})"}) {
+    CAPTURE(bad);
+    r = web::api::set_config(s, bad);
+    CHECK(r["ok"] == false);
+    CHECK(s.model->layer == 1);
+    CHECK(s.config.window == 3);
+  }
+  CHECK(web::api::prediction(s, 999).contains("error"));
+  // Any layer's tensor, the chosen one's by default.
+  std::vector<float> data;
+  json t = web::api::model_tensor(s, "weights", 2, 0, data);
+  REQUIRE_FALSE(t.contains("error"));
+  const int n = int(s.model->tokens.size());
+  CHECK(t["shape"] == json::array({n, n}));
+  CHECK(data[0] == 1.0f);  // the first query sees only itself (causal)
+  // modelEdit: the behaviour table, then clearing every edit.
+  json b = web::api::model_edit(s, R"({"action": "behaviour"})");
+  REQUIRE(b["behaviour"].contains("induction"));
+  CHECK(b["behaviour"]["previous"].size() == 2);
+  b = web::api::model_edit(s, R"({"action": "clear"})");
+  settle(s);
+  CHECK(b["info"]["ablated"].empty());
+  CHECK(web::api::model_edit(s, R"({"action": "fly"})")["error"].get<std::string>().find("unknown action") == 0);
+  CHECK(web::api::model_check("{").value("ok", true) == false);
+}
+
+TEST_CASE("model session: the link records the model, its layer and ablations, and asks before loading") {
+  web::Session s = started();
+  REQUIRE(load(s, "tiny_vocab") == "");
+  settle(s);
+  REQUIRE(web::ablate_model_head(s, 1, 2, true) == "");
+  REQUIRE(web::choose_model_layer(s, 1) == "");
+  ap::Config c = web::target_config(s);
+  c.window = 4;
+  REQUIRE(web::apply_config(s, c).empty());
+  settle(s);
+  const std::string link = web::current_link(s);
+  CHECK(link.find("model=tiny_vocab") != std::string::npos);
+  CHECK(link.find("layer=1") != std::string::npos);
+  CHECK(link.find("ablate=1.2") != std::string::npos);
+  // A fresh page: the link asks for the model first, and applies the rest once it has loaded.
+  web::Session t = started();
+  web::apply_link(t, link);
+  CHECK_FALSE(t.model);
+  CHECK(t.fetch.link_repo == "tiny_vocab");
+  CHECK(t.view.panel == "model");
+  REQUIRE(load(t, "tiny_vocab") == "");
+  settle(t);
+  CHECK(t.model->layer == 1);
+  CHECK(t.model->edits.ablated[1][2] == 1);
+  CHECK(t.config.window == 4);
+  CHECK(t.model->edits == s.model->edits);
+  CHECK(t.model->text == s.model->text);
+  // A link without a model is the playground's: the model is unloaded.
+  web::apply_link(t, "d_model=32");
+  CHECK_FALSE(t.model);
+  CHECK(t.config.d_model == 32);
+  web::apply_link(t, "model=../etc");
+  CHECK(t.notes.back().find("not a repo id") != std::string::npos);
 }

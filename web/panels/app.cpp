@@ -40,6 +40,7 @@ void apply_edit(App& app, const PanelEdit& e) {
   }
   if (e.download_weights) download(app, export_file(s, "weights", "", -1));
   if (e.pick_file && app.platform.pick_file) app.platform.pick_file();
+  if (!e.model_request.empty() && app.platform.model_request) app.platform.model_request(e.model_request);
 }
 
 void draw_controls_window(App& app) {
@@ -55,6 +56,10 @@ void draw_controls_window(App& app) {
     ImGui::ProgressBar(float(shown->progress()), ImVec2(-1, 0), label);
   }
   if (auto edited = draw_controls(app.controls, s)) app.controls.errors = apply_config(s, *edited);
+  if (app.controls.choose_layer >= 0) {
+    if (std::string e = choose_model_layer(s, app.controls.choose_layer); !e.empty()) app.controls.errors = {e};
+    app.controls.choose_layer = -1;
+  }
   draw_share_section(app);
   app.controls_scroll_y = ImGui::GetScrollY();
   app.controls_scroll_max = ImGui::GetScrollMaxY();

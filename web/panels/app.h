@@ -20,6 +20,9 @@ struct Platform {
   std::function<void()> copy_link;
   std::function<void()> pick_file;  // an .npy file picker; the file arrives through import_file
   std::function<void(float x, float y, float w, float h)> save_png;  // canvas pixels of this frame
+  // Asks the page's side for a model's files (platform/model.js): {"action": "lookup" | "download" |
+  // "cancel" | "pick" | "cached" | "forget", "repo", "base"}; it reports back through Session::fetch.
+  std::function<void(const std::string& request_json)> model_request;
 };
 
 // The "Share and export" section's own choices.

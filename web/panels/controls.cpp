@@ -138,8 +138,23 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   bool changed = false;
   const float field_w = ImGui::GetFontSize() * 8;
 
-  ImGui::TextUnformatted(trace.cross ? "Queries from" : "Sentence");
-  help("Split into words and punctuation; each token becomes one row of X.");
+  const ModelSession* model = s.model.get();
+  if (model) {
+    // A real GPT-2: its layer is what every tab shows; its sizes are its own.
+    const ap::Gpt2Config& mc = model->model.config;
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "%s, layer %d of %d", model->name.c_str(), model->layer, mc.n_layer);
+    ImGui::PopTextWrapPos();
+    int layer = model->layer;
+    ImGui::SetNextItemWidth(field_w * 1.6f);
+    if (ImGui::SliderInt("layer", &layer, 0, mc.n_layer - 1) && layer != model->layer) p.choose_layer = layer;
+    help(
+        "Every tab shows this layer of the model: its Q, K, V, scores, weights and masks. The masks, scale and "
+        "temperature below edit this layer only; the GPT-2 tab shows every layer and the prediction.");
+  }
+  ImGui::TextUnformatted(model ? "Text" : trace.cross ? "Queries from" : "Sentence");
+  help(model ? "Read by GPT-2's tokenizer (byte-level BPE): a leading space belongs to the token after it (shown ␣)."
+             : "Split into words and punctuation; each token becomes one row of X.");
   {
     FieldMark mark(p, "text");
     changed |= wrapped_text_box(p, "##text", d.text);
@@ -148,7 +163,7 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   else draw_tokens(trace.kv_tokens, trace.kv_pad, trace.q_position0);
 
   bool cross = !d.cross_text.empty();
-  {
+  if (!model) {
     FieldMark mark(p, "cross_attention");
     if (ImGui::Checkbox("cross-attention", &cross)) {
       ap::set_cross_attention(d, cross);
@@ -169,7 +184,12 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     if (trace.cross) draw_tokens(trace.kv_tokens, trace.kv_pad, 0);
   }
 
-  if (header("Sizes and weights")) {
+  if (model) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("d_model %d, %d heads of d_head %d, biases, learned positions: %s's own", d.d_model, d.n_heads,
+                        trace.d_head, model->name.c_str());
+    ImGui::PopTextWrapPos();
+  } else if (header("Sizes and weights")) {
     ImGui::PushItemWidth(field_w);
     {
       FieldMark mark(p, "d_model");
@@ -247,7 +267,7 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
           "Sliding-window (local) attention: a query sees only keys less than `window` positions from its own "
           "(only earlier ones when causal, as in Mistral). 0 = off.");
     }
-    {
+    if (!model) {
       FieldMark mark(p, "pad_to");
       changed |= ImGui::InputInt(cross ? "pad queries to" : "pad to", &d.pad_to, 1, 4);
       help(
@@ -261,12 +281,14 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
           "Pads the keys' text on its own: a decoder's batch and an encoder's batch are padded to their own "
           "longest, so n_q and n_kv stay different. 0 = none.");
     }
-    changed |= ImGui::Checkbox("mask [PAD] keys", &d.mask_pad_keys);
-    help("The key padding mask: no query attends to a [PAD] key.");
-    same_line_for_checkbox("mask [PAD] queries");
-    changed |= ImGui::Checkbox("mask [PAD] queries", &d.mask_pad_queries);
-    help("Also block whole rows of [PAD] queries. Those rows then have no key at all: see the policy below.");
-    if (!cross) {
+    if (!model) {
+      changed |= ImGui::Checkbox("mask [PAD] keys", &d.mask_pad_keys);
+      help("The key padding mask: no query attends to a [PAD] key.");
+      same_line_for_checkbox("mask [PAD] queries");
+      changed |= ImGui::Checkbox("mask [PAD] queries", &d.mask_pad_queries);
+      help("Also block whole rows of [PAD] queries. Those rows then have no key at all: see the policy below.");
+    }
+    if (!cross && !model) {
       {
         FieldMark mark(p, "kv_cache");
         changed |= ImGui::InputInt("KV cache", &d.kv_cache, 1, 1);
@@ -359,6 +381,10 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   ImGui::PopTextWrapPos();
 
   if (!changed) return std::nullopt;
+  if (model) {  // checked against the model by the session (the playground's own rules do not apply)
+    p.rejected.clear();
+    return d;
+  }
   ap::fit_masks(d);
   ap::SalvagedEdit salvaged = ap::salvage_edit(applied, d);
   p.rejected = std::move(salvaged.rejected);

@@ -25,6 +25,7 @@ struct ControlsPanel {
   std::vector<std::pair<std::string, Box>> placed;            // [field, where its widgets were drawn] this frame
   std::string editing;         // the id of the text box being typed in, if any (the others show wrapped text)
   bool focus_editing = false;  // give it the keyboard focus this frame (the frame after the click)
+  int choose_layer = -1;       // a model's layer picked this frame, for the app to choose
 };
 
 // Returns the config to apply when the user changed something this frame

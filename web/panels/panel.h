@@ -18,6 +18,7 @@ struct DrawnMap {
   int head;
   bool focus;  // the large one
   float x, y, w, h;
+  int layer = -1;  // a model's layer (the model view's thumbnails), else -1
 };
 
 // A grid of numbers drawn as text (the Masks panel's library forms): its
@@ -41,6 +42,7 @@ struct PanelEdit {
   std::optional<std::string> show_tensor;  // open the Tensors panel on this tensor
   bool download_weights = false;           // the training lab's weights as a download
   bool pick_file = false;                  // open the file picker (imports)
+  std::string model_request;               // a request for a model's files (Platform::model_request)
 };
 
 class Panel {

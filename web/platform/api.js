@@ -103,7 +103,11 @@
     }
   }
   async function importFiles(files) {
+    // A GPT-2's files (config.json, model.safetensors, ...) load the model (model.js).
+    const model = Array.from(files).filter((f) => Module.apModel.isModelFile(f));
+    if (model.length) await Module.apModel.fromFiles(model);
     for (const f of files) {
+      if (Module.apModel.isModelFile(f)) continue;
       // A .npz is a training lab's weights; an .npy's name says which tensor it replaces.
       const role = /\.npz$/i.test(f.name) ? 'npz' : f.name.replace(/\.npy$/i, '').toLowerCase();
       if (f.size > 256 * 1024 * 1024) { importBytes(role, new Uint8Array(0)); continue; }  // refused with a note
@@ -152,13 +156,15 @@
      * A tensor of the current trace: {shape, data}, data a row-major Float32Array.
      * Per-head names (q, k, v, scores, scaled_scores, softcapped_scores, masked_scores,
      * weights, dropped_weights, context) take a head index (k and v: a key/value head);
-     * without one they give all heads, shape [heads, rows, cols].
+     * without one they give all heads, shape [heads, rows, cols]. With a model loaded, `layer` picks
+     * any of its layers (the chosen one by default).
      */
-    tensor(name, head) {
+    tensor(name, head, layer) {
       need();
-      if (typeof name !== 'string') throw new TypeError('tensor(name, head): name must be a string');
-      if (head !== undefined && !Number.isInteger(head)) throw new TypeError('tensor(name, head): head must be an integer');
-      const r = callWithString(_ap_tensor, name, head === undefined ? -1 : head);
+      if (typeof name !== 'string') throw new TypeError('tensor(name, head, layer): name must be a string');
+      if (head !== undefined && !Number.isInteger(head)) throw new TypeError('tensor(name, head, layer): head must be an integer');
+      if (layer !== undefined && !Number.isInteger(layer)) throw new TypeError('tensor(name, head, layer): layer must be an integer');
+      const r = callWithString(_ap_tensor, name, head === undefined ? -1 : head, layer === undefined ? -1 : layer);
       if (r.error) throw new Error(r.error);
       const start = r.ptr >> 2;
       return { shape: r.shape, data: HEAPF32.slice(start, start + r.length) };
@@ -321,7 +327,7 @@
       need();
       const r = JSON.parse(UTF8ToString(_ap_layout()));
       const s = window.devicePixelRatio || 1;
-      r.heatmaps = r.heatmaps.map((m) => ({ head: m.head, focus: m.focus, x: m.x / s, y: m.y / s, w: m.w / s, h: m.h / s }));
+      r.heatmaps = r.heatmaps.map((m) => ({ head: m.head, focus: m.focus, layer: m.layer, x: m.x / s, y: m.y / s, w: m.w / s, h: m.h / s }));
       // The controls' scroll, in CSS px: where it is, how far it can go, one line of text.
       const box = (b) => ({ x: b.x / s, y: b.y / s, w: b.w / s, h: b.h / s });
       const c = r.controls;

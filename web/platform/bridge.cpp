@@ -3,6 +3,7 @@
 #include <emscripten/emscripten.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -41,14 +42,13 @@ EMSCRIPTEN_KEEPALIVE const char* ap_set_config(const char* json) {
 
 EMSCRIPTEN_KEEPALIVE const char* ap_computing() { return reply(web::api::computing(web::g_app->session)); }
 
-// {"shape": [...], "ptr": byte offset, "length": floats} or {"error": "..."}.
-EMSCRIPTEN_KEEPALIVE const char* ap_tensor(const char* name, int head) {
-  std::string error;
-  auto td = ap::find_tensor(web::g_app->session.trace, name, head, &error);
-  if (!td) return reply({{"error", error}});
-  g_tensor = std::move(td->data);
-  return reply(
-      {{"shape", td->shape}, {"ptr", reinterpret_cast<uintptr_t>(g_tensor.data())}, {"length", g_tensor.size()}});
+// {"shape": [...], "ptr": byte offset, "length": floats} or {"error": "..."}; layer -1: the shown one.
+EMSCRIPTEN_KEEPALIVE const char* ap_tensor(const char* name, int head, int layer) {
+  nlohmann::json r = web::api::model_tensor(web::g_app->session, name, head, layer, g_tensor);
+  if (r.contains("error")) return reply(r);
+  r["ptr"] = reinterpret_cast<uintptr_t>(g_tensor.data());
+  r["length"] = g_tensor.size();
+  return reply(r);
 }
 
 // The query tokens (keys = 0) or the key/value tokens (keys = 1).
@@ -112,11 +112,53 @@ EMSCRIPTEN_KEEPALIVE const char* ap_train(const char* request) {
   return reply(web::api::train(web::g_app->session, request));
 }
 
+// [SECTION] a real GPT-2: the files as platform/model.js receives them, and the model's answers
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_check(const char* config_json) {
+  return reply(web::api::model_check(config_json));
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_begin(const char* name, const char* config_json, const char* size) {
+  const std::string e = web::begin_model_load(web::g_app->session, name, config_json, std::strtoull(size, nullptr, 10));
+  return reply({{"ok", e.empty()}, {"error", e}});
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_file(const char* name, const char* data, int size) {
+  const std::string e = web::add_model_file(web::g_app->session, name, std::string(data, size_t(size)));
+  return reply({{"ok", e.empty()}, {"error", e}});
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_feed(const char* data, int size) {
+  const std::string e = web::feed_model_weights(web::g_app->session, data, size_t(size));
+  return reply({{"ok", e.empty()}, {"error", e}});
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_finish() { return reply(web::api::model_finish(web::g_app->session)); }
+
+EMSCRIPTEN_KEEPALIVE void ap_model_cancel() { web::cancel_model_load(web::g_app->session); }
+
+EMSCRIPTEN_KEEPALIVE void ap_model_unload() { web::unload_model(web::g_app->session); }
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_info() { return reply(web::api::model_info(web::g_app->session)); }
+
+EMSCRIPTEN_KEEPALIVE const char* ap_prediction(int position) {
+  return reply(web::api::prediction(web::g_app->session, position));
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_edit(const char* request) {
+  return reply(web::api::model_edit(web::g_app->session, request));
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_model_fetch(const char* status) {
+  return reply(web::api::model_fetch(web::g_app->session, status));
+}
+
 // Where the heatmaps are on the canvas (device pixels), for tests and embedders.
 EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
   nlohmann::json maps = nlohmann::json::array();
   for (const auto& m : web::g_app->drawn)
-    maps.push_back({{"head", m.head}, {"focus", m.focus}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
+    maps.push_back(
+        {{"head", m.head}, {"focus", m.focus}, {"layer", m.layer}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
   const web::App& app = *web::g_app;
   const auto box = [](const web::Box& b) { return nlohmann::json{{"x", b.x}, {"y", b.y}, {"w", b.w}, {"h", b.h}}; };
   nlohmann::json placed = nlohmann::json::object();

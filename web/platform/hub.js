@@ -93,10 +93,11 @@ window.playground.hub = (() => {
 
     /**
      * Downloads files of a repo (from the cache where it holds them), calling onProgress({done, total, speed,
-     * file}) in bytes and bytes/s; resolves to {file: Uint8Array}. Cancel with `signal`; what arrived stays
-     * cached, so the next call resumes.
+     * file}) in bytes and bytes/s; resolves to {file: Uint8Array}. With onChunk(file, bytes) each range is
+     * handed over in order instead, and not kept (the file is then null in the result). Cancel with
+     * `signal`; what arrived stays cached, so the next call resumes.
      */
-    async download(repo, files, { signal, onProgress = () => {} } = {}) {
+    async download(repo, files, { signal, onProgress = () => {}, onChunk = null } = {}) {
       const c = await cache();
       let sizes;
       try {
@@ -121,7 +122,7 @@ window.playground.hub = (() => {
       const out = {};
       for (const f of files) {
         const url = fileUrl(repo, f);
-        const bytes = new Uint8Array(sizes[f]);
+        const bytes = onChunk ? null : new Uint8Array(sizes[f]);
         for (let k = 0, from = 0; from < sizes[f]; ++k, from += CHUNK) {
           const to = Math.min(sizes[f], from + CHUNK);
           const hit = await c.match(chunkKey(url, k));
@@ -138,7 +139,8 @@ window.playground.hub = (() => {
             }
             await c.put(chunkKey(url, k), new Response(part));
           }
-          bytes.set(part, from);
+          if (onChunk) onChunk(f, part);
+          else bytes.set(part, from);
           report(f);
         }
         out[f] = bytes;

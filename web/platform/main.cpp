@@ -51,6 +51,7 @@ EM_JS(void, js_download, (const char* name, const char* mime, const char* data, 
       { Module.apPage.download(UTF8ToString(name), UTF8ToString(mime), HEAPU8.slice(data, data + size)); });
 EM_JS(void, js_copy_link, (), { Module.apPage.copyLink(); });
 EM_JS(void, js_pick_file, (), { Module.apPage.pickFile(); });
+EM_JS(void, js_model_request, (const char* json), { Module.apModel.request(UTF8ToString(json)); });
 EM_JS(void, js_save_png, (float x, float y, float w, float h), { Module.apPage.savePng(x, y, w, h); });
 EM_JS(void, js_set_link, (const char* query), { Module.apPage.setLink(UTF8ToString(query)); });
 // The fragment to start from: the address's, else the last state saved on this device.
@@ -225,6 +226,7 @@ int main() {
   };
   app.platform.copy_link = [] { js_copy_link(); };
   app.platform.pick_file = [] { js_pick_file(); };
+  app.platform.model_request = [](const std::string& json) { js_model_request(json.c_str()); };
   char* start = js_start_link();
   web::apply_link(app.session, start);
   free(start);

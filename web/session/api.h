@@ -8,7 +8,9 @@
 
 namespace web::api {
 
-// {"ok": bool, "errors": [...], "pending": bool}; nothing changes unless ok.
+// {"ok": bool, "errors": [...], "pending": bool}; nothing changes unless ok. With a model loaded, also
+// "layer" (the chosen layer), "ablate" (every ablated head: ["L.H", ...] or [[L, H], ...]) and "layers"
+// ({"L": {fields}}: edits of other layers than the chosen one); the other fields edit the chosen layer.
 nlohmann::json set_config(Session& s, const std::string& json);
 // {"busy", "phase" ("weights": a new trace up to its weights; "outputs": the
 // shown trace's weights·V and output; "" when idle), "progress" (0..1 of the
@@ -28,5 +30,25 @@ nlohmann::json analysis(Session& s);
 // "head", "on") | "state"}. Replies with the lab's state, or {"error"} (and
 // changes nothing).
 nlohmann::json train(Session& s, const std::string& request);
+
+// [SECTION] a real GPT-2 (session/model.h)
+
+// config.json checked before a download: {ok, error, parameters, weightBytes, limitBytes, layers, heads, d_model}.
+nlohmann::json model_check(const std::string& config_json);
+// The loaded model: {name, layers, heads, d_model, n_positions, vocab, parameters, weightBytes, layer,
+// ablated: ["L.H", ...], forwardMs}, or null.
+nlohmann::json model_info(const Session& s);
+// Ends a load: {ok, errors, info}.
+nlohmann::json model_finish(Session& s);
+// The prediction after `position` (-1: the last token): {position, tokens, ids, probs, logprobs,
+// uneditedLogprobs, uneditedTokens}, or {error}.
+nlohmann::json prediction(Session& s, int position);
+// {"action": "ablate" (layer, head, on) | "clear" | "sample" (temperature, top_k, seed) | "behaviour" |
+// "state"}: the model's state ({info, prediction, attentionChange, behaviour}) or {error}.
+nlohmann::json model_edit(Session& s, const std::string& request);
+// What the page's side reports of a download (ModelFetch's fields, camelCase); {ok}.
+nlohmann::json model_fetch(Session& s, const std::string& status);
+// A tensor of any layer of the model (its trace made for the asking when not the chosen one).
+nlohmann::json model_tensor(Session& s, const std::string& name, int head, int layer, std::vector<float>& data);
 
 }  // namespace web::api

@@ -3,6 +3,8 @@
 #include "session/link.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 
 #include "config/url.h"
@@ -14,19 +16,88 @@ namespace {
 // The page's own keys, and the training lab's settings (core/train/url.h).
 const std::vector<std::string>& page_keys() {
   static const std::vector<std::string> keys = [] {
-    std::vector<std::string> k = {"panel", "head", "tensor", "embed"};
+    std::vector<std::string> k = {"panel", "head", "tensor", "embed", "model", "layer", "ablate"};
     for (const auto& t : ap::train::settings_keys()) k.push_back(t);
     return k;
   }();
   return keys;
 }
 
+// A repo id as hub.js accepts it: owner/name or name, each starting with a letter or digit, then also ._-
+bool repo_id(const std::string& v) {
+  if (v.empty() || v.size() > 193 || std::count(v.begin(), v.end(), '/') > 1) return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const bool starts = i == 0 || v[i - 1] == '/';
+    const unsigned char c = static_cast<unsigned char>(v[i]);
+    if (!(std::isalnum(c) || (!starts && (c == '.' || c == '_' || c == '-' || (c == '/' && i + 1 < v.size())))))
+      return false;
+  }
+  return true;
+}
+
+std::string value_of(const std::vector<std::pair<std::string, std::string>>& pairs, const std::string& key) {
+  for (const auto& [k, v] : pairs)
+    if (k == key) return v;
+  return "";
+}
+
 }  // namespace
+
+void apply_model_link(Session& s, const std::string& query) {
+  ModelSession& m = *s.model;
+  const ap::Gpt2Config& c = m.model.config;
+  ap::QueryApplied first = ap::apply_query(ap::Config{}, query, page_keys());
+  int layer = m.layer;
+  if (const std::string v = value_of(first.other, "layer"); !v.empty()) {
+    char* end = nullptr;
+    const long l = std::strtol(v.c_str(), &end, 10);
+    if (*end || l < 0 || l >= c.n_layer)
+      s.notes.push_back("layer=" + v.substr(0, 20) + " ignored: not a layer of " + m.name);
+    else layer = int(l);
+  }
+  ap::Gpt2Edits edits = m.edits;
+  if (const std::string v = value_of(first.other, "ablate"); !v.empty()) {
+    for (auto& row : edits.ablated) std::fill(row.begin(), row.end(), 0);
+    size_t at = 0;
+    while (at <= v.size()) {
+      const size_t comma = std::min(v.find(',', at), v.size());
+      const std::string head = v.substr(at, comma - at);
+      int l = -1, h = -1;
+      char tail = 0;
+      if (std::sscanf(head.c_str(), "%d.%d%c", &l, &h, &tail) == 2 && l >= 0 && l < c.n_layer && h >= 0 && h < c.n_head)
+        edits.ablated[size_t(l)][size_t(h)] = 1;
+      else s.notes.push_back("ablate: " + head.substr(0, 20) + " ignored: not a head (layer.head) of " + m.name);
+      at = comma + 1;
+    }
+  }
+  ap::Config base = edits.layers[size_t(layer)];
+  base.text = m.text;
+  ap::QueryApplied r = ap::apply_query(base, query, page_keys());
+  for (auto& e : apply_model_edits(s, layer, r.config, edits)) s.notes.push_back("the link's model edits: " + e);
+  ++s.outside_edits;
+}
 
 void apply_link(Session& s, const std::string& query) {
   ap::QueryApplied r = ap::apply_query(ap::Config{}, query, page_keys());
   s.notes = std::move(r.notes);
   std::vector<std::pair<std::string, std::string>> train_pairs;
+  const std::string model = value_of(r.other, "model");
+  if (!model.empty() && !repo_id(model)) s.notes.push_back("model ignored: not a repo id (owner/name)");
+  if (!model.empty() && repo_id(model)) {
+    for (const auto& [key, value] : r.other) {
+      if (key == "panel") open_panel(s, value);
+      else if (key == "head") s.view.head = std::clamp(std::atoi(value.c_str()), 0, 1000);
+    }
+    if (s.model && s.model->name == model) apply_model_link(s, query);
+    else {
+      // The model is not here: the GPT-2 tab asks before anything is downloaded, then applies the rest.
+      s.fetch.link_repo = s.fetch.link_model = model;
+      s.fetch.link_query = query;
+      open_panel(s, "model");
+    }
+    return;
+  }
+  if (s.model) unload_model(s);  // a link without a model is the playground's
   for (const auto& [key, value] : r.other) {
     if (key.rfind("t_", 0) == 0) {
       train_pairs.emplace_back(key, value);
@@ -53,6 +124,15 @@ void apply_link(Session& s, const std::string& query) {
 
 std::string current_link(const Session& s) {
   std::string q = ap::config_to_query(s.config);
+  if (s.model && s.model->name != "local files") {
+    const ModelSession& m = *s.model;
+    q += "&model=" + m.name + "&layer=" + std::to_string(m.layer);
+    std::string ablate;
+    for (size_t l = 0; l < m.edits.ablated.size(); ++l)
+      for (size_t h = 0; h < m.edits.ablated[l].size(); ++h)
+        if (m.edits.ablated[l][h]) ablate += (ablate.empty() ? "" : ",") + std::to_string(l) + "." + std::to_string(h);
+    if (!ablate.empty()) q += "&ablate=" + ablate;
+  }
   q += "&panel=" + s.view.panel + "&head=" + std::to_string(s.view.head);
   if (s.view.panel == "tensors") q += "&tensor=" + s.view.tensor;
   if (s.view.panel == "train") q += "&" + ap::train::settings_to_query(s.train.settings);

@@ -8,6 +8,7 @@
 #include "base/format.h"
 #include "config/fields.h"
 #include "model/sampling.h"
+#include "session/link.h"
 #include "session/session.h"
 
 namespace web {
@@ -283,6 +284,10 @@ std::string finish_model_load(Session& s) {
   s.model = std::move(m);
   ++s.outside_edits;
   commit(s, std::move(tokens), std::move(text), ap::gpt2_default_edits(s.model->model.config));
+  if (!s.fetch.link_query.empty() && s.fetch.link_model == s.model->name) {  // the link that asked for this model
+    apply_model_link(s, s.fetch.link_query);
+    s.fetch.link_query.clear();
+  }
   return "";
 }
 
@@ -297,17 +302,28 @@ void unload_model(Session& s) {
 
 // [SECTION] the model in the session
 
-std::vector<std::string> apply_model_config(Session& s, const ap::Config& next) {
+std::vector<std::string> apply_model_edits(Session& s, int layer, const ap::Config& next, ap::Gpt2Edits edits) {
   ModelSession& m = *s.model;
-  const ap::Config& current = m.edits.layers[size_t(m.layer)];
-  ap::Config layer = next;
-  layer.text = current.text;
+  const ap::Gpt2Config& c = m.model.config;
+  if (layer < 0 || layer >= c.n_layer)
+    return {ap::format("layer %d does not exist: %s has layers 0 to %d", layer, m.name.c_str(), c.n_layer - 1)};
+  if (int(edits.layers.size()) != c.n_layer) return {"the edits must have a config for each of the model's layers"};
+  edits.layers[size_t(layer)] = next;
   std::vector<std::string> errors;
-  for (const ap::Field& f : ap::config_fields_table())
-    if (f.projections && std::string(f.name) != "text" && !f.same(layer, current))
-      errors.push_back(
-          ap::format("%s is %s's own while it is loaded: unload the model to change it", f.name, m.name.c_str()));
-  if (!errors.empty()) return errors;
+  for (int l = 0; l < c.n_layer; ++l) {
+    ap::Config& cfg = edits.layers[size_t(l)];
+    const ap::Config own = ap::gpt2_layer_config(c, l);
+    cfg.text = own.text;  // the model's text is m.text; a layer's config keeps the default
+    for (const ap::Field& f : ap::config_fields_table())
+      if (f.projections && !f.same(cfg, own))
+        errors.push_back(
+            ap::format("%s is %s's own while it is loaded: unload the model to change it", f.name, m.name.c_str()));
+  }
+  if (!errors.empty()) {
+    std::sort(errors.begin(), errors.end());
+    errors.erase(std::unique(errors.begin(), errors.end()), errors.end());
+    return errors;
+  }
   std::vector<int> tokens = m.tokens;
   if (next.text != m.text) {
     if (next.text.size() > ap::Limits::max_text_bytes)
@@ -315,14 +331,21 @@ std::vector<std::string> apply_model_config(Session& s, const ap::Config& next) 
     tokens = m.tokenizer->encode(next.text);
   }
   if (std::string e = check_text_tokens(m, s, tokens); !e.empty()) return {e};
-  ap::Gpt2Edits edits = m.edits;
-  edits.layers[size_t(m.layer)] = layer;
   if (tokens.size() != m.tokens.size()) drop_sized_masks(s, edits, int(tokens.size()));
-  errors = ap::validate_gpt2_edits(m.model.config, int(tokens.size()), edits);
+  errors = ap::validate_gpt2_edits(c, int(tokens.size()), edits);
   if (!errors.empty()) return errors;
-  if (tokens == m.tokens && next.text == m.text && edits == m.edits) return {};
+  if (layer != m.layer) {
+    m.layer = layer;
+    ++s.outside_edits;
+  } else if (tokens == m.tokens && next.text == m.text && edits == m.edits) {
+    return {};
+  }
   commit(s, std::move(tokens), next.text, std::move(edits));
   return {};
+}
+
+std::vector<std::string> apply_model_config(Session& s, const ap::Config& next) {
+  return apply_model_edits(s, s.model->layer, next, s.model->edits);
 }
 
 std::string choose_model_layer(Session& s, int layer) {

@@ -53,6 +53,28 @@ struct BehaviourTable {
   std::vector<std::vector<std::array<std::optional<double>, ap::kBehaviourCount>>> scores;  // [n_layer][n_heads]
 };
 
+// How getting a model's files goes, as the page's side (platform/model.js)
+// reports it, for the Model panel to draw; and what the panel asks of it.
+struct ModelFetch {
+  std::string
+      phase;  // "", "sizing", "ask" (sizes known, waiting for a yes), "downloading", "converting", "failed", "done"
+  std::string repo, base;
+  std::string message;                    // why it failed, or the model loaded
+  double done = 0, total = 0, speed = 0;  // bytes, bytes per second
+  double weights_file = 0;                // model.safetensors' bytes, of `total`
+  int64_t parameters = 0;
+  double weight_bytes = 0;  // in the page's memory
+  struct Cached {
+    std::string repo, base;
+    double bytes = 0;
+  };
+  std::vector<Cached> cached;  // what this device holds (hub.js)
+  bool cached_known = false;
+  std::string link_repo;   // a link's model=...: asked about before anything is downloaded
+  std::string link_query;  // that link, applied to the model link_model once it is loaded
+  std::string link_model;
+};
+
 // A model's files as they arrive, until finish_model_load().
 struct ModelLoad {
   std::string name;  // the repo id, or "local files"
@@ -135,6 +157,9 @@ void unload_model(Session& s);
 
 // Applies a config edit to the chosen layer (or a new text): the errors, or empty.
 std::vector<std::string> apply_model_config(Session& s, const ap::Config& next);
+// Chooses `layer`, sets its config to `next` (with the text) and every other layer's and the
+// ablations to `edits`'; all or nothing: the errors, or empty.
+std::vector<std::string> apply_model_edits(Session& s, int layer, const ap::Config& next, ap::Gpt2Edits edits);
 // Chooses a layer (its trace becomes the session's).
 std::string choose_model_layer(Session& s, int layer);
 // Ablates (on) or restores a head.

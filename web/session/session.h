@@ -95,6 +95,7 @@ struct Session {
   // A real GPT-2, when loaded: the config, inputs and trace above are then its chosen layer's (model.h).
   std::unique_ptr<ModelSession> model;
   std::unique_ptr<ModelLoad> loading;  // a model's files as they arrive
+  ModelFetch fetch;                    // the download, as the page reports it
 };
 
 // [SECTION] the config and its trace
