@@ -4,7 +4,8 @@
 # one run so that the ratios compare like with like on a noisy machine; then
 # the web page's weight, time to its first frame, and how fast an edit that
 # leaves the projections alone shows new weights; then GPT-2 small's load and
-# forward (tests/bench/bench_gpt2.cpp) natively and under Node.
+# forward (tests/bench/bench_gpt2.cpp) natively and under Node, and in the page
+# (tests/e2e/bench_model.mjs: loaded through a local hub, from the cache, a forward, an edit).
 #   scripts/bench.sh          (installs what is missing, builds what it needs)
 #   AP_BENCH_NATIVE_DIR=build/x AP_BENCH_WASM_DIR=build/y scripts/bench.sh
 #                             (other build folders than build/native and build/wasm)
@@ -108,3 +109,8 @@ echo "== GPT-2 small (124M parameters, random weights): load and forward, native
 echo
 echo "== GPT-2 small: load and forward, wasm under Node $(node --version)"
 node "$wasm_dir/ap_bench_gpt2.js" || { echo "bench.sh: the GPT-2 run under Node failed" >&2; exit 1; }
+echo
+echo "== GPT-2 small in the page: load through a local hub, from the cache, forward, an edit (headless Chromium)"
+quiet ctest --test-dir "$wasm_dir" -R gpt2_tokenizer_reference  # GPT-2's vocab.json and merges.txt
+node tests/e2e/bench_model.mjs "$wasm_dir/web" "$wasm_dir/gpt2_tokenizer" ||
+  { echo "bench.sh: the GPT-2 run in the page failed" >&2; exit 1; }

@@ -16,11 +16,12 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
  * <owner>/<name>/<file>), /hub/<owner>/<name>/resolve/main/<file> is laid out as the Hugging Face hub
  * answers it: HEAD with Content-Length, Range requests with 206. `hub.requests` logs what was asked
  * ([method, path, range]); `hub.cutAfter(n)` makes the next response close its connection after n bytes;
- * `hub.offline = true` refuses every hub request, as a cut network would.
+ * `hub.offline = true` refuses every hub request, as a cut network would; `hub.failing` (a Set of file
+ * names) answers 503 to GET requests of those files, as a hub that breaks mid-download.
  */
 export function serve(dir, { hub } = {}) {
   dir = path.resolve(dir);
-  const state = { requests: [], cut: null, offline: false, cutAfter(n) { this.cut = n; } };
+  const state = { requests: [], cut: null, offline: false, failing: new Set(), cutAfter(n) { this.cut = n; } };
   const hubFile = (rel) => {
     const m = rel.match(/^hub\/(.+)\/resolve\/main\/(.+)$/);
     return hub && m ? path.join(path.resolve(hub), path.normalize(m[1]), path.normalize(m[2])) : null;
@@ -32,6 +33,7 @@ export function serve(dir, { hub } = {}) {
     if (fromHub) {
       state.requests.push([req.method, rel, req.headers.range || '']);
       if (state.offline) return req.socket.destroy();
+      if (req.method === 'GET' && state.failing.has(path.basename(rel))) return res.writeHead(503).end('unavailable');
     }
     if (!file.startsWith(fromHub ? path.resolve(hub) : dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end('not found');
@@ -76,8 +78,8 @@ export async function launch() {
 }
 
 /** Opens the page and collects console errors and uncaught exceptions into `errors`. */
-export async function openPage(browser, url, { width = 1280, height = 800, scale = 1 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
+export async function openPage(browser, url, { width = 1280, height = 800, scale = 1, touch = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
@@ -153,4 +155,18 @@ export async function trainSteps(page, n, frameWork) {
     assert.ok(Date.now() - t0 < 120000, `training ${n} steps took over two minutes (at step ${s.step})`);
     await page.waitForTimeout(100);
   }
+}
+
+/** Resolves after two frames have been drawn. */
+export const frames = (page) =>
+  page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true)))));
+
+/** A click as a person makes it: ImGui 1.86 reads the button once a frame, so the press is held for a few. */
+export async function click(page, x, y) {
+  await page.mouse.move(x, y);
+  await frames(page);
+  await page.mouse.down();
+  await frames(page);
+  await page.mouse.up();
+  await frames(page);
 }

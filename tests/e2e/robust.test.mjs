@@ -234,5 +234,7 @@ test('no eval or string-to-code in the shipped JavaScript, and a strict CSP in t
   const html = fs.readFileSync(path.join(env.dir, 'index.html'), 'utf8');
   assert.match(html, /Content-Security-Policy/);
   assert.match(html, /script-src 'self' 'wasm-unsafe-eval';/);
+  // Connections: the page's own site, and the Hugging Face hub with its download hosts (model files).
+  assert.match(html, /connect-src 'self' https:\/\/huggingface\.co https:\/\/\*\.huggingface\.co https:\/\/\*\.hf\.co;/);
   assert.doesNotMatch(html, /<script>(?!\s*<\/script>)/, 'no inline script');
 });

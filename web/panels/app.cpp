@@ -108,12 +108,13 @@ void draw_app(App& app, float width, float height, float scale) {
   ImGui::SetNextWindowSize(views_size);
   app.drawn.clear();
   app.grids.clear();
+  app.widgets.clear();
   // No sideways scrollbar: ImGui would then wrap text at the content's width, not the window's. Panels lay
   // themselves out to the width they get (tests/e2e/desk.test.mjs checks that nothing is cut).
   if (ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoTitleBar)) {
     // Embedded: the chosen panel alone, no tab bar.
     const bool tabs = !embed && ImGui::BeginTabBar("panels");
-    const PanelFrame frame{scale, &app.drawn, &app.grids};
+    const PanelFrame frame{scale, &app.drawn, &app.grids, &app.widgets};
     const auto& registry = panel_registry();
     for (size_t i = 0; i < registry.size(); ++i) {
       const std::string key = registry[i].key;

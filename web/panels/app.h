@@ -46,10 +46,11 @@ struct App {
   Platform platform;
   ControlsPanel controls;
   ShareSection share;
-  std::vector<std::unique_ptr<Panel>> panels;  // [panel_registry()]
-  std::vector<DrawnMap> drawn;                 // heatmaps drawn this frame, for layout()
-  std::vector<DrawnGrid> grids;                // text grids drawn this frame, for layout()
-  std::vector<WindowBox> windows;              // every window drawn this frame, for layout()
+  std::vector<std::unique_ptr<Panel>> panels;        // [panel_registry()]
+  std::vector<DrawnMap> drawn;                       // heatmaps drawn this frame, for layout()
+  std::vector<DrawnGrid> grids;                      // text grids drawn this frame, for layout()
+  std::vector<std::pair<std::string, Box>> widgets;  // named widgets of the panels this frame, for layout()
+  std::vector<WindowBox> windows;                    // every window drawn this frame, for layout()
   // The controls window's scroll this frame, for layout(): position, its largest, one line (canvas pixels).
   float controls_scroll_y = 0, controls_scroll_max = 0, line_height = 0;
   bool png_requested = false;          // save the views window as PNG once this frame is drawn

@@ -366,8 +366,12 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
   ImGui::Separator();
   ImGui::Text("%d queries x %d keys, %d heads of d_head = %d", trace.n_q, trace.n_kv, trace.n_heads, trace.d_head);
   if (trace.group > 1) ImGui::Text("%d kv heads, each shared by %d query heads", trace.n_kv_heads, trace.group);
+  // A model's own scale (1/√d_head, or what its config makes it) is not one the learner set.
+  const bool own_scale = model && applied.scale == ap::gpt2_layer_config(model->model.config, model->layer).scale;
   ImGui::Text("scale %.4g%s", trace.scale,
-              applied.scale > 0 ? " (set)" : (" = 1/√" + std::to_string(trace.d_head)).c_str());
+              own_scale           ? (" = " + model->name + "'s own").c_str()
+              : applied.scale > 0 ? " (set)"
+                                  : (" = 1/√" + std::to_string(trace.d_head)).c_str());
   if (!trace.fully_masked_rows.empty())
     ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
                        ap::to_string(applied.fully_masked));

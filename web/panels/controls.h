@@ -8,14 +8,10 @@
 #include <vector>
 
 #include "config/config.h"
+#include "panels/panel.h"
 #include "session/session.h"
 
 namespace web {
-
-// A rectangle on the canvas, in device pixels.
-struct Box {
-  float x = 0, y = 0, w = 0, h = 0;
-};
 
 struct ControlsPanel {
   ap::Config draft;                                           // what the widgets show

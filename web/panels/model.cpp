@@ -31,6 +31,13 @@ std::string mb(double bytes) {
   return b;
 }
 
+// Records the last item's rectangle under `name`, for layout().
+void mark(const PanelFrame& f, const char* name) {
+  if (!f.widgets) return;
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  f.widgets->emplace_back(name, Box{a.x, a.y, b.x - a.x, b.y - a.y});
+}
+
 std::string request(const char* action, const std::string& repo = "", const std::string& base = "") {
   nlohmann::json j = {{"action", action}};
   if (!repo.empty()) j["repo"] = repo;
@@ -50,13 +57,14 @@ class ModelPanel : public Panel {
   }
 
  private:
-  void draw_source(Session& s, PanelEdit& e);
+  void draw_source(Session& s, const PanelFrame& f, PanelEdit& e);
+  void draw_status(Session& s, const PanelFrame& f, PanelEdit& e);
   void draw_model_view(Session& s, const PanelFrame& f);
-  void draw_prediction(Session& s);
+  void draw_prediction(Session& s, const PanelFrame& f);
   void draw_behaviour(Session& s, const PanelFrame& f);
 
   std::string repo = kRepos[0];
-  std::string base;  // the hub's address; empty until the page says it
+  std::string base;  // the hub's address, when the learner set it (else the page's own: Session::fetch.base)
   bool asked_cached = false;
   bool clicks_ablate = false;
   bool measuring = false;
@@ -68,16 +76,47 @@ class ModelPanel : public Panel {
   std::unique_ptr<Heatmap> behaviour_map;
 };
 
-void ModelPanel::draw_source(Session& s, PanelEdit& e) {
+// Where getting a model's files is: the sizes asked for, the question, the progress bar, a failure.
+void ModelPanel::draw_status(Session& s, const PanelFrame& f, PanelEdit& e) {
+  const ModelFetch& fetch = s.fetch;
+  const std::string& phase = fetch.phase;
+  if (phase == "sizing") {
+    ImGui::TextDisabled("asking %s for the sizes of %s's files…", fetch.base.c_str(), fetch.repo.c_str());
+  } else if (phase == "ask") {
+    ImGui::PushTextWrapPos(0);
+    ImGui::Text("%s: %s to download (model.safetensors %s), %s in this page's memory, %s parameters.",
+                fetch.repo.c_str(), mb(fetch.total).c_str(), mb(fetch.weights_file).c_str(),
+                mb(fetch.weight_bytes).c_str(), count_text(double(fetch.parameters)).c_str());
+    ImGui::PopTextWrapPos();
+    const std::string label = "Download " + mb(fetch.total);
+    if (ImGui::Button(label.c_str())) e.model_request = request("download", fetch.repo, base);
+    mark(f, "download");
+    help("Files already on this device are read from it; an interrupted download resumes where it stopped.");
+  } else if (phase == "downloading") {
+    char label[96];
+    std::snprintf(label, sizeof label, "%s of %s · %.1f MB/s", mb(fetch.done).c_str(), mb(fetch.total).c_str(),
+                  fetch.speed / 1e6);
+    ImGui::ProgressBar(fetch.total > 0 ? float(fetch.done / fetch.total) : 0, ImVec2(-1, 0), label);
+    if (ImGui::Button("Cancel")) e.model_request = request("cancel");
+    mark(f, "cancel");
+  } else if (phase == "converting") {
+    ImGui::TextDisabled("converting the weights to float32…");
+  } else if (phase == "failed") {
+    message(fetch.message, kErrorColour);
+  }
+}
+
+void ModelPanel::draw_source(Session& s, const PanelFrame& f, PanelEdit& e) {
   ModelFetch& fetch = s.fetch;
-  if (base.empty()) base = fetch.base.empty() ? "https://huggingface.co" : fetch.base;
   ImGui::TextUnformatted("From the Hugging Face hub:");
   ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 18));
   const bool enter = ImGui::InputText("##repo", &repo, ImGuiInputTextFlags_EnterReturnsTrue);
+  mark(f, "repo");
   ImGui::SameLine();
   const bool busy_fetch = fetch.phase == "sizing" || fetch.phase == "downloading" || fetch.phase == "converting";
   ImGui::BeginDisabled(busy_fetch);
   if (ImGui::Button("Look up") || enter) e.model_request = request("lookup", repo, base);
+  mark(f, "lookup");
   ImGui::EndDisabled();
   help(
       "A repo id (owner/name) of a GPT-2 with model.safetensors. The page asks for the files' sizes first and "
@@ -95,7 +134,8 @@ void ModelPanel::draw_source(Session& s, PanelEdit& e) {
   }
   if (ImGui::TreeNode("hub address")) {
     ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 18));
-    ImGui::InputText("##base", &base);
+    std::string shown = base.empty() ? fetch.base : base;
+    if (ImGui::InputText("##base", &shown)) base = shown;
     help(
         "Where repo ids are fetched from: the Hugging Face hub, a mirror, or a school's server laid out as "
         "<address>/<repo>/resolve/main/<file>. The page's security policy lets it reach only this site and "
@@ -103,30 +143,7 @@ void ModelPanel::draw_source(Session& s, PanelEdit& e) {
     ImGui::TreePop();
   }
 
-  const std::string& phase = fetch.phase;
-  if (phase == "sizing") {
-    ImGui::TextDisabled("asking %s for the sizes of %s's files…", fetch.base.c_str(), fetch.repo.c_str());
-  } else if (phase == "ask") {
-    ImGui::PushTextWrapPos(0);
-    ImGui::Text("%s: %s to download (model.safetensors %s), %s in this page's memory, %s parameters.",
-                fetch.repo.c_str(), mb(fetch.total).c_str(), mb(fetch.weights_file).c_str(),
-                mb(fetch.weight_bytes).c_str(), count_text(double(fetch.parameters)).c_str());
-    ImGui::PopTextWrapPos();
-    const std::string label = "Download " + mb(fetch.total);
-    if (ImGui::Button(label.c_str())) e.model_request = request("download", fetch.repo, base);
-    help("Files already on this device are read from it; an interrupted download resumes where it stopped.");
-  } else if (phase == "downloading") {
-    char label[96];
-    std::snprintf(label, sizeof label, "%s of %s · %.1f MB/s", mb(fetch.done).c_str(), mb(fetch.total).c_str(),
-                  fetch.speed / 1e6);
-    ImGui::ProgressBar(fetch.total > 0 ? float(fetch.done / fetch.total) : 0, ImVec2(-1, 0), label);
-    if (ImGui::Button("Cancel")) e.model_request = request("cancel");
-  } else if (phase == "converting") {
-    ImGui::TextDisabled("converting the weights to float32…");
-  } else if (phase == "failed") {
-    message(fetch.message, kErrorColour);
-  }
-
+  if (!s.model) draw_status(s, f, e);  // with a model it is drawn above, where it shows with this section closed
   if (ImGui::Button("Open files…")) e.model_request = request("pick");
   ImGui::SameLine();
   note("or drop config.json, model.safetensors, vocab.json and merges.txt (or tokenizer.json) on the page.");
@@ -192,8 +209,7 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
   const float label_w = ImGui::CalcTextSize("L00").x + 6 * scale;
   const float gap = 2 * scale;
   const float cell = std::clamp((ImGui::GetContentRegionAvail().x - label_w) / c.n_head - gap, 10 * scale, 56 * scale);
-  ImGui::TextDisabled("every layer × head (rows: layers 0 to %d; columns: heads; colour: weight, 0 to 1)",
-                      c.n_layer - 1);
+  note("Every layer × head: rows are layers, columns heads; colour is the weight, 0 to 1.");
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 top = ImGui::GetCursorScreenPos();
   const int n = int(m.tokens.size());
@@ -231,6 +247,7 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
       if (l == m.layer && h == s.view.head) dl->AddRect(pos, end, IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
       if (hq >= 0) {
         ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 24);  // a phone's screen is narrower than the text
         ImGui::Text("layer %d, head %d%s", l, h, ablated ? " (ablated)" : "");
         ImGui::Text("query %d \"%s\" → key %d \"%s\": %.4g", hq, m.token_text[size_t(hq)].c_str(), hk,
                     m.token_text[size_t(hk)].c_str(), m.state.weights[size_t(l)][size_t(h)](hq, hk));
@@ -238,6 +255,7 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
           ImGui::Text("the edits moved its attention by %.3f (total variation, mean over queries)", moved);
         ImGui::TextDisabled(clicks_ablate ? "click: %s it" : "click: inspect it in every tab",
                             ablated ? "restore" : "ablate");
+        ImGui::PopTextWrapPos();
         ImGui::EndTooltip();
       }
       if (clicked) {
@@ -256,7 +274,7 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
     note("Orange frames: heads whose attention the edits moved (the brighter, the more).");
 }
 
-void ModelPanel::draw_prediction(Session& s) {
+void ModelPanel::draw_prediction(Session& s, const PanelFrame& f) {
   ModelSession& m = *s.model;
   const int n = int(m.tokens.size());
   if (hovered >= n) hovered = -1;
@@ -337,7 +355,9 @@ void ModelPanel::draw_prediction(Session& s) {
   help(
       "The next token is drawn from softmax(logits / temperature) over the top_k most likely tokens (0: all), as "
       "generate(do_sample=True) does. Below 1 the draw keeps to the likeliest; above 1 it wanders.");
-  if (ImGui::Button("Append a sampled token")) append_sampled_token(s);
+  const bool sample = ImGui::Button("Append a sampled token");
+  mark(f, "sample");
+  if (sample) append_sampled_token(s);
 }
 
 void ModelPanel::draw_behaviour(Session& s, const PanelFrame& f) {
@@ -425,7 +445,7 @@ PanelEdit ModelPanel::draw(Session& s, const PanelFrame& f) {
     note(
         "Load a trained GPT-2 and look at its heads on your own text: every tab then shows the chosen layer, and "
         "masks, ablations and temperature change its prediction. The files stay on this device.");
-    draw_source(s, e);
+    draw_source(s, f, e);
     return e;
   }
   ModelSession& m = *s.model;
@@ -435,14 +455,17 @@ PanelEdit ModelPanel::draw(Session& s, const PanelFrame& f) {
               m.name.c_str(), c.n_layer, c.n_head, c.n_embd, count_text(double(ap::gpt2_parameters(c))).c_str(),
               m.tokens.size(), c.n_positions, m.forward_ms);
   ImGui::PopTextWrapPos();
-  if (ImGui::SmallButton("unload: back to the playground's layer")) {
+  const bool unload = ImGui::SmallButton("unload: back to the playground's layer");
+  mark(f, "unload");
+  if (unload) {
     unload_model(s);
     return e;
   }
-  if (ImGui::CollapsingHeader("Load another model")) draw_source(s, e);
+  draw_status(s, f, e);
+  if (ImGui::CollapsingHeader("Load another model")) draw_source(s, f, e);
   if (ImGui::CollapsingHeader("Model view: every head", ImGuiTreeNodeFlags_DefaultOpen)) draw_model_view(s, f);
   if (!s.model) return e;
-  if (ImGui::CollapsingHeader("Next token", ImGuiTreeNodeFlags_DefaultOpen)) draw_prediction(s);
+  if (ImGui::CollapsingHeader("Next token", ImGuiTreeNodeFlags_DefaultOpen)) draw_prediction(s, f);
   if (ImGui::CollapsingHeader("What the heads do", ImGuiTreeNodeFlags_DefaultOpen)) draw_behaviour(s, f);
   return e;
 }

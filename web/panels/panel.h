@@ -13,6 +13,11 @@
 
 namespace web {
 
+// A rectangle on the canvas, in device pixels.
+struct Box {
+  float x = 0, y = 0, w = 0, h = 0;
+};
+
 // Where a heatmap was drawn, in canvas pixels, for the JS API's layout().
 struct DrawnMap {
   int head;
@@ -34,6 +39,8 @@ struct PanelFrame {
   float scale = 1;                // device pixels per CSS pixel (every ImGui size is in device pixels)
   std::vector<DrawnMap>* drawn;   // heatmaps drawn this frame, for layout()
   std::vector<DrawnGrid>* grids;  // text grids drawn this frame, for layout()
+  // Named widgets a test or an embedder may want to reach (buttons, fields), for layout().
+  std::vector<std::pair<std::string, Box>>* widgets = nullptr;
 };
 
 // What a panel asks for after it is drawn; the app applies it.

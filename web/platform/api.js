@@ -322,7 +322,10 @@
       return navigator.onLine;
     },
 
-    /** Where the heatmaps, the controls' fields and every window are drawn, in CSS pixels relative to the canvas. */
+    /**
+     * Where the heatmaps (a model view's with their layer), the controls' fields, the panels' named widgets
+     * (e.g. the GPT-2 tab's 'repo', 'lookup', 'download') and every window are drawn, in CSS pixels.
+     */
     layout() {
       need();
       const r = JSON.parse(UTF8ToString(_ap_layout()));
@@ -332,6 +335,7 @@
       const box = (b) => ({ x: b.x / s, y: b.y / s, w: b.w / s, h: b.h / s });
       const c = r.controls;
       const fields = Object.fromEntries(Object.entries(c.fields).map(([k, b]) => [k, box(b)]));
+      r.widgets = Object.fromEntries(Object.entries(r.widgets).map(([k, b]) => [k, box(b)]));
       r.controls = { scrollY: c.scrollY / s, scrollMaxY: c.scrollMaxY / s, lineHeight: c.lineHeight / s, fields };
       // Each window: its box, and how wide its content is against the width it shows.
       // (Object.assign, not object spread: Emscripten 3.1.6's JS optimizer cannot parse the spread.)

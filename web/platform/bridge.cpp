@@ -161,6 +161,8 @@ EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
         {{"head", m.head}, {"focus", m.focus}, {"layer", m.layer}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
   const web::App& app = *web::g_app;
   const auto box = [](const web::Box& b) { return nlohmann::json{{"x", b.x}, {"y", b.y}, {"w", b.w}, {"h", b.h}}; };
+  nlohmann::json widgets = nlohmann::json::object();
+  for (const auto& [name, b] : app.widgets) widgets[name] = box(b);
   nlohmann::json placed = nlohmann::json::object();
   for (const auto& [field, b] : app.controls.placed) placed[field] = box(b);
   nlohmann::json windows = nlohmann::json::array();
@@ -178,6 +180,7 @@ EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
                      {"inView", {{"row0", g.row0}, {"row1", g.row1}, {"col0", g.col0}, {"col1", g.col1}}}});
   return reply({{"heatmaps", maps},
                 {"grids", grids},
+                {"widgets", widgets},
                 {"focus", app.session.view.head},
                 {"controls",
                  {{"scrollY", app.controls_scroll_y},

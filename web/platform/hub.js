@@ -11,7 +11,9 @@ window.playground.hub = (() => {
   const CHUNK = 16 << 20;  // bytes per range request and per cache entry
   const RETRIES = 3;       // tries per range before the download is said to be interrupted
   const REPO = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$/;
+  const BASE_KEY = 'attention-playground:hub';  // the address is a setting of this device
   let base = 'https://huggingface.co';
+  try { base = localStorage.getItem(BASE_KEY) || base; } catch (e) { /* storage off: the default */ }
 
   const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
   const fileUrl = (repo, file) => `${base.replace(/\/+$/, '')}/${repo}/resolve/main/${file}`;
@@ -24,13 +26,17 @@ window.playground.hub = (() => {
     return caches.open(CACHE);
   }
 
-  // The size of a file: from what the cache knows, else a HEAD request (redirects followed, as to the hub's CDN).
+  // The size of a file: from what the cache knows, else a HEAD request (redirects followed, as to the hub's
+  // CDN). A file the repo lacks is remembered too (size null), so a cached repo opens with no network at all.
   async function size(url, signal, where) {
     const c = await cache();
     const known = await c.match(infoKey(url));
     if (known) return (await known.json()).size;
     const r = await fetch(url, { method: 'HEAD', signal });
-    if (r.status === 404) return null;
+    if (r.status === 404) {
+      await c.put(infoKey(url), new Response(JSON.stringify(Object.assign({ size: null }, where))));
+      return null;
+    }
     if (!r.ok) throw new Error(`${url}: the hub answered ${r.status} ${r.statusText}`.trim());
     const n = Number(r.headers.get('Content-Length'));
     if (!Number.isFinite(n) || n < 0) throw new Error(`${url}: the hub does not say how large the file is`);
@@ -73,12 +79,13 @@ window.playground.hub = (() => {
   }
 
   return {
-    /** The hub's address: https://huggingface.co unless set (a mirror, or a path on this site). */
+    /** The hub's address: https://huggingface.co unless set (a mirror, or a path on this site); kept on the device. */
     base() { return base; },
     setBase(url) {
       if (typeof url !== 'string' || !/^(https?:\/\/[^\s]+|\/[^\s]*)$/.test(url))
         throw new TypeError('the hub address must be an http(s) URL or a path on this site');
       base = url;
+      try { localStorage.setItem(BASE_KEY, url); } catch (e) { /* storage off: for this page only */ }
     },
 
     /** Whether `s` reads as a repo id ("owner/name" or "name"). */
@@ -160,7 +167,7 @@ window.playground.hub = (() => {
         let bytes = 0;
         for (let k = 0; k * CHUNK < info.size; ++k)
           if (keys.has(chunkKey(url, k))) bytes += Math.min(CHUNK, info.size - k * CHUNK);
-        if (!bytes && info.size) continue;  // only its size is known
+        if (!bytes) continue;  // only its size is known, or that it is not there
         const id = info.base + ' ' + info.repo;
         if (!repos.has(id)) repos.set(id, { repo: info.repo, base: info.base, bytes: 0, files: [] });
         repos.get(id).bytes += bytes;

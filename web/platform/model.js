@@ -173,7 +173,8 @@
   const isModelFile = (f) => NAMES.includes(f.name.replace(/^.*[\\/]/, ''));
 
   async function listCached() {
-    try { report({ phase: '', cached: await window.playground.hub.cached() }); } catch (e) { report({ phase: '', cached: [] }); }
+    const base = window.playground.hub.base();
+    try { report({ base, cached: await window.playground.hub.cached() }); } catch (e) { report({ base, cached: [] }); }
   }
 
   // What the Model panel asks for (web/panels/model.cpp, through the Platform).
