@@ -41,8 +41,11 @@ std::string read_vector(std::string_view bytes, const SafetensorsEntry& e, RowVe
 
 // Columns [c0, c0 + d_out) of a Conv1D weight [d_in x cols] (which is Wᵀ) as
 // a Linear's W [d_out x d_in], or its strips, which are Wᵀ's rows cut 16
-// columns wide (gemm.h), so packing reads the tensor in order.
-std::string conv1d_weight(std::string_view bytes, const SafetensorsEntry& w, int64_t c0, int d_out, Gpt2Linear& out) {
+// columns wide (gemm.h), so packing reads the tensor in order. Kept out of
+// line: inlined into its job's closure, GCC 12 makes the transposition below
+// half as fast again (gpt2's load went from 0.21 s to 0.34 s).
+[[gnu::noinline]] std::string conv1d_weight(std::string_view bytes, const SafetensorsEntry& w, int64_t c0, int d_out,
+                                            Gpt2Linear& out) {
   const int d_in = int(w.shape[0]);
   const int64_t cols = w.shape[1];
   out.d_in = d_in;
