@@ -1,6 +1,7 @@
 // GPT-2 as Hugging Face saves it: config.json and model.safetensors, read
 // into float32 weights held once, in the layout the products use (packed for
-// the SIMD kernel in wasm, nn.Linear's [d_out x d_in] elsewhere). The forward
+// the SIMD kernel in wasm, nn.Linear's [d_out x d_in] elsewhere), as the
+// file's bytes arrive (Gpt2Loader, in model/gpt2_load.cpp). The forward
 // pass is in model/gpt2_forward.h.
 //
 // HF's GPT-2 uses Conv1D layers, which store W as [d_in x d_out] (the
@@ -9,6 +10,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -94,17 +96,75 @@ struct Gpt2Model {
   size_t bytes() const;
 };
 
-// Loads a model from config.json's text and model.safetensors' bytes (the
-// bytes may be freed after: until then both are held, about 1 GB for gpt2). Tensor names may carry the "transformer."
-// prefix of GPT2LMHeadModel or not (GPT2Model); the attn.bias and
-// attn.masked_bias buffers (the causal mask, saved by older versions) are
-// skipped; lm_head.weight, when the file has it, must equal wte.weight
-// unless tie_word_embeddings is false (then it is required and used).
-// Tensors the forward does not use are noted and skipped. Every shape is
-// checked against the config, by name: "h.3.mlp.c_fc.weight has shape (768,
-// 3000); config.json (n_embd 768, d_mlp 3072) needs (768, 3072)".
+// [SECTION] loading
+
+// What loading checks, whichever way the bytes come: tensor names may carry
+// the "transformer." prefix of GPT2LMHeadModel or not (GPT2Model); the
+// attn.bias and attn.masked_bias buffers (the causal mask, saved by older
+// versions) are skipped; lm_head.weight, when the file has it, must equal
+// wte.weight unless tie_word_embeddings is false (then it is required and
+// used). Tensors the forward does not use are noted and skipped. Every shape
+// is checked against the config, by name: "h.3.mlp.c_fc.weight has shape
+// (768, 3000); config.json (n_embd 768, d_mlp 3072) needs (768, 3072)".
+//
+// Gpt2Loader takes model.safetensors in chunks of any size, in file order,
+// and never keeps the file's bytes: the header is checked against
+// config.json as soon as it is whole (every tensor present, of its shape and
+// a readable dtype), so a wrong file fails after its first kilobytes; each
+// tensor the model uses is converted when its last byte arrives, straight
+// from the chunk that holds it whole, or else from a copy of that tensor
+// alone (staged while it spans chunks); skipped tensors and bytes between
+// tensors are passed over. Tensors may lie in the data in any order of
+// names. Besides the weights built so far it holds the header while that
+// arrives, then at most one staged tensor: wte, 154 MB of F32 for gpt2
+// (whose weights are 498 MB), 206 MB for gpt2-medium (1.42 GB). A tied
+// lm_head.weight is compared, as it completes, with whichever of the two
+// came first and was converted as wte, so neither is staged beside the other.
+class Gpt2Loader {
+ public:
+  // config.json's text (refused at once if bad: every call then returns why);
+  // file_size the bytes of model.safetensors if known, else 0: a header that
+  // describes more is then refused as soon as it is read, and finish() wants
+  // exactly that many bytes.
+  explicit Gpt2Loader(std::string_view config_json, uint64_t file_size = 0);
+  ~Gpt2Loader();
+  Gpt2Loader(Gpt2Loader&&) noexcept;  // a loader moved from may only be destroyed or assigned to
+  Gpt2Loader& operator=(Gpt2Loader&&) noexcept;
+
+  // The next `size` bytes of model.safetensors. Empty on success; else one
+  // sentence (load_gpt2's messages: a bad header, a tensor's shape or dtype
+  // by name, lm_head.weight differing from wte.weight; more bytes than
+  // file_size), after which the partial model is freed and every call
+  // returns the same sentence.
+  std::string feed(const void* data, size_t size);
+  // After the last byte, once: the model, or why not (a stream that ended
+  // early says how many of its bytes arrived). Any call after it is an error.
+  std::variant<Gpt2Model, std::string> finish();
+
+  const Gpt2Config* config() const;  // from the constructor on (nullptr if config.json was refused)
+  bool header_done() const;          // the header has been read and checked against the config
+  // file_size if given; else, once the header is read, 8 + its length + the
+  // end of the last tensor's data (bytes after that are taken as padding); 0 before.
+  uint64_t bytes_expected() const;
+  uint64_t bytes_received() const;
+  // The most bytes of the file held at once: the header while it arrives, or
+  // a tensor that spans chunks. At most the larger of the two.
+  size_t peak_staged_bytes() const;
+  const std::string& error() const;  // empty unless a call has failed
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// A model from config.json's text and all of model.safetensors' bytes in
+// memory: a Gpt2Loader fed them as one chunk, so every tensor converts from
+// the bytes in place and nothing is staged but the header. The caller holds
+// the file beside the weights (about 1 GB for gpt2) until it frees them.
 std::variant<Gpt2Model, std::string> load_gpt2(std::string_view config_json, std::string_view safetensors);
-// The same from a folder holding config.json and model.safetensors.
+// The same from a folder holding config.json and model.safetensors, read in
+// 16 MiB chunks through a Gpt2Loader: the weights, one chunk and at most one
+// staged tensor are held, never the whole file.
 std::variant<Gpt2Model, std::string> load_gpt2_folder(const std::string& dir);
 
 }  // namespace ap
