@@ -282,8 +282,10 @@ TEST_CASE("model session: a bad or interrupted file keeps what was loaded") {
   CHECK(s.model->tokens == tokens);
   // More bytes than announced are refused as they come.
   REQUIRE(web::begin_model_load(s, "long", read("tiny_vocab/config.json"), 10) == "");
-  CHECK(web::feed_model_weights(s, weights.data(), 11) != "");
   CHECK(web::add_model_file(s, "model.bin", "x").find("not a tokenizer file") != std::string::npos);
+  CHECK(web::feed_model_weights(s, weights.data(), 11) != "");
+  CHECK_FALSE(s.loading);  // a file that failed cannot be continued
+  CHECK(s.model->name == "tiny_vocab");
 }
 
 TEST_CASE("model session: unloading returns to the playground's own layer") {

@@ -210,9 +210,7 @@ std::string begin_model_load(Session& s, const std::string& name, const std::str
   if (!check.error.empty()) return check.error;
   auto load = std::make_unique<ModelLoad>();
   load->name = name.empty() ? "local files" : name;
-  load->config = check.config;
-  load->config_json = config_json;
-  load->file_bytes = file_bytes;
+  load->weights = std::make_unique<ap::Gpt2Loader>(config_json, file_bytes);
   s.loading = std::move(load);
   return "";
 }
@@ -232,12 +230,9 @@ std::string add_model_file(Session& s, const std::string& file, std::string byte
 
 std::string feed_model_weights(Session& s, const void* data, size_t size) {
   if (!s.loading) return "no model is being loaded: give its config.json first";
-  ModelLoad& l = *s.loading;
-  if (l.file_bytes && l.safetensors.size() + size > l.file_bytes)
-    return ap::format("model.safetensors is longer than the %llu bytes announced",
-                      static_cast<unsigned long long>(l.file_bytes));
-  l.safetensors.append(static_cast<const char*>(data), size);
-  return "";
+  std::string e = s.loading->weights->feed(data, size);
+  if (!e.empty()) s.loading.reset();  // nothing more of this file can help
+  return e;
 }
 
 std::string finish_model_load(Session& s) {
@@ -253,8 +248,8 @@ std::string finish_model_load(Session& s) {
     if (auto* e = std::get_if<std::string>(&t)) return *e;
     tokenizer = std::move(std::get<ap::Gpt2Tokenizer>(t));
   }
-  auto loaded = ap::load_gpt2(l->config_json, l->safetensors);
-  l->safetensors = std::string();
+  auto loaded = l->weights->finish();
+  l->weights.reset();
   if (auto* e = std::get_if<std::string>(&loaded)) return *e;
   ap::Gpt2Model& model = std::get<ap::Gpt2Model>(loaded);
   if (tokenizer->vocab_size() > model.config.vocab_size)

@@ -77,11 +77,8 @@ struct ModelFetch {
 
 // A model's files as they arrive, until finish_model_load().
 struct ModelLoad {
-  std::string name;  // the repo id, or "local files"
-  ap::Gpt2Config config;
-  std::string config_json;
-  uint64_t file_bytes = 0;  // model.safetensors' size, when known
-  std::string safetensors;  // the bytes received so far
+  std::string name;                         // the repo id, or "local files"
+  std::unique_ptr<ap::Gpt2Loader> weights;  // model.safetensors, converted as its bytes arrive
   std::string vocab_json, merges_txt, tokenizer_json;
 };
 
