@@ -157,6 +157,17 @@ test("the prediction and every layer's weights are NumPy's; an ablation changes 
   await frames(p);
   await p.screenshot({ path: `${env.shots}/model-1280x800-ablated.png` });
   await p.evaluate(() => playground.modelEdit({ action: 'clear' }));
+  // Every head's behaviour, measured on repeated random tokens: a score in [0, 1] per layer and head.
+  const b = await p.evaluate(() => playground.modelEdit({ action: 'behaviour' }).behaviour);
+  for (const key of ['previous', 'first', 'same', 'duplicate', 'induction']) {
+    assert.equal(b[key].length, 2, key);
+    assert.ok(b[key].every((row) => row.length === 4 && row.every((v) => v >= 0 && v <= 1)), key);
+  }
+  await p.setViewportSize({ width: 1280, height: 1400 });  // the whole tab, down to the behaviour map
+  await frames(p);
+  await frames(p);
+  await p.screenshot({ path: `${env.shots}/model-1280x1400-behaviour.png` });
+  await p.setViewportSize({ width: 1280, height: 800 });
 });
 
 test('reopening the page uses the cache with the network cut', async () => {

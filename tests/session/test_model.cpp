@@ -387,3 +387,27 @@ TEST_CASE("model session: the link records the model, its layer and ablations, a
   web::apply_link(t, "model=../etc");
   CHECK(t.notes.back().find("not a repo id") != std::string::npos);
 }
+
+TEST_CASE("model session: an edit after the chosen layer keeps its trace; one at it makes it again") {
+  web::Session s = started();
+  REQUIRE(load(s, "tiny_vocab") == "");
+  settle(s);
+  const ap::Mat output = s.trace.output;
+  const float* held = s.trace.output.data();
+  const uint64_t generation = s.generation;
+  REQUIRE(web::ablate_model_head(s, 1, 0, true) == "");  // after layer 0, the chosen one
+  settle(s);
+  CHECK(s.trace.output.data() == held);  // the same trace, not made again
+  CHECK(s.generation > generation);      // but a new generation: the model view's later layers changed
+  CHECK(s.model->prediction.unedited_logprob.size() == 10);
+  REQUIRE(web::choose_model_layer(s, 1) == "");
+  settle(s);
+  const int dh = s.trace.d_head;
+  CHECK(s.trace.concat.middleCols(0, dh).isZero(0));     // layer 1's trace shows its ablated head 0
+  REQUIRE(web::ablate_model_head(s, 1, 1, true) == "");  // at the chosen layer: made again
+  settle(s);
+  CHECK(s.trace.concat.middleCols(dh, dh).isZero(0));
+  REQUIRE(web::choose_model_layer(s, 0) == "");
+  settle(s);
+  CHECK(s.trace.output == output);  // layer 0 is as it was: nothing before it changed
+}

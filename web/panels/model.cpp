@@ -170,13 +170,6 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
   ModelSession& m = *s.model;
   const ap::Gpt2Config& c = m.model.config;
   const float scale = f.scale, line = ImGui::GetTextLineHeight();
-  int layer = m.layer;
-  ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x * 0.6f, ImGui::GetFontSize() * 16));
-  if (ImGui::SliderInt("layer", &layer, 0, c.n_layer - 1)) choose_model_layer(s, layer);
-  help(
-      "Every other tab shows this layer: its Q, K, V, scores and weights, its masks and shapes. The controls' "
-      "masks, scale and temperature edit it.");
-  ImGui::SameLine();
   ImGui::Checkbox("clicks ablate", &clicks_ablate);
   help(
       "Off: a click on a head inspects it (its layer in every tab, the head in Heads). On: a click zeroes the "

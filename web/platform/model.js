@@ -58,7 +58,11 @@
     const hub = window.playground.hub;
     if (!hub.isRepo(repo)) throw new Error(`"${String(repo).slice(0, 60)}" is not a repo id (owner/name)`);
     report({ phase: 'sizing', repo, base: hub.base() });
-    const sizes = await hub.sizes(repo, NAMES);
+    // tokenizer.json only when vocab.json or merges.txt is missing (an absent file is a 404 the console shows).
+    const sizes = await hub.sizes(repo, ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']);
+    if (sizes['vocab.json'] === null || sizes['merges.txt'] === null)
+      Object.assign(sizes, await hub.sizes(repo, ['tokenizer.json']));
+    else sizes['tokenizer.json'] = null;
     if (sizes['config.json'] === null) throw new Error(`${repo} has no config.json on ${hub.base()}`);
     if (sizes['model.safetensors'] === null)
       throw new Error(`${repo} has no model.safetensors on ${hub.base()} (only safetensors weights can be read)`);

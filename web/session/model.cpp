@@ -119,24 +119,32 @@ void add_forward(ModelSession& m, ModelWork& w, const ap::Gpt2Edits& edits, doub
 }
 
 // Makes the session show the chosen layer when the work is done.
-void show_chosen(Session& s) {
+// Makes the session show the work's result: the chosen layer's new trace if it was
+// made again, and a new generation either way (the model view reads every layer).
+void show_chosen(Session& s, bool remade) {
   ModelSession& m = *s.model;
-  s.config = shown_config(m);
-  s.inputs = std::move(m.chosen.inputs);
-  s.trace = std::move(m.chosen.trace);
+  if (remade) {
+    s.config = shown_config(m);
+    s.inputs = std::move(m.chosen.inputs);
+    s.trace = std::move(m.chosen.trace);
+    m.shown_layer = m.layer;
+    m.shown_tokens = m.tokens;
+    m.shown_edits = m.edits;
+  }
   shown_new_trace(s);
 }
 
 void finish_work(Session& s) {
   ModelSession& m = *s.model;
   const std::string error = m.work->error;
+  const bool remade = m.work->chose;
   m.forward_ms = m.work->ms;
   s.compute_ms = s.weights_ms = m.work->ms;
   s.longest_slice_ms = m.work->longest_slice_ms;
   s.longest_piece_ms = m.work->plan.longest_piece_ms();
   m.work.reset();
   if (!error.empty()) s.notes.push_back(m.name + ": " + error);
-  else show_chosen(s);
+  else show_chosen(s, remade);
 }
 
 // (Re)starts the work that brings the session up to m's tokens, edits and layer:
@@ -153,22 +161,30 @@ void start_work(Session& s) {
   const double logits = 2.0 * c.n_embd * c.vocab_size * ap::kFlopCost;
   const ap::Gpt2Edits plain = ap::gpt2_default_edits(c);
   const bool is_edited = !(m.edits == plain);
-  if (!is_edited || m.unedited_tokens != m.tokens) {
-    add_forward(m, w, plain, m.state.tokens == m.tokens ? 0 : forward);
+  // The layers a forward must run: from the first that differs from what the state holds.
+  const auto layers_from = [&](const ap::Gpt2Edits& held, const ap::Gpt2Edits& next) {
+    const bool same_tokens = m.state.tokens == m.tokens && m.state.layers_done == c.n_layer;
+    return double(c.n_layer - (same_tokens ? ap::first_edited_layer(held, next) : 0)) / std::max(1, c.n_layer);
+  };
+  const bool plain_first = !is_edited || m.unedited_tokens != m.tokens;
+  if (plain_first) {
+    add_forward(m, w, plain, forward * layers_from(m.state.edits, plain));
     w.plan.add(logits, [&m, &w] {
       if (w.error.empty()) capture_unedited(m, w);
     });
   }
-  if (is_edited) {
-    const int from = ap::first_edited_layer(plain, m.edits);
-    add_forward(m, w, m.edits, forward * (c.n_layer - from) / std::max(1, c.n_layer));
-  }
-  w.plan.add(forward / std::max(1, c.n_layer), [&m, &w] {
-    if (!w.error.empty()) return;
-    if (std::string e = ap::plan_gpt2_choose_layer(m.model, m.state, m.layer, m.token_text, m.chosen, w.plan);
-        !e.empty())
-      w.error = e;
-  });
+  if (is_edited) add_forward(m, w, m.edits, forward * layers_from(plain_first ? plain : m.state.edits, m.edits));
+  // The chosen layer's trace is made again only when its input or its own edits changed.
+  const bool chosen_current = m.shown_layer == m.layer && m.shown_tokens == m.tokens &&
+                              ap::first_edited_layer(m.shown_edits, m.edits) > m.layer;
+  if (!chosen_current)
+    w.plan.add(forward / std::max(1, c.n_layer), [&m, &w] {
+      if (!w.error.empty()) return;
+      w.chose = true;
+      if (std::string e = ap::plan_gpt2_choose_layer(m.model, m.state, m.layer, m.token_text, m.chosen, w.plan);
+          !e.empty())
+        w.error = e;
+    });
   w.plan.add(logits, [&m, &w] {
     if (w.error.empty()) predict(m, w);
   });

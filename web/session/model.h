@@ -87,6 +87,7 @@ struct ModelWork {
   ap::Plan plan;
   std::string error;  // set by a piece that failed; the rest is skipped
   double ms = 0, longest_slice_ms = 0;
+  bool chose = false;  // the chosen layer's trace was made again
 };
 
 struct ModelSession {
@@ -98,8 +99,12 @@ struct ModelSession {
   std::vector<std::string> token_text;  // [n] gpt2_token_display of each
   ap::Gpt2Edits edits;                  // what the state runs (or is being computed with)
   ap::Gpt2State state;
-  int layer = 0;                   // the chosen layer: its trace is the session's
-  ap::Gpt2ChosenLayer chosen;      // being made by `work`; moved into the session when done
+  int layer = 0;               // the chosen layer: its trace is the session's
+  ap::Gpt2ChosenLayer chosen;  // being made by `work`; moved into the session when done
+  // What the session's trace was made from, so that an edit after the chosen layer keeps it.
+  int shown_layer = -1;
+  std::vector<int> shown_tokens;
+  ap::Gpt2Edits shown_edits;
   ap::Config target;               // the chosen layer's config with the text: what the controls show
   Prediction prediction;           // after the last token
   std::vector<float> last_logits;  // [vocab] after the last token, for sampling
