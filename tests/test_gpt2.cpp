@@ -15,6 +15,7 @@
 #include <sstream>
 #include <variant>
 
+#include "gpt2_fixture.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "model/gpt2.h"
@@ -22,36 +23,17 @@
 
 namespace {
 
-const std::string kDir = AP_GPT2_REFERENCE_DIR;
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// The fixture's files must be there: a missing one fails, it does not skip.
-std::string fixture_file(const std::string& path) {
-  const std::string full = kDir + "/" + path;
-  if (!std::filesystem::exists(full))
-    FAIL(full << " is missing: run `ctest -R gpt2` (its fixture runs tests/reference/gpt2_numpy.py) or "
-                 "/usr/bin/python3 tests/reference/gpt2_numpy.py "
-              << kDir);
-  return full;
-}
+using gpt2_fixture::kDir;
+using gpt2_fixture::max_error;
+using gpt2_fixture::npy;
+using gpt2_fixture::slurp;
+const auto fixture_file = gpt2_fixture::file;
 
 ap::Gpt2Model load(const std::string& name) {
   fixture_file(name + "/model.safetensors");
   auto r = ap::load_gpt2_folder(kDir + "/" + name);
   if (auto* e = std::get_if<std::string>(&r)) FAIL(name << ": " << *e);
   return std::move(std::get<ap::Gpt2Model>(r));
-}
-
-ap::Array npy(const std::string& path) {
-  auto r = ap::read_npy(fixture_file(path));
-  if (auto* e = std::get_if<std::string>(&r)) FAIL(*e);
-  return std::get<ap::Array>(r);
 }
 
 std::vector<int> tokens_of(const std::string& name) {
@@ -73,13 +55,6 @@ ap::Mat all_logits(const ap::Gpt2Model& m, const ap::Gpt2State& s) {
   auto r = ap::gpt2_logits(m, s, positions);
   REQUIRE(std::holds_alternative<ap::Mat>(r));
   return std::get<ap::Mat>(r);
-}
-
-// The largest |a − b| over a float32 matrix and a float64 array of the same size.
-double max_error(const ap::Mat& a, const double* b) {
-  double worst = 0;
-  for (Eigen::Index i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a.data()[i]) - b[i]));
-  return worst;
 }
 
 bool same_bits(const ap::Mat& a, const ap::Mat& b) {

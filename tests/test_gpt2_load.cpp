@@ -15,22 +15,14 @@
 #include <variant>
 
 #include "base/rng.h"
+#include "gpt2_fixture.h"
 #include "io/safetensors.h"
 #include "model/gpt2.h"
 
 namespace {
 
-const std::string kDir = AP_GPT2_REFERENCE_DIR;
-
-std::string fixture(const std::string& path) {
-  const std::string full = kDir + "/" + path;
-  if (!std::filesystem::exists(full))
-    FAIL(full << " is missing: run `ctest -R gpt2` (its fixture runs tests/reference/gpt2_numpy.py)");
-  std::ifstream f(full, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+// A fixture file's bytes (tests/gpt2_fixture.h).
+std::string fixture(const std::string& path) { return gpt2_fixture::read(path); }
 
 // The bytes of `file` fed `chunk` at a time (0: random sizes from 1 to 5000).
 std::variant<ap::Gpt2Model, std::string> streamed(const std::string& config, const std::string& file, size_t chunk,
@@ -138,7 +130,8 @@ TEST_CASE("GPT-2 loader: any chunking gives the model of one feed, bit for bit, 
     const std::string config = fixture(name + "/config.json"), file = fixture(name + "/model.safetensors");
     // The reference: the file in one feed, each tensor converted from it in place.
     const ap::Gpt2Model whole = model_of(ap::load_gpt2(config, file));
-    CHECK(difference(model_of(ap::load_gpt2_folder(kDir + "/" + name)), whole) == "");  // in 16 MiB chunks
+    CHECK(difference(model_of(ap::load_gpt2_folder(gpt2_fixture::kDir + "/" + name)), whole) ==
+          "");  // in 16 MiB chunks
     // What a tensor spanning chunks stages: the largest the model uses (not the
     // mask buffers attn.bias, which are skipped), or the header while it arrives.
     const auto index = std::get<ap::SafetensorsIndex>(ap::parse_safetensors(file));

@@ -4,7 +4,7 @@
 // GPT-2's tokenizer files, serves them from a local server laid out like the
 // hub, and in headless Chromium measures: the first load (download through
 // hub.js, streamed into wasm and converted), the load again from the device's
-// cache with the network cut, the forward at 16, 64 and 256 tokens, and an
+// cache with the network cut, the forward at 16, 64, 256 and 1024 tokens, and an
 // edit of the last layer at 64 tokens until it is on screen (in frames).
 //   node tests/e2e/bench_model.mjs build/wasm/web build/wasm/gpt2_tokenizer
 import fs from 'node:fs';
@@ -110,7 +110,7 @@ async function main() {
                 `parsing and converting in wasm, the rest reading Cache Storage), then ${seconds(cached.ms - cached.loaded)} ` +
                 'to the first forward on screen');
     console.log('\n    n  forward ms (page, summed over its frames)  wall ms');
-    for (const n of [16, 64, 256]) {
+    for (const n of [16, 64, 256, 1024]) {
       const r = await page.evaluate(async (text) => {
         playground.setConfig({ text, layer: 0 });
         const t0 = performance.now();

@@ -182,6 +182,25 @@ TEST_CASE("model session: the controls edit the chosen layer; the model's own si
   for (double d : m.attention_change[1]) moved = std::max(moved, d);
   CHECK(moved > 1e-3);
   CHECK(m.prediction.unedited_logprob.size() == 10);
+  // Attention to the future (causal off), and a key blocked by a painted mask.
+  c = web::target_config(s);
+  c.window = 0;
+  c.causal = false;
+  const int n = int(s.model->tokens.size());
+  c.custom_mask.assign(size_t(n), std::vector<uint8_t>(size_t(n), 1));
+  for (auto& row : c.custom_mask) row[2] = 0;
+  REQUIRE(web::apply_config(s, c).empty());
+  settle(s);
+  CHECK(s.trace.allowed(0, n - 1) == 1);  // the first query sees the last key
+  for (int q = 0; q < n; ++q) CHECK(s.trace.heads[0].weights(q, 2) == 0);
+  c.custom_mask.assign(3, std::vector<uint8_t>(3, 1));  // not the model's n x n
+  CHECK_FALSE(web::apply_config(s, c).empty());
+  c = web::target_config(s);
+  c.causal = true;
+  c.custom_mask.clear();
+  c.window = 2;
+  REQUIRE(web::apply_config(s, c).empty());
+  settle(s);
   // Layer 1 shows its own, unedited config; layer 0's edit stays.
   REQUIRE(web::choose_model_layer(s, 1) == "");
   settle(s);

@@ -78,102 +78,94 @@
     return looked;
   }
 
-  async function fromHub(repo) {
-    const hub = window.playground.hub;
+  // One way of loading, `body(signal)`, which hands its files to wasm as they come (cancelled through
+  // `signal`); then the model is built. Any error ends the load and keeps what was loaded before.
+  async function attempt(body) {
+    controller = new AbortController();
     try {
-      const l = looked && looked.repo === repo && looked.base === hub.base() ? looked : await lookup(repo);
-      controller = new AbortController();
-      const signal = controller.signal;
-      const onProgress = (p) => report({ phase: 'downloading', repo, done: p.done, total: l.total, speed: p.speed, file: p.file });
-      begin(repo, l.config, l.sizes['model.safetensors']);
-      const small = await hub.download(repo, l.tokenizer, { signal, onProgress });
-      for (const f of l.tokenizer) file(f, small[f]);
-      const before = l.tokenizer.reduce((n, f) => n + l.sizes[f], 0) + l.sizes['config.json'];
-      await hub.download(repo, ['model.safetensors'], {
-        signal,
-        onProgress: (p) => onProgress({ done: before + p.done, speed: p.speed, file: p.file }),
-        onChunk: (f, part) => feed(part),
-      });
-      controller = null;
+      await body(controller.signal);
       return finish();
     } catch (e) {
-      controller = null;
       _ap_model_cancel();
       return fail(String(e && e.message));
+    } finally {
+      controller = null;
     }
   }
+
+  const fromHub = (repo) => attempt(async (signal) => {
+    const hub = window.playground.hub;
+    const l = looked && looked.repo === repo && looked.base === hub.base() ? looked : await lookup(repo);
+    const onProgress = (p) => report({ phase: 'downloading', repo, done: p.done, total: l.total, speed: p.speed, file: p.file });
+    begin(repo, l.config, l.sizes['model.safetensors']);
+    const small = await hub.download(repo, l.tokenizer, { signal, onProgress });
+    for (const f of l.tokenizer) file(f, small[f]);
+    const before = l.tokenizer.reduce((n, f) => n + l.sizes[f], 0) + l.sizes['config.json'];
+    await hub.download(repo, ['model.safetensors'], {
+      signal,
+      onProgress: (p) => onProgress({ done: before + p.done, speed: p.speed, file: p.file }),
+      onChunk: (f, part) => feed(part),
+    });
+  });
 
   // [SECTION] from a folder's URL (no cache: the browser's own applies)
 
-  async function fromFolder(url) {
+  const fromFolder = (url) => attempt(async (signal) => {
     const dir = url.replace(/\/+$/, '');
-    try {
-      controller = new AbortController();
-      const signal = controller.signal;
-      const get = async (f) => {
-        const r = await fetch(`${dir}/${f}`, { signal });
-        return r.ok ? r : null;
-      };
-      const config = await get('config.json');
-      if (!config) throw new Error(`${dir}/config.json could not be read`);
-      const configText = await config.text();
-      const check = call(_ap_model_check, configText);
-      if (!check.ok) throw new Error(check.error);
-      const weights = await get('model.safetensors');
-      if (!weights) throw new Error(`${dir}/model.safetensors could not be read`);
-      const size = Number(weights.headers.get('Content-Length')) || 0;
-      begin(dir, configText, size);
-      let tokenizer = null;
-      for (const set of TOKENIZER) {
-        const got = [];
-        for (const f of set) got.push(await get(f));
-        if (got.every((r) => r)) { tokenizer = set; for (let i = 0; i < set.length; ++i) file(set[i], new Uint8Array(await got[i].arrayBuffer())); break; }
-      }
-      if (!tokenizer) throw new Error(`${dir} has neither vocab.json and merges.txt nor tokenizer.json`);
-      const reader = weights.body.getReader();
-      let done = 0;
-      for (;;) {
-        const { done: end, value } = await reader.read();
-        if (end) break;
-        feed(value);
-        done += value.length;
-        report({ phase: 'downloading', repo: dir, done, total: size, speed: 0, file: 'model.safetensors' });
-      }
-      controller = null;
-      return finish();
-    } catch (e) {
-      controller = null;
-      _ap_model_cancel();
-      return fail(String(e && e.message));
+    const get = async (f) => {
+      const r = await fetch(`${dir}/${f}`, { signal });
+      return r.ok ? r : null;
+    };
+    const config = await get('config.json');
+    if (!config) throw new Error(`${dir}/config.json could not be read`);
+    const configText = await config.text();
+    const check = call(_ap_model_check, configText);
+    if (!check.ok) throw new Error(check.error);
+    const weights = await get('model.safetensors');
+    if (!weights) throw new Error(`${dir}/model.safetensors could not be read`);
+    const size = Number(weights.headers.get('Content-Length')) || 0;
+    begin(dir, configText, size);
+    let tokenizer = null;
+    for (const set of TOKENIZER) {
+      const got = [];
+      for (const f of set) got.push(await get(f));
+      if (!got.every((r) => r)) continue;
+      tokenizer = set;
+      for (let i = 0; i < set.length; ++i) file(set[i], new Uint8Array(await got[i].arrayBuffer()));
+      break;
     }
-  }
+    if (!tokenizer) throw new Error(`${dir} has neither vocab.json and merges.txt nor tokenizer.json`);
+    const reader = weights.body.getReader();
+    for (let done = 0; ;) {
+      const { done: end, value } = await reader.read();
+      if (end) break;
+      feed(value);
+      done += value.length;
+      report({ phase: 'downloading', repo: dir, done, total: size, speed: 0, file: 'model.safetensors' });
+    }
+  });
 
   // [SECTION] from the learner's files
 
-  async function fromFiles(list) {
+  const fromFiles = (list) => attempt(async (signal) => {
     const byName = {};
     for (const f of list) byName[f.name.replace(/^.*[\\/]/, '')] = f;
-    try {
-      for (const need of ['config.json', 'model.safetensors'])
-        if (!byName[need]) throw new Error(`the files must include ${need} (got ${Object.keys(byName).join(', ') || 'none'})`);
-      const tokenizer = tokenizerOf((f) => byName[f]);
-      if (!tokenizer) throw new Error('the files must include vocab.json and merges.txt, or tokenizer.json');
-      const configText = await byName['config.json'].text();
-      const check = call(_ap_model_check, configText);
-      if (!check.ok) throw new Error(check.error);
-      const weights = byName['model.safetensors'];
-      begin('local files', configText, weights.size);
-      for (const f of tokenizer) file(f, new Uint8Array(await byName[f].arrayBuffer()));
-      for (let from = 0; from < weights.size; from += CHUNK) {
-        feed(new Uint8Array(await weights.slice(from, Math.min(weights.size, from + CHUNK)).arrayBuffer()));
-        report({ phase: 'downloading', repo: 'local files', done: Math.min(weights.size, from + CHUNK), total: weights.size, speed: 0, file: weights.name });
-      }
-      return finish();
-    } catch (e) {
-      _ap_model_cancel();
-      return fail(String(e && e.message));
+    for (const need of ['config.json', 'model.safetensors'])
+      if (!byName[need]) throw new Error(`the files must include ${need} (got ${Object.keys(byName).join(', ') || 'none'})`);
+    const tokenizer = tokenizerOf((f) => byName[f]);
+    if (!tokenizer) throw new Error('the files must include vocab.json and merges.txt, or tokenizer.json');
+    const configText = await byName['config.json'].text();
+    const check = call(_ap_model_check, configText);
+    if (!check.ok) throw new Error(check.error);
+    const weights = byName['model.safetensors'];
+    begin('local files', configText, weights.size);
+    for (const f of tokenizer) file(f, new Uint8Array(await byName[f].arrayBuffer()));
+    for (let from = 0; from < weights.size; from += CHUNK) {
+      if (signal.aborted) throw new Error('loading cancelled');
+      feed(new Uint8Array(await weights.slice(from, Math.min(weights.size, from + CHUNK)).arrayBuffer()));
+      report({ phase: 'downloading', repo: 'local files', done: Math.min(weights.size, from + CHUNK), total: weights.size, speed: 0, file: weights.name });
     }
-  }
+  });
   const isModelFile = (f) => NAMES.includes(f.name.replace(/^.*[\\/]/, ''));
 
   async function listCached() {
