@@ -73,6 +73,7 @@ class ModelPanel : public Panel {
   int hovered = -1;                              // the token whose prediction is shown (-1: the last)
   std::vector<std::unique_ptr<Heatmap>> thumbs;  // [n_layer·n_heads]
   uint64_t generation = 0;                       // the session generation the thumbnails show
+  int thumb_n = 0;                               // the tokens they were made from
   std::unique_ptr<Heatmap> behaviour_map;
 };
 
@@ -197,6 +198,7 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
         t->set_cells(ap::pool_max(m.state.weights[size_t(l)][size_t(h)], kThumbCells, kThumbCells), nullptr);
       }
     generation = s.generation;
+    thumb_n = int(m.tokens.size());
   }
   if (thumbs.size() != size_t(cells)) return;
   const float label_w = ImGui::CalcTextSize("L00").x + 6 * scale;
@@ -205,7 +207,9 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
   note("Every layer × head: rows are layers, columns heads; colour is the weight, 0 to 1.");
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 top = ImGui::GetCursorScreenPos();
-  const int n = int(m.tokens.size());
+  const int n = thumb_n;
+  // While a forward runs, its state is being rewritten: the thumbnails show the last one, without tooltips.
+  const bool live = !m.work;
   for (int h = 0; h < c.n_head; ++h) {
     char label[8];
     std::snprintf(label, sizeof label, "%d", h);
@@ -238,7 +242,7 @@ void ModelPanel::draw_model_view(Session& s, const PanelFrame& f) {
       if (moved > 0.01)
         dl->AddRect(pos, end, IM_COL32(255, 160, 40, int(80 + 175 * std::min(1.0, moved * 4))), 0, 0, 2 * scale);
       if (l == m.layer && h == s.view.head) dl->AddRect(pos, end, IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);
-      if (hq >= 0) {
+      if (hq >= 0 && live) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(ImGui::GetFontSize() * 24);  // a phone's screen is narrower than the text
         ImGui::Text("layer %d, head %d%s", l, h, ablated ? " (ablated)" : "");

@@ -3,7 +3,7 @@
 // own files (picked or dropped). Files go to wasm as they arrive, config.json
 // first (a model that cannot fit is refused before the download), then the
 // tokenizer's files, then model.safetensors chunk by chunk, so the page never
-// holds the whole file beside the model. The Model panel asks through
+// holds the whole file beside the model. The GPT-2 tab asks through
 // Module.apModel.request(); the JS API's loadModel() uses the same paths.
 // Appended to playground.js after api.js and hub.js (a third --post-js).
 
@@ -27,7 +27,7 @@
     try { HEAPU8.set(bytes, p); return f(p, bytes.length); } finally { _free(p); }
   }
   const text = (bytes) => new TextDecoder().decode(bytes);
-  // What the Model panel shows of a download (the C side keeps it for drawing).
+  // What the GPT-2 tab shows of a download (the C side keeps it for drawing).
   const report = (status) => call(_ap_model_fetch, JSON.stringify(status));
   const fail = (message) => { report({ phase: 'failed', message }); return { ok: false, errors: [message], info: null }; };
 
@@ -173,7 +173,7 @@
     try { report({ base, cached: await window.playground.hub.cached() }); } catch (e) { report({ base, cached: [] }); }
   }
 
-  // What the Model panel asks for (web/panels/model.cpp, through the Platform).
+  // What the GPT-2 tab asks for (web/panels/model.cpp, through the Platform).
   async function request(json) {
     const r = JSON.parse(json);
     const hub = window.playground.hub;

@@ -42,7 +42,7 @@ struct Prediction {
 struct Sampling {
   double temperature = 1;
   int top_k = 40;
-  uint64_t seed = 1;  // advances with every sampled token, so a link replays them
+  uint64_t seed = 1;  // advances with every sampled token: the same seed draws the same tokens again
 };
 
 // Each head's behaviour scores (core/analysis/behaviour.h), measured on GPT-2's
@@ -54,10 +54,10 @@ struct BehaviourTable {
 };
 
 // How getting a model's files goes, as the page's side (platform/model.js)
-// reports it, for the Model panel to draw; and what the panel asks of it.
+// reports it, for the GPT-2 tab to draw; and a link's model, for it to ask about.
 struct ModelFetch {
-  std::string
-      phase;  // "", "sizing", "ask" (sizes known, waiting for a yes), "downloading", "converting", "failed", "done"
+  // "", "sizing", "ask" (sizes known, waiting for a yes), "downloading", "converting", "failed", "done"
+  std::string phase;
   std::string repo, base;
   std::string message;                    // why it failed, or the model loaded
   double done = 0, total = 0, speed = 0;  // bytes, bytes per second
