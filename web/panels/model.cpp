@@ -406,6 +406,9 @@ void ModelPanel::draw_behaviour(Session& s, const PanelFrame& f) {
     behaviour_map->set_cells(grid, &known);
     behaviour_shown = behaviour;
   }
+  note(
+      "Rows are layers (0 at the top), columns heads; colour is the score, 0 to 1. Click a head on the right to "
+      "inspect it.");
   const float cell = std::clamp(ImGui::GetContentRegionAvail().x * 0.6f / c.n_head, 8 * f.scale, 28 * f.scale);
   int hl = -1, hh = -1;
   heatmap_image(*behaviour_map, "##behaviour", ImVec2(cell * c.n_head, cell * c.n_layer), 0.0f, 1.0f,
@@ -418,7 +421,7 @@ void ModelPanel::draw_behaviour(Session& s, const PanelFrame& f) {
   for (size_t i = 0; i < std::min<size_t>(5, order.size()); ++i) {
     const int l = order[i].second / c.n_head, h = order[i].second % c.n_head;
     char label[48];
-    std::snprintf(label, sizeof label, "%d.%d  %.2f", l, h, order[i].first);
+    std::snprintf(label, sizeof label, "layer %d head %d: %.2f", l, h, order[i].first);
     if (ImGui::SmallButton(label)) {
       s.view.head = h;
       choose_model_layer(s, l);
