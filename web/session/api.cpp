@@ -21,14 +21,7 @@ bool read_head(const json& v, int& layer, int& head) {
     layer = v[0].get<int>(), head = v[1].get<int>();
     return true;
   }
-  if (!v.is_string()) return false;
-  const std::string t = v.get<std::string>();
-  char* end = nullptr;
-  layer = int(std::strtol(t.c_str(), &end, 10));
-  if (end == t.c_str() || *end != '.') return false;
-  const char* h = end + 1;
-  head = int(std::strtol(h, &end, 10));
-  return end != h && *end == 0;
+  return v.is_string() && parse_head(v.get<std::string>(), layer, head);
 }
 
 // setConfig with a model loaded: the chosen layer's fields, and layer, ablate and layers.

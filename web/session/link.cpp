@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 
 #include "config/url.h"
@@ -63,9 +62,7 @@ void apply_model_link(Session& s, const std::string& query) {
       const size_t comma = std::min(v.find(',', at), v.size());
       const std::string head = v.substr(at, comma - at);
       int l = -1, h = -1;
-      char tail = 0;
-      if (std::sscanf(head.c_str(), "%d.%d%c", &l, &h, &tail) == 2 && l >= 0 && l < c.n_layer && h >= 0 && h < c.n_head)
-        edits.ablated[size_t(l)][size_t(h)] = 1;
+      if (parse_head(head, l, h) && l < c.n_layer && h < c.n_head) edits.ablated[size_t(l)][size_t(h)] = 1;
       else s.notes.push_back("ablate: " + head.substr(0, 20) + " ignored: not a head (layer.head) of " + m.name);
       at = comma + 1;
     }
@@ -124,7 +121,7 @@ void apply_link(Session& s, const std::string& query) {
 
 std::string current_link(const Session& s) {
   std::string q = ap::config_to_query(s.config);
-  if (s.model && s.model->name != "local files") {
+  if (s.model && repo_id(s.model->name)) {  // not local files or a folder's URL: nothing a link could fetch
     const ModelSession& m = *s.model;
     q += "&model=" + m.name + "&layer=" + std::to_string(m.layer);
     std::string ablate;

@@ -2,8 +2,10 @@
 #include "session/model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 
 #include "base/format.h"
 #include "config/fields.h"
@@ -312,6 +314,17 @@ void unload_model(Session& s) {
 }
 
 // [SECTION] the model in the session
+
+bool parse_head(const std::string& text, int& layer, int& head) {
+  char* end = nullptr;
+  const long l = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '.' || !std::isdigit(static_cast<unsigned char>(end[1]))) return false;
+  const char* h = end + 1;
+  const long hh = std::strtol(h, &end, 10);
+  if (*end || l < 0 || hh < 0 || l > 1 << 20 || hh > 1 << 20) return false;
+  layer = int(l), head = int(hh);
+  return true;
+}
 
 std::vector<std::string> apply_model_edits(Session& s, int layer, const ap::Config& next, ap::Gpt2Edits edits) {
   ModelSession& m = *s.model;

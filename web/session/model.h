@@ -157,6 +157,9 @@ void unload_model(Session& s);
 
 // [SECTION] the model in the session
 
+// A head written "L.H" (layer.head), as links and the JS API name one: false unless both are whole numbers.
+bool parse_head(const std::string& text, int& layer, int& head);
+
 // Applies a config edit to the chosen layer (or a new text): the errors, or empty.
 std::vector<std::string> apply_model_config(Session& s, const ap::Config& next);
 // Chooses `layer`, sets its config to `next` (with the text) and every other layer's and the
