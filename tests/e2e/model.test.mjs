@@ -229,6 +229,23 @@ test('a model too large for the page is refused before its download, and a bad f
   await p.screenshot({ path: `${env.shots}/model-1280x800-refused.png` });
 });
 
+test("a folder's URL loads the same model, without the hub's cache", async () => {
+  const p = await page();
+  env.server.hub.requests.length = 0;
+  const dir = `/hub/${repo}/resolve/main`;
+  const r = await p.evaluate((d) => playground.loadModel(d), dir);
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  assert.equal(r.info.name, dir);
+  assert.equal(gets('model.safetensors').length, 1, 'one plain GET, no ranges');
+  assert.ok(env.server.hub.requests.every((q) => q[2] === ''), 'no Range requests');
+  const link = await p.evaluate(() => playground.link());
+  assert.doesNotMatch(link, /[&#]model=/, `a folder is not a repo id: the link cannot fetch it (${link})`);
+  const bad = await p.evaluate(() => playground.loadModel('/hub/test-org/nothing-here/resolve/main'));
+  assert.equal(bad.ok, false);
+  assert.match(bad.errors[0], /config\.json could not be read/);
+  assert.equal((await p.evaluate(() => playground.model())).name, dir, 'the loaded model stays');
+});
+
 test('a link with model= asks before downloading, then opens the layer it records', async () => {
   // A phone that has used the local hub before (its address is kept on the device), opening a teacher's link.
   const p = await page({ fresh: true, width: 390, height: 844, scale: 3, touch: true });
