@@ -80,27 +80,26 @@ Prediction make_prediction(const ModelSession& m, const float* logits, int posit
   return p;
 }
 
-// The pieces after a forward has run: the unedited reference, or the edits' effects.
-void capture_unedited(ModelSession& m, ModelWork& w) {
+// The logits after the last token [1 x vocab], or nothing with the work's error set.
+std::optional<ap::Mat> last_logits_row(ModelSession& m, ModelWork& w) {
   auto r = ap::gpt2_logits(m.model, m.state, {int(m.tokens.size()) - 1});
   if (auto* e = std::get_if<std::string>(&r)) {
     w.error = *e;
-    return;
+    return std::nullopt;
   }
-  const ap::Mat& row = std::get<ap::Mat>(r);
+  return std::get<ap::Mat>(std::move(r));
+}
+
+// After the unedited forward: the reference the edits' effects are measured against.
+void capture_unedited(ModelSession& m, const ap::Mat& row) {
   m.unedited_logprobs = ap::log_probabilities(row.data(), int(row.cols()));
   m.unedited_top = ap::top_tokens(row.data(), int(row.cols()), kTop);
   m.unedited_weights = m.state.keep_weights ? m.state.weights : std::vector<std::vector<ap::Mat>>{};
   m.unedited_tokens = m.tokens;
 }
 
-void predict(ModelSession& m, ModelWork& w) {
-  auto r = ap::gpt2_logits(m.model, m.state, {int(m.tokens.size()) - 1});
-  if (auto* e = std::get_if<std::string>(&r)) {
-    w.error = *e;
-    return;
-  }
-  const ap::Mat& row = std::get<ap::Mat>(r);
+// After the forward that is shown: the prediction and how far the edits moved every head.
+void predict(ModelSession& m, const ap::Mat& row) {
   m.last_logits.assign(row.data(), row.data() + row.size());
   m.prediction = make_prediction(m, row.data(), int(m.tokens.size()) - 1);
   m.attention_change.clear();
@@ -171,8 +170,13 @@ void start_work(Session& s) {
   const bool plain_first = !is_edited || m.unedited_tokens != m.tokens;
   if (plain_first) {
     add_forward(m, w, plain, forward * layers_from(m.state.edits, plain));
-    w.plan.add(logits, [&m, &w] {
-      if (w.error.empty()) capture_unedited(m, w);
+    // Unedited, this forward is also the one shown: one row of logits serves both.
+    w.plan.add(logits, [&m, &w, is_edited] {
+      if (!w.error.empty()) return;
+      if (auto row = last_logits_row(m, w)) {
+        capture_unedited(m, *row);
+        if (!is_edited) predict(m, *row);
+      }
     });
   }
   if (is_edited) add_forward(m, w, m.edits, forward * layers_from(plain_first ? plain : m.state.edits, m.edits));
@@ -187,9 +191,11 @@ void start_work(Session& s) {
           !e.empty())
         w.error = e;
     });
-  w.plan.add(logits, [&m, &w] {
-    if (w.error.empty()) predict(m, w);
-  });
+  if (is_edited)
+    w.plan.add(logits, [&m, &w] {
+      if (!w.error.empty()) return;
+      if (auto row = last_logits_row(m, w)) predict(m, *row);
+    });
   if (w.plan.total() <= kAtOnceCost) advance_model(s, 1e300);
 }
 
