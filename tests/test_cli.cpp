@@ -10,6 +10,7 @@
 
 #include "cli/attn_cli.h"
 #include "io/npy.h"
+#include "kernels/parallel.h"
 #include "layer/attention.h"
 #include "numpy_helpers.h"
 
@@ -114,6 +115,22 @@ TEST_CASE("attn mha computes the playground's layer from its weights") {
   // The CLI projects in float64, the playground in float32: they agree to float32 rounding.
   CHECK(worst < 1e-5);
   fs::remove_all(tmp);
+}
+
+TEST_CASE("attn --threads sets the pool's size, before or after the command") {
+  const int saved = ap::threads();
+  const Run a = attn({"--threads", "3", "check", "--expected", case_dir("test_attention_4d") + "/Y.npy", "--actual",
+                      case_dir("test_attention_4d") + "/Y.npy"});
+  CHECK(a.status == 0);
+  CHECK(ap::threads() == std::min(3, ap::max_threads()));
+  const Run b = attn({"check", "--expected", case_dir("test_attention_4d") + "/Y.npy", "--actual",
+                      case_dir("test_attention_4d") + "/Y.npy", "--threads", "1"});
+  CHECK(b.status == 0);
+  CHECK(ap::threads() == 1);
+  const Run bad = attn({"check", "--threads", "0", "--expected", "x.npy", "--actual", "y.npy"});
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("--threads") != std::string::npos);
+  ap::set_threads(saved);
 }
 
 TEST_CASE("bad input: one clear line on stderr and exit status 2") {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "io/npy.h"
+#include "kernels/parallel.h"
 #include "model/gpt2.h"
 #include "model/gpt2_forward.h"
 #include "onnx/sdpa.h"
@@ -319,6 +320,10 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   CLI::App app{
       "attn: attention on .npy files (ONNX Attention semantics), a checker for your own results, and GPT-2 on a text"};
   app.require_subcommand(1);
+  app.fallthrough();  // --threads may come after the command too
+  int threads = 0;
+  app.add_option("--threads", threads, "threads to compute with (default: the machine's cores, at most 8)")
+      ->check(CLI::Range(1, 16));
   const std::map<std::string, std::string> policies = {{"zero", "zero"}, {"nan", "nan"}, {"uniform", "uniform"}};
 
   SdpaArgs s;
@@ -403,6 +408,7 @@ int attn_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last-first
     app.parse(reversed);
+    if (threads > 0) set_threads(threads);  // the results are the same bits on any count (kernels/parallel.h)
     if (*sdpa_cmd) return run_sdpa(s, out);
     if (*mha_cmd) return run_mha(m, out);
     if (*model_cmd) return run_model(md, out);

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/parallel.h"
+#include "kernels/plan.h"
+
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
@@ -15,9 +18,15 @@
 namespace ap {
 namespace {
 
+// Output columns in blocks of 64 per task (a whole product when it is small):
+// Eigen's rounding depends on a product's shape, and the blocks depend only
+// on the sizes.
 Mat eigen_forward(const Mat& x, const Mat& w, const RowVec& bias) {
   Mat y(x.rows(), w.rows());
-  y.noalias() = x * w.transpose();
+  const double per_col = 2.0 * double(x.rows()) * double(x.cols()) * kFlopCost;
+  parallel_ranges(int(w.rows()), per_col, 64, [&](int c0, int c1) {
+    y.middleCols(c0, c1 - c0).noalias() = x * w.middleRows(c0, c1 - c0).transpose();
+  });
   if (bias.size()) y.rowwise() += bias;
   return y;
 }
@@ -116,20 +125,25 @@ Mat linear_forward_packed(const Mat& x, int d_out, const std::vector<float>& str
   // now feeds more rows). Every accumulator still sums its k in order, so the
   // block's height changes no bits. The causal kernels below keep four: a
   // taller block wastes more work past the diagonal.
+  // Threads share the strips: each output column is one strip's alone.
   constexpr int kRows = 5;
-  float tile[kRows * kStripCols];
-  for (int strip = 0; strip * kStripCols < d_out; ++strip) {
-    const float* pw = strips.data() + size_t(strip) * d_in * kStripCols;
-    const int cols = std::min(kStripCols, d_out - strip * kStripCols);
-    for (int r = 0; r < n; r += kRows) {
-      const int rows = std::min(kRows, n - r);
-      block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
-      for (int i = 0; i < rows; ++i)
-        for (int c = 0; c < cols; ++c)
-          y(r + i, strip * kStripCols + c) =
-              tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
+  const int n_strips = (d_out + kStripCols - 1) / kStripCols;
+  const double per_strip = 2.0 * n * d_in * kStripCols * kFlopCost;
+  parallel_ranges(n_strips, per_strip, 1, [&](int s0, int s1) {
+    float tile[kRows * kStripCols];
+    for (int strip = s0; strip < s1; ++strip) {
+      const float* pw = strips.data() + size_t(strip) * d_in * kStripCols;
+      const int cols = std::min(kStripCols, d_out - strip * kStripCols);
+      for (int r = 0; r < n; r += kRows) {
+        const int rows = std::min(kRows, n - r);
+        block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
+        for (int i = 0; i < rows; ++i)
+          for (int c = 0; c < cols; ++c)
+            y(r + i, strip * kStripCols + c) =
+                tile[i * kStripCols + c] + (bias.size() ? bias(strip * kStripCols + c) : 0.0f);
+      }
     }
-  }
+  });
 #else
   // Only a SIMD build packs (strips_size), so this is not reached in use; correct all the same.
   y = eigen_forward(x, unpack_strips(strips, d_out, int(x.cols())), bias);
@@ -155,58 +169,69 @@ Mat linear_forward(const Mat& x, const Mat& w, const std::vector<float>& strips,
 
 void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips, const std::vector<int>& limit, int r0,
                    int r1, Mat& y) {
-  y.middleRows(r0, r1 - r0).setConstant(std::numeric_limits<float>::quiet_NaN());
+  // Threads share the row blocks (whole blocks, so each keeps its rows).
+  const double per_row = 2.0 * double(w.rows()) * double(x.cols()) * kFlopCost;
 #if defined(__wasm_simd128__)
   if (!strips.empty()) {
     const int d = int(x.cols());
-    float tile[4 * kStripCols];
-    for (int r = r0; r < r1; r += 4) {
-      const int rows = std::min(4, r1 - r), stop = block_limit(limit, r, rows);
-      for (int strip = 0; strip * kStripCols < stop; ++strip) {
-        block_rows(x.data() + size_t(r) * d, d, rows, d, strips.data() + size_t(strip) * d * kStripCols, tile);
-        for (int i = 0; i < rows; ++i)
-          for (int c = strip * kStripCols; c < std::min(limit[r + i], (strip + 1) * kStripCols); ++c)
-            y(r + i, c) = tile[i * kStripCols + c - strip * kStripCols];
+    parallel_ranges(r1 - r0, per_row, 4, [&](int a, int b) {
+      y.middleRows(r0 + a, b - a).setConstant(std::numeric_limits<float>::quiet_NaN());
+      float tile[4 * kStripCols];
+      for (int r = r0 + a; r < r0 + b; r += 4) {
+        const int rows = std::min(4, r0 + b - r), stop = block_limit(limit, r, rows);
+        for (int strip = 0; strip * kStripCols < stop; ++strip) {
+          block_rows(x.data() + size_t(r) * d, d, rows, d, strips.data() + size_t(strip) * d * kStripCols, tile);
+          for (int i = 0; i < rows; ++i)
+            for (int c = strip * kStripCols; c < std::min(limit[r + i], (strip + 1) * kStripCols); ++c)
+              y(r + i, c) = tile[i * kStripCols + c - strip * kStripCols];
+        }
       }
-    }
+    });
     return;
   }
 #endif
   (void)strips;
-  for (int r = r0; r < r1; r += kEigenRows) {
-    const int rows = std::min(kEigenRows, r1 - r), stop = block_limit(limit, r, rows);
-    if (stop == 0) continue;
-    const Mat part = x.middleRows(r, rows) * w.topRows(stop).transpose();
-    for (int i = 0; i < rows; ++i) y.row(r + i).head(limit[r + i]) = part.row(i).head(limit[r + i]);
-  }
+  parallel_ranges(r1 - r0, per_row, kEigenRows, [&](int a, int b) {
+    y.middleRows(r0 + a, b - a).setConstant(std::numeric_limits<float>::quiet_NaN());
+    for (int r = r0 + a; r < r0 + b; r += kEigenRows) {
+      const int rows = std::min(kEigenRows, r0 + b - r), stop = block_limit(limit, r, rows);
+      if (stop == 0) continue;
+      const Mat part = x.middleRows(r, rows) * w.topRows(stop).transpose();
+      for (int i = 0; i < rows; ++i) y.row(r + i).head(limit[r + i]) = part.row(i).head(limit[r + i]);
+    }
+  });
 }
 
 void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& strips, const std::vector<int>& limit,
                     int r0, int r1, Mat& y) {
   const int dv = int(vt.rows());
+  const double per_row = 2.0 * double(p.cols()) * dv * kFlopCost;
 #if defined(__wasm_simd128__)
   if (!strips.empty()) {
     const int m = int(p.cols());
-    float tile[4 * kStripCols];
-    for (int r = r0; r < r1; r += 4) {
-      // Past a row's own limit p is zero, so summing to the block's limit is exact.
-      const int rows = std::min(4, r1 - r), stop = block_limit(limit, r, rows);
-      for (int strip = 0; strip * kStripCols < dv; ++strip) {
-        block_rows(p.data() + size_t(r) * m, m, rows, stop, strips.data() + size_t(strip) * m * kStripCols, tile);
-        for (int i = 0; i < rows; ++i)
-          for (int c = strip * kStripCols; c < std::min(dv, (strip + 1) * kStripCols); ++c)
-            y(r + i, c) = tile[i * kStripCols + c - strip * kStripCols];
+    parallel_ranges(r1 - r0, per_row, 4, [&](int a, int b) {
+      float tile[4 * kStripCols];
+      for (int r = r0 + a; r < r0 + b; r += 4) {
+        // Past a row's own limit p is zero, so summing to the block's limit is exact.
+        const int rows = std::min(4, r0 + b - r), stop = block_limit(limit, r, rows);
+        for (int strip = 0; strip * kStripCols < dv; ++strip) {
+          block_rows(p.data() + size_t(r) * m, m, rows, stop, strips.data() + size_t(strip) * m * kStripCols, tile);
+          for (int i = 0; i < rows; ++i)
+            for (int c = strip * kStripCols; c < std::min(dv, (strip + 1) * kStripCols); ++c)
+              y(r + i, c) = tile[i * kStripCols + c - strip * kStripCols];
+        }
       }
-    }
+    });
     return;
   }
 #endif
   (void)strips;
-  (void)dv;
-  for (int r = r0; r < r1; r += kEigenRows) {
-    const int rows = std::min(kEigenRows, r1 - r), stop = block_limit(limit, r, rows);
-    y.middleRows(r, rows).noalias() = p.block(r, 0, rows, stop) * vt.leftCols(stop).transpose();
-  }
+  parallel_ranges(r1 - r0, per_row, kEigenRows, [&](int a, int b) {
+    for (int r = r0 + a; r < r0 + b; r += kEigenRows) {
+      const int rows = std::min(kEigenRows, r0 + b - r), stop = block_limit(limit, r, rows);
+      y.middleRows(r, rows).noalias() = p.block(r, 0, rows, stop) * vt.leftCols(stop).transpose();
+    }
+  });
 }
 
 }  // namespace ap

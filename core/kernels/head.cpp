@@ -7,6 +7,8 @@
 
 #include "base/rng.h"
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
+#include "kernels/plan.h"
 #include "kernels/softmax.h"
 
 namespace ap {
@@ -74,55 +76,62 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
       std::fill(out.scores.data() + size_t(r) * n_kv + limit[size_t(r)],
                 out.scores.data() + size_t(r) * n_kv + ops.scored[size_t(r)], std::numeric_limits<float>::quiet_NaN());
   }
-  std::vector<int> fully;
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  std::vector<uint8_t> row_fully(size_t(r1 - r0), 0);
   // Row by row, so that any slicing of the rows gives the same bits (Eigen's
-  // vectorised tanh rounds differently at a packet's edge). Plain loops over
-  // contiguous floats: the compilers vectorise them (SSE natively, SIMD128 in wasm).
-  for (int r = r0; r < r1; ++r) {
-    // Only the computed keys [0, end) cost work; the skipped tail is filled.
-    const int end = limit[size_t(r)];
-    const size_t at = size_t(r) * size_t(n_kv);  // row r of every [n_q x n_kv] step
-    const float* score = out.scores.data() + at;
-    const float* b = bias.data() + at;
-    float* scaled = out.scaled.data() + at;
-    float* masked = out.masked.data() + at;
-    float* w = out.weights.data() + at;
-    for (int c = 0; c < end; ++c) scaled[c] = score[c] * o.scale;
-    const float* capped = scaled;
-    if (o.softcap > 0) {
-      out.capped.row(r).head(end) = (out.scaled.row(r).head(end).array() / o.softcap).tanh().matrix() * o.softcap;
-      out.capped.row(r).tail(n_kv - end).setConstant(kNaN);
-      capped = out.capped.data() + at;
-    }
-    // x + (−inf) = −inf: blocked cells need no select.
-    for (int c = 0; c < end; ++c) masked[c] = capped[c] + b[c];
-    std::fill(scaled + end, scaled + n_kv, kNaN);
-    std::fill(masked + end, masked + n_kv, kNegInf);
+  // vectorised tanh rounds differently at a packet's edge); threads share
+  // the rows. Plain loops over contiguous floats: the compilers vectorise
+  // them (SSE natively, SIMD128 in wasm).
+  const auto rows = [&](int a, int b) {
+    for (int r = r0 + a; r < r0 + b; ++r) {
+      // Only the computed keys [0, end) cost work; the skipped tail is filled.
+      const int end = limit[size_t(r)];
+      const size_t at = size_t(r) * size_t(n_kv);  // row r of every [n_q x n_kv] step
+      const float* score = out.scores.data() + at;
+      const float* b_row = bias.data() + at;
+      float* scaled = out.scaled.data() + at;
+      float* masked = out.masked.data() + at;
+      float* w = out.weights.data() + at;
+      for (int c = 0; c < end; ++c) scaled[c] = score[c] * o.scale;
+      const float* capped = scaled;
+      if (o.softcap > 0) {
+        out.capped.row(r).head(end) = (out.scaled.row(r).head(end).array() / o.softcap).tanh().matrix() * o.softcap;
+        out.capped.row(r).tail(n_kv - end).setConstant(kNaN);
+        capped = out.capped.data() + at;
+      }
+      // x + (−inf) = −inf: blocked cells need no select.
+      for (int c = 0; c < end; ++c) masked[c] = capped[c] + b_row[c];
+      std::fill(scaled + end, scaled + n_kv, kNaN);
+      std::fill(masked + end, masked + n_kv, kNegInf);
 
-    const bool row_fully_masked = std::all_of(b, b + end, [](float x) { return x == kNegInf; });
-    if (row_fully_masked) {
-      fully.push_back(r);
-      std::fill(w, w + n_kv, fully_masked_weight(o.fully_masked, n_kv));
-      out.row_max(r) = out.row_sum(r) = kNaN;
-    } else {
-      const SoftmaxStats st = softmax_row(masked, end, w);  // stable: exp(x − max)
-      std::fill(w + end, w + n_kv, 0.0f);
-      out.row_max(r) = st.max;
-      out.row_sum(r) = st.sum;
-    }
+      const bool fully_masked = std::all_of(b_row, b_row + end, [](float x) { return x == kNegInf; });
+      if (fully_masked) {
+        row_fully[size_t(r - r0)] = 1;
+        std::fill(w, w + n_kv, fully_masked_weight(o.fully_masked, n_kv));
+        out.row_max(r) = out.row_sum(r) = kNaN;
+      } else {
+        const SoftmaxStats st = softmax_row(masked, end, w);  // stable: exp(x − max)
+        std::fill(w + end, w + n_kv, 0.0f);
+        out.row_max(r) = st.max;
+        out.row_sum(r) = st.sum;
+      }
 
-    if (o.dropout > 0) {
-      // Past `end` a weight is 0 and stays 0 (a fully masked row's policy fills every key).
-      const float keep_scale = 1.0f / (1.0f - o.dropout);
-      const uint64_t threshold = keep_threshold(o.dropout);
-      const int stop = row_fully_masked ? n_kv : end;
-      float* dropped = out.dropped.data() + at;
-      for (int c = 0; c < stop; ++c)
-        dropped[c] = keeps(o.dropout_stream, int64_t(r) * n_kv + c, threshold) ? w[c] * keep_scale : 0.0f;
-      std::fill(dropped + stop, dropped + n_kv, 0.0f);
+      if (o.dropout > 0) {
+        // Past `end` a weight is 0 and stays 0 (a fully masked row's policy fills every key).
+        const float keep_scale = 1.0f / (1.0f - o.dropout);
+        const uint64_t threshold = keep_threshold(o.dropout);
+        const int stop = fully_masked ? n_kv : end;
+        float* dropped = out.dropped.data() + at;
+        for (int c = 0; c < stop; ++c)
+          dropped[c] = keeps(o.dropout_stream, int64_t(r) * n_kv + c, threshold) ? w[c] * keep_scale : 0.0f;
+        std::fill(dropped + stop, dropped + n_kv, 0.0f);
+      }
     }
-  }
+  };
+  parallel_ranges(r1 - r0, n_kv * kCellCost, 1, rows);
+  std::vector<int> fully;
+  for (int r = r0; r < r1; ++r)
+    if (row_fully[size_t(r - r0)]) fully.push_back(r);
   return fully;
 }
 
