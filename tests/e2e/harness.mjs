@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
                 '.png': 'image/png', '.json': 'application/json' };
 
 /**
@@ -17,9 +17,10 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
  * answers it: HEAD with Content-Length, Range requests with 206. `hub.requests` logs what was asked
  * ([method, path, range]); `hub.cutAfter(n)` makes the next response close its connection after n bytes;
  * `hub.offline = true` refuses every hub request, as a cut network would; `hub.failing` (a Set of file
- * names) answers 503 to GET requests of those files, as a hub that breaks mid-download.
+ * names) answers 503 to GET requests of those files, as a hub that breaks mid-download. `headers` are added
+ * to every response of the folder (COOP/COEP, as scripts/serve.sh sends them).
  */
-export function serve(dir, { hub } = {}) {
+export function serve(dir, { hub, headers: extra = {} } = {}) {
   dir = path.resolve(dir);
   const state = { requests: [], cut: null, offline: false, failing: new Set(), cutAfter(n) { this.cut = n; } };
   const hubFile = (rel) => {
@@ -41,7 +42,7 @@ export function serve(dir, { hub } = {}) {
     }
     const body = fs.readFileSync(file);
     const headers = { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-                      'Cache-Control': 'no-store', 'Accept-Ranges': 'bytes' };
+                      'Cache-Control': 'no-store', 'Accept-Ranges': 'bytes', ...(fromHub ? {} : extra) };
     let status = 200, part = body;
     const range = fromHub && (req.headers.range || '').match(/^bytes=(\d+)-(\d*)$/);
     if (range) {
@@ -77,13 +78,16 @@ export async function launch() {
   });
 }
 
-/** Opens the page and collects console errors and uncaught exceptions into `errors`. */
-export async function openPage(browser, url, { width = 1280, height = 800, scale = 1, touch = false } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch });
+/** Opens the page and collects console errors and uncaught exceptions into `errors`; beforeLoad(page) runs before it loads. */
+export async function openPage(browser, url, { width = 1280, height = 800, scale = 1, touch = false, serviceWorkers = 'allow',
+                                                 beforeLoad = () => {} } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch,
+                                             serviceWorkers });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
   page.on('pageerror', (e) => errors.push('page: ' + e.message));
+  beforeLoad(page);
   await page.goto(url);
   return { page, errors, context };
 }

@@ -1,6 +1,7 @@
 // Page weight and start-up time (a measurement, not a test): the gzip size of
-// every file of the static folder, and the time from navigation to the first
-// drawn frame (playground.ready) in headless Chromium, median of five loads.
+// every file of the static folder, what a first load transfers with each of
+// the two builds (start.js fetches one), and the time from navigation to the
+// first drawn frame (playground.ready) in headless Chromium, median of five loads.
 //   node tests/e2e/pageweight.mjs build/wasm/web
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,9 +15,16 @@ for (const f of fs.readdirSync(dir).sort()) {
   const z = zlib.gzipSync(bytes, { level: 9 }).length;
   raw += bytes.length;
   gz += z;
-  console.log(`${f.padEnd(18)} ${String(bytes.length).padStart(9)} B  gzip ${String(z).padStart(8)} B`);
+  console.log(`${f.padEnd(28)} ${String(bytes.length).padStart(9)} B  gzip ${String(z).padStart(8)} B`);
 }
-console.log(`${'total'.padEnd(18)} ${String(raw).padStart(9)} B  gzip ${String(gz).padStart(8)} B  (${(gz / 1048576).toFixed(2)} MiB)`);
+console.log(`${'every file'.padEnd(28)} ${String(raw).padStart(9)} B  gzip ${String(gz).padStart(8)} B  (${(gz / 1048576).toFixed(2)} MiB)`);
+const gzipOf = (f) => zlib.gzipSync(fs.readFileSync(path.join(dir, f)), { level: 9 }).length;
+const shell = ['index.html', 'start.js', 'sw.js'];
+for (const [name, files] of [['single-threaded', ['playground.js', 'playground.wasm']],
+                             ['threaded', ['playground-threads.js', 'playground-threads.wasm', 'playground-threads.worker.js']]]) {
+  const bytes = [...shell, ...files].reduce((n, f) => n + gzipOf(f), 0);
+  console.log(`first load, ${name} build: gzip ${bytes} B (${(bytes / 1e6).toFixed(3)} MB, ${(bytes / 1048576).toFixed(2)} MiB)`);
+}
 
 const server = await serve(dir);
 const browser = await launch();

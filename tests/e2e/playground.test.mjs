@@ -281,13 +281,19 @@ test('high-DPI: the canvas backing store follows devicePixelRatio', async () => 
 
 test('a missing .wasm file gives a clear message, not a blank page', async () => {
   const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'ap-broken-'));
-  for (const f of ['index.html', 'playground.js']) fs.copyFileSync(path.join(env.dir, f), path.join(broken, f));
+  for (const f of ['index.html', 'start.js', 'playground.js']) fs.copyFileSync(path.join(env.dir, f), path.join(broken, f));
   const local = await serve(broken);
   const { page, context } = await openPage(env.browser, local.url);
   try {
+    await page.waitForFunction(() => window.playground !== undefined);
     const rejected = await page.evaluate(() => playground.ready.then(() => 'resolved', (e) => e.message));
     assert.match(rejected, /could not be loaded: playground\.wasm: HTTP 404/);
     assert.match(await page.locator('#message').textContent(), /could not be loaded/);
+    assert.equal(await page.locator('#overlay').isVisible(), true);
+    // Without the build's script itself, start.js says which file did not arrive.
+    fs.rmSync(path.join(broken, 'playground.js'));
+    await page.reload();
+    await page.waitForFunction(() => /playground\.js did not arrive/.test(document.getElementById('message').textContent));
     assert.equal(await page.locator('#overlay').isVisible(), true);
   } finally {
     await context.close();

@@ -4,12 +4,33 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "kernels/parallel.h"
 
 #include "imgui.h"
 #include "imgui_internal.h"  // each window's content extent, for layout()
 #include "render/widgets.h"
 
 namespace web {
+
+void set_runtime(App& app, const std::string& json) {
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  Runtime& r = app.runtime;
+  if (j.is_object()) {
+    r.threaded = j.value("threaded", false);
+    r.isolated = j.value("isolated", false);
+    r.cores = std::max(1, j.value("cores", 1));
+    r.reason = j.value("reason", std::string());
+    r.most_threads = r.threaded ? std::clamp(j.value("threads", 1), 1, ap::max_threads()) : 1;
+  }
+  ap::set_threads(r.most_threads);
+}
+
+int set_thread_count(App& app, int n) {
+  ap::set_threads(std::clamp(n, 1, app.runtime.most_threads));
+  return ap::threads();
+}
 
 void init_app(App& app) {
   app.panels.clear();
@@ -55,7 +76,7 @@ void draw_controls_window(App& app) {
                   100 * shown->progress());
     ImGui::ProgressBar(float(shown->progress()), ImVec2(-1, 0), label);
   }
-  if (auto edited = draw_controls(app.controls, s)) app.controls.errors = apply_config(s, *edited);
+  if (auto edited = draw_controls(app.controls, s, app.runtime)) app.controls.errors = apply_config(s, *edited);
   if (app.controls.choose_layer >= 0) {
     if (std::string e = choose_model_layer(s, app.controls.choose_layer); !e.empty()) app.controls.errors = {e};
     app.controls.choose_layer = -1;

@@ -44,6 +44,7 @@ struct WindowBox {
 struct App {
   Session session;
   Platform platform;
+  Runtime runtime;
   ControlsPanel controls;
   ShareSection share;
   std::vector<std::unique_ptr<Panel>> panels;        // [panel_registry()]
@@ -59,6 +60,10 @@ struct App {
 
 // Makes the panels of the registry and tells the session their keys.
 void init_app(App& app);
+// From window.apRuntime's JSON (start.js): the build, and the pool's size as the thread count.
+void set_runtime(App& app, const std::string& json);
+// Threads for the next loops, within the workers the page made; returns the count set.
+int set_thread_count(App& app, int n);
 // Forgets every GPU object (after a lost WebGL context); the panels make and
 // fill new ones on their next frame.
 void drop_gpu_resources(App& app);

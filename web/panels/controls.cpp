@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "imgui.h"
+#include "kernels/parallel.h"
 #include "misc/cpp/imgui_stdlib.h"
 #include "render/widgets.h"
 
@@ -124,7 +125,7 @@ class FieldMark {
 
 }  // namespace
 
-std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
+std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s, const Runtime& rt) {
   const ap::Config& applied = target_config(s);
   const ap::Trace& trace = s.trace;
   if (p.synced_edits != s.outside_edits) {  // set from outside: show it
@@ -376,10 +377,19 @@ std::optional<ap::Config> draw_controls(ControlsPanel& p, const Session& s) {
     ImGui::TextColored(ImVec4(1, 0.7f, 0.4f, 1), "%zu fully masked rows -> %s", trace.fully_masked_rows.size(),
                        ap::to_string(applied.fully_masked));
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms; the trace holds %.1f MiB of the %zu MiB allowed",
-                      s.weights_ms, s.compute_ms, double(s.derived.trace_bytes) / (1 << 20),
+  const int n_threads = ap::threads();
+  const std::string on = n_threads > 1 ? " on " + std::to_string(n_threads) + " threads"
+                                       : " on 1 thread" + (rt.reason.empty() ? "" : " (" + rt.reason + ")");
+  ImGui::TextDisabled("weights in %.2f ms, all in %.2f ms%s; the trace holds %.1f MiB of the %zu MiB allowed",
+                      s.weights_ms, s.compute_ms, on.c_str(), double(s.derived.trace_bytes) / (1 << 20),
                       ap::Limits::max_trace_bytes >> 20);
   ImGui::PopTextWrapPos();
+  if (rt.most_threads > 1) {
+    // Not a config field: how the page computes, not what (the bits are the same on any count).
+    int n = n_threads;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+    if (ImGui::SliderInt("threads", &n, 1, rt.most_threads)) ap::set_threads(n);
+  }
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("Hover a cell for the exact weight. Click a head to enlarge it.");
   ImGui::PopTextWrapPos();

@@ -24,8 +24,18 @@ struct ControlsPanel {
   int choose_layer = -1;       // a model's layer picked this frame, for the app to choose
 };
 
+// Which build of the page runs (start.js chooses before anything is
+// fetched) and why; the thread count itself is the core's (ap::threads()).
+struct Runtime {
+  bool threaded = false;  // playground-threads.js: wasm pthreads
+  bool isolated = false;  // crossOriginIsolated
+  int most_threads = 1;   // the main thread and the helpers Emscripten made before main
+  int cores = 1;          // navigator.hardwareConcurrency
+  std::string reason;     // why the page runs on one thread; empty when threaded
+};
+
 // Returns the config to apply when the user changed something this frame
 // (valid: the draft's fields that fit, see ap::salvage_edit).
-std::optional<ap::Config> draw_controls(ControlsPanel& panel, const Session& s);
+std::optional<ap::Config> draw_controls(ControlsPanel& panel, const Session& s, const Runtime& rt);
 
 }  // namespace web

@@ -3,6 +3,7 @@
 // Every call goes through JSON strings to web/bridge.cpp; tensor data is
 // copied out of the wasm heap into a fresh Float32Array.
 (function () {
+  if (typeof document === 'undefined') return;  // a worker of the threaded build: no page
   let resolveReady, rejectReady, started = false;
   const ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
   ready.catch(() => {});  // a failed load is reported on the page; no unhandled rejection
@@ -315,6 +316,22 @@
       need();
       while (JSON.parse(UTF8ToString(_ap_computing())).busy) await new Promise((r) => requestAnimationFrame(r));
       return true;
+    },
+
+    /**
+     * {threaded, isolated, threads, maxThreads, cores, reason, build}: which build runs (start.js chose
+     * it before fetching), on how many threads, and why one when it is one.
+     */
+    runtime() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_runtime()));
+    },
+
+    /** Threads for what follows, within the workers the page made (1 .. runtime().maxThreads). */
+    setThreads(n) {
+      need();
+      if (!Number.isInteger(n) || n < 1) return { ok: false, errors: ['threads must be a whole number from 1 up'] };
+      return { ok: true, threads: _ap_set_threads(n) };
     },
 
     /** Whether the page believes it is online (offline, it runs from the copy saved on this device). */

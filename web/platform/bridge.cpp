@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/json.h"
+#include "kernels/parallel.h"
 #include "panels/app.h"
 #include "session/api.h"
 #include "session/files.h"
@@ -77,6 +78,19 @@ EMSCRIPTEN_KEEPALIVE const char* ap_link() {
 }
 
 EMSCRIPTEN_KEEPALIVE const char* ap_notes() { return reply(web::g_app->session.notes); }
+
+EMSCRIPTEN_KEEPALIVE const char* ap_runtime() {
+  const web::Runtime& r = web::g_app->runtime;
+  return reply({{"threaded", r.threaded},
+                {"isolated", r.isolated},
+                {"threads", ap::threads()},
+                {"maxThreads", r.most_threads},
+                {"cores", r.cores},
+                {"reason", r.reason},
+                {"build", r.threaded ? "playground-threads.js" : "playground.js"}});
+}
+
+EMSCRIPTEN_KEEPALIVE int ap_set_threads(int n) { return web::set_thread_count(*web::g_app, n); }
 
 EMSCRIPTEN_KEEPALIVE void ap_set_online(int online) { web::g_app->session.online = online != 0; }
 

@@ -6,7 +6,8 @@
 // the tests' local server laid out like the hub: <base>/<repo>/resolve/main/<file>).
 // Appended to playground.js after api.js (a second --post-js).
 
-window.playground.hub = (() => {
+// Not in a worker of the threaded build (no page there).
+if (typeof document !== 'undefined') window.playground.hub = (() => {
   const CACHE = 'attention-playground-models';
   const CHUNK = 16 << 20;  // bytes per range request and per cache entry
   const RETRIES = 3;       // tries per range before the download is said to be interrupted

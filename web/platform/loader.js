@@ -1,7 +1,15 @@
 // Page start-up, linked with --pre-js so it runs at the top of playground.js:
 // checks what the browser can do, downloads the .wasm with a progress bar, and
 // turns any failure into a plain message on the page instead of a blank canvas.
+// The threaded build's workers run this file too (they import the build's
+// script): there is no page in them, and nothing here for them to do.
 (function () {
+  if (typeof document === 'undefined') return;
+  // Which build start.js chose (a page that loads a build itself gets the single-threaded one's defaults).
+  const runtime = window.apRuntime || { threaded: false, isolated: false, threads: 1, reason: '' };
+  // The threaded build's pthread pool (-sPTHREAD_POOL_SIZE=Module.apHelpers): the helpers beside the main
+  // thread, at least one (Emscripten 3.1.6 never starts main with a pool of 0; start.js asks for 2 threads or more).
+  Module.apHelpers = Math.max(1, runtime.threads - 1);
   const overlay = document.getElementById('overlay');
   const message = document.getElementById('message');
   const progress = document.getElementById('progress');
@@ -85,7 +93,7 @@
   }
 
   Module.instantiateWasm = (imports, done) => {
-    fetchWithProgress('playground.wasm')
+    fetchWithProgress(runtime.threaded ? 'playground-threads.wasm' : 'playground.wasm')
       .then((bytes) => { show('Starting…'); return WebAssembly.instantiate(bytes, imports); })
       .then((result) => done(result.instance, result.module))
       .catch((e) => fail('The playground could not be loaded: ' + e.message +

@@ -55,6 +55,14 @@ EM_JS(void, js_model_request, (const char* json), { Module.apModel.request(UTF8T
 EM_JS(void, js_save_png, (float x, float y, float w, float h), { Module.apPage.savePng(x, y, w, h); });
 EM_JS(void, js_set_link, (const char* query), { Module.apPage.setLink(UTF8ToString(query)); });
 // The fragment to start from: the address's, else the last state saved on this device.
+// window.apRuntime (start.js) as JSON.
+EM_JS(char*, js_runtime, (), {
+  const json = JSON.stringify(window.apRuntime || {});
+  const bytes = lengthBytesUTF8(json) + 1;
+  const out = _malloc(bytes);
+  stringToUTF8(json, out, bytes);
+  return out;
+});
 EM_JS(char*, js_start_link, (), {
   const s = Module.apPage.startLink();
   const size = lengthBytesUTF8(s) + 1, p = _malloc(size);
@@ -221,6 +229,9 @@ int main() {
   static web::App app;
   web::g_app = &app;
   web::init_app(app);
+  char* runtime = js_runtime();
+  web::set_runtime(app, runtime);
+  free(runtime);
   app.platform.download = [](const std::string& name, const std::string& mime, const std::string& bytes) {
     js_download(name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
   };

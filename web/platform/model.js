@@ -8,6 +8,7 @@
 // Appended to playground.js after api.js and hub.js (a third --post-js).
 
 (() => {
+  if (typeof document === 'undefined') return;  // a worker of the threaded build: no page
   const TOKENIZER = [['vocab.json', 'merges.txt'], ['tokenizer.json']];
   const NAMES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt', 'tokenizer.json'];
   const CHUNK = 16 << 20;  // bytes handed to wasm at a time, from a file or a folder URL
