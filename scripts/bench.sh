@@ -5,7 +5,9 @@
 # the web page's weight, time to its first frame, and how fast an edit that
 # leaves the projections alone shows new weights; then GPT-2 small's load and
 # forward (tests/bench/bench_gpt2.cpp) natively and under Node, and in the page
-# (tests/e2e/bench_model.mjs: loaded through a local hub, from the cache, a forward, an edit).
+# (tests/e2e/bench_model.mjs: loaded through a local hub, from the cache, a forward, an edit); last, the
+# layer against ONNX Runtime Web in the same page at 1 and N threads (tests/e2e/bench_ort.mjs; the npm
+# packages onnxruntime-web and onnx-proto, pinned below, go into .deps/bench-npm).
 #   scripts/bench.sh          (installs what is missing, builds what it needs)
 #   AP_BENCH_NATIVE_DIR=build/x AP_BENCH_WASM_DIR=build/y scripts/bench.sh
 #                             (other build folders than build/native and build/wasm)
@@ -31,7 +33,14 @@ quiet() {
 quiet cmake --preset native -B "$native_dir"
 quiet cmake --build "$native_dir" --target ap_bench ap_bench_gpt2
 quiet cmake --preset wasm -B "$wasm_dir"
-quiet cmake --build "$wasm_dir" --target ap_bench ap_bench_web ap_bench_gpt2
+quiet cmake --build "$wasm_dir" --target ap_bench ap_bench_web ap_bench_gpt2 ap_bench_peer ap_bench_peer_single
+ort_dir="$root/.deps/bench-npm"
+ort_version=1.30.0
+if ! grep -qs "\"version\": \"$ort_version\"" "$ort_dir/node_modules/onnxruntime-web/package.json" ||
+   [ ! -d "$ort_dir/node_modules/onnx-proto" ]; then
+  mkdir -p "$ort_dir"
+  quiet npm install --prefix "$ort_dir" --no-audit --no-fund --save-exact onnxruntime-web@$ort_version onnx-proto@8.0.1
+fi
 
 echo "== native"
 "$native_dir/ap_bench" | tee "$out/native.txt" || { echo "bench.sh: the native run failed" >&2; exit 1; }
@@ -114,3 +123,7 @@ echo "== GPT-2 small in the page: load through a local hub, from the cache, forw
 quiet ctest --test-dir "$wasm_dir" -R gpt2_tokenizer_reference  # GPT-2's vocab.json and merges.txt
 node tests/e2e/bench_model.mjs "$wasm_dir/web" "$wasm_dir/gpt2_tokenizer" ||
   { echo "bench.sh: the GPT-2 run in the page failed" >&2; exit 1; }
+echo
+echo "== the layer against ONNX Runtime Web, the same graph and data, side by side in headless Chromium"
+node tests/e2e/bench_ort.mjs "$wasm_dir/bench_peer" "$ort_dir" ||
+  { echo "bench.sh: the run against ONNX Runtime Web failed" >&2; exit 1; }

@@ -15,6 +15,7 @@
 #include "analysis/analysis.h"
 #include "bench_common.h"
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "layer/attention.h"
 
 #if defined(__GLIBC__)
@@ -86,8 +87,10 @@ int main() {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+  // One thread: these tables compare the kernels, core for core (tests/e2e/bench_ort.mjs times threads).
+  ap::set_threads(1);
   const auto start = Clock::now();
-  std::printf("build: %s, projection kernel: %s\n",
+  std::printf("build: %s, projection kernel: %s, 1 thread\n",
 #if defined(__EMSCRIPTEN__)
               "wasm -O3 -msimd128",
 #else

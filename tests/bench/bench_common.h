@@ -55,7 +55,7 @@ void keep(const ap::Mat& m) {
 // 20-28 GFLOP/s with 8, 30-34 with 12; 12 + 2 constants still fit in x86's
 // 16 vector registers, so nothing spills). Best of 10 short runs, so that a
 // burst of other work on the machine rarely sets it.
-double peak_gflops() {
+[[maybe_unused]] double peak_gflops() {
   constexpr int kAcc = 12;
   const long iters = 12'000'000;
   volatile float sink = 0;

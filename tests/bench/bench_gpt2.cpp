@@ -20,6 +20,7 @@
 #include "io/safetensors.h"
 #include "kernels/gemm.h"
 #include "kernels/head.h"
+#include "kernels/parallel.h"
 #include "kernels/pointwise.h"
 #include "model/gpt2.h"
 #include "model/gpt2_forward.h"
@@ -166,13 +167,14 @@ int main() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
   const auto start = Clock::now();
-  std::printf("build: %s, projection kernel: %s\n",
+  std::printf("build: %s, projection kernel: %s, %d thread%s\n",
 #if defined(__EMSCRIPTEN__)
               "wasm -O3 -msimd128",
 #else
               "native",
 #endif
-              ap::simd_kernels() ? "SIMD128 5x16 blocks (4x16 for attention)" : "Eigen");
+              ap::simd_kernels() ? "SIMD128 5x16 blocks (4x16 for attention)" : "Eigen", ap::threads(),
+              ap::threads() > 1 ? "s" : "");
   const double peak = peak_gflops();
   std::printf("multiply-add peak (registers only): %.1f GFLOP/s\n", peak);
 
