@@ -92,6 +92,14 @@ bool simd_kernels() {
 #endif
 }
 
+int prefix_block_rows(const std::vector<float>& strips) {
+#if defined(__wasm_simd128__)
+  if (!strips.empty()) return 4;
+#endif
+  (void)strips;
+  return kEigenRows;
+}
+
 size_t strips_size(const Mat& w) {
   if (!simd_kernels()) return 0;
   return size_t((w.rows() + kStripCols - 1) / kStripCols) * size_t(w.cols()) * kStripCols;
@@ -174,7 +182,7 @@ void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips,
 #if defined(__wasm_simd128__)
   if (!strips.empty()) {
     const int d = int(x.cols());
-    parallel_ranges(r1 - r0, per_row, 4, [&](int a, int b) {
+    parallel_ranges(r1 - r0, per_row, prefix_block_rows(strips), [&](int a, int b) {
       y.middleRows(r0 + a, b - a).setConstant(std::numeric_limits<float>::quiet_NaN());
       float tile[4 * kStripCols];
       for (int r = r0 + a; r < r0 + b; r += 4) {

@@ -44,6 +44,11 @@ void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips,
 void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& strips, const std::vector<int>& limit,
                     int r0, int r1, Mat& y);
 
+// The rows of one block of scores_prefix and context_prefix with these
+// strips: a slice of rows that starts a whole number of blocks after another
+// slice's start is computed in the same blocks, so with the same bits.
+int prefix_block_rows(const std::vector<float>& strips);
+
 // True when pack_strips packs: a wasm build with -msimd128 (and not switched off).
 bool simd_kernels();
 // Switches the SIMD kernels off (or back on): the products and the softmax

@@ -69,9 +69,8 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
                              const HeadOperands& ops, int r0, int r1, HeadTrace& out) {
   const int n_kv = int(k.rows());
   const auto& limit = out.key_limit;
-  if (!covered(ops, limit, r0, r1)) {
-    scores_prefix(q, k, ops.k_strips, limit, r0, r1, out.scores);
-  } else {  // reused: only what the new limits leave out becomes "not computed"
+  const bool fresh = !covered(ops, limit, r0, r1);
+  if (!fresh) {  // reused: only what the new limits leave out becomes "not computed"
     for (int r = r0; r < r1; ++r)
       std::fill(out.scores.data() + size_t(r) * n_kv + limit[size_t(r)],
                 out.scores.data() + size_t(r) * n_kv + ops.scored[size_t(r)], std::numeric_limits<float>::quiet_NaN());
@@ -128,7 +127,14 @@ std::vector<int> attend_rows(const Mat& q, const Mat& k, const Mat& bias, const 
       }
     }
   };
-  parallel_ranges(r1 - r0, n_kv * kCellCost, 1, rows);
+  // Each task makes its rows' scores and then every step after them, while
+  // the rows are still in cache; its slices start whole blocks after r0, so
+  // the scores have the bits of one product over [r0, r1).
+  const double per_row = n_kv * (kCellCost + (fresh ? 2.0 * double(q.cols()) * kFlopCost : 0.0));
+  parallel_ranges(r1 - r0, per_row, fresh ? prefix_block_rows(ops.k_strips) : 1, [&](int a, int b) {
+    if (fresh) scores_prefix(q, k, ops.k_strips, limit, r0 + a, r0 + b, out.scores);  // inline: inside a task
+    rows(a, b);
+  });
   std::vector<int> fully;
   for (int r = r0; r < r1; ++r)
     if (row_fully[size_t(r - r0)]) fully.push_back(r);

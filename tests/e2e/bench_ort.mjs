@@ -10,6 +10,7 @@
 // several rounds, alternating page by page and size by size, and prints the
 // best of each with the ratios.
 //   node tests/e2e/bench_ort.mjs <ap_bench_peer folder> <npm folder with onnxruntime-web and onnx-proto> [rounds]
+//   AP_BENCH_TOKENS=256,1024 node tests/e2e/bench_ort.mjs ...   (only those sizes)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,8 @@ const ortRoot = path.resolve(npmDir || '.', 'node_modules', 'onnxruntime-web');
 const ortDist = path.join(ortRoot, 'dist');
 const ortVersion = JSON.parse(fs.readFileSync(path.join(ortRoot, 'package.json'), 'utf8')).version;
 
-const SIZES = [[16, 64, 4], [64, 768, 12], [256, 768, 12], [1024, 768, 12]];
+const only = (process.env.AP_BENCH_TOKENS || '').split(',').filter(Boolean).map(Number);
+const SIZES = [[16, 64, 4], [64, 768, 12], [256, 768, 12], [1024, 768, 12]].filter(([n]) => !only.length || only.includes(n));
 const CASES = SIZES.flatMap(([n, d, heads]) => [false, true].map((causal) => ({
   name: `${n}-${d}-${heads}-${causal ? 'causal' : 'nomask'}`, n, d, heads, causal })));
 const cores = os.cpus().length;
