@@ -119,18 +119,19 @@ TEST_CASE("attn mha computes the playground's layer from its weights") {
 
 TEST_CASE("attn --threads sets the pool's size, before or after the command") {
   const int saved = ap::threads();
-  const Run a = attn({"--threads", "3", "check", "--expected", case_dir("test_attention_4d") + "/Y.npy", "--actual",
-                      case_dir("test_attention_4d") + "/Y.npy"});
+  const fs::path tmp = temp_dir();
+  const std::string y = save(tmp, "y.npy", ap::Array{ap::DType::F32, {2, 3}, {1, 2, 3, 4, 5, 6}});
+  const Run a = attn({"--threads", "3", "check", "--expected", y, "--actual", y});
   CHECK(a.status == 0);
   CHECK(ap::threads() == std::min(3, ap::max_threads()));
-  const Run b = attn({"check", "--expected", case_dir("test_attention_4d") + "/Y.npy", "--actual",
-                      case_dir("test_attention_4d") + "/Y.npy", "--threads", "1"});
+  const Run b = attn({"check", "--expected", y, "--actual", y, "--threads", "1"});
   CHECK(b.status == 0);
   CHECK(ap::threads() == 1);
-  const Run bad = attn({"check", "--threads", "0", "--expected", "x.npy", "--actual", "y.npy"});
+  const Run bad = attn({"check", "--threads", "0", "--expected", y, "--actual", y});
   CHECK(bad.status == 2);
   CHECK(bad.err.find("--threads") != std::string::npos);
   ap::set_threads(saved);
+  fs::remove_all(tmp);
 }
 
 TEST_CASE("bad input: one clear line on stderr and exit status 2") {
