@@ -7,6 +7,7 @@
 // still works, on one thread. Each load fetches one build only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { openPage, ready, serve, setup } from './harness.mjs';
 
@@ -122,5 +123,68 @@ test('with the service worker blocked the page runs on one thread, says so, and 
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+});
+
+// GPT-2 from https://huggingface.co itself, answered by Playwright from the reference fixture's tiny_vocab model with
+// the hub's CORS headers: under COEP an isolated page may read only CORS (or CORP) responses from another origin.
+const fixture = path.join(process.env.GPT2_REFERENCE_DIR || '', 'tiny_vocab');
+const repo = 'test-org/tiny-gpt2';
+async function hubRoute(context) {
+  await context.route('https://huggingface.co/**', async (route) => {
+    const req = route.request();
+    const m = new URL(req.url()).pathname.match(/^\/(.+)\/resolve\/main\/([^/]+)$/);
+    const file = m && m[1] === repo ? path.join(fixture, m[2]) : null;
+    const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges' };
+    if (req.method() === 'OPTIONS')
+      return route.fulfill({ status: 204, headers: { ...cors, 'Access-Control-Allow-Headers': 'Range', 'Access-Control-Allow-Methods': 'GET, HEAD' } });
+    if (!file || !fs.existsSync(file)) return route.fulfill({ status: 404, headers: cors, body: 'not found' });
+    const body = fs.readFileSync(file);
+    const range = (req.headers().range || '').match(/^bytes=(\d+)-(\d*)$/);
+    const from = range ? Number(range[1]) : 0, to = range && range[2] ? Math.min(Number(range[2]) + 1, body.length) : body.length;
+    const headers = { ...cors, 'Content-Length': String(to - from), 'Accept-Ranges': 'bytes' };
+    if (range) headers['Content-Range'] = `bytes ${from}-${to - 1}/${body.length}`;
+    return route.fulfill({ status: range ? 206 : 200, headers, body: req.method() === 'HEAD' ? '' : body.subarray(from, to) });
+  });
+}
+
+// Every layer's weights of every head and the prediction, after loading the model by repo id.
+async function modelOutputs(page) {
+  await api(page, () => playground.setConfig({ text: 'The cat sat on the mat because it was' }));
+  const r = await api(page, (id) => playground.loadModel(id), repo);
+  assert.equal(r.ok, true, JSON.stringify(r.errors));
+  await api(page, () => playground.settled());
+  return api(page, () => {
+    const m = playground.model(), p = playground.prediction(), out = {};
+    out.prediction = { ids: p.ids, probs: p.probs, logprobs: p.logprobs };
+    for (let l = 0; l < m.layers; ++l)
+      for (let h = 0; h < m.heads; ++h) out[`weights ${l}.${h}`] = Array.from(playground.tensor('weights', h, l).data);
+    return out;
+  });
+}
+
+test('under COEP a GPT-2 downloads from the hub (CORS) and runs threaded, with the single-threaded build\'s bits', async () => {
+  assert.ok(fs.existsSync(path.join(fixture, 'model.safetensors')), `${fixture} is missing: the gpt2_reference fixture (ctest) writes it`);
+  const server = await serve(env.dir, { headers: ISOLATION });
+  const threaded = await openPage(env.browser, server.url, { serviceWorkers: 'block' });
+  const single = await openPage(env.browser, env.server.url, { serviceWorkers: 'block' });
+  try {
+    for (const { context } of [threaded, single]) await hubRoute(context);
+    await ready(threaded.page);
+    await ready(single.page);
+    assert.equal((await api(threaded.page, () => playground.runtime())).threaded, true);
+    assert.equal((await api(single.page, () => playground.runtime())).threaded, false);
+    const a = await modelOutputs(threaded.page), b = await modelOutputs(single.page);
+    assert.equal(Object.keys(a).length, 1 + 2 * 4);
+    assert.deepEqual(a.prediction, b.prediction, 'the same next tokens and probabilities to the last bit');
+    delete a.prediction;
+    delete b.prediction;
+    sameBits(b, a, 'GPT-2 on 2 threads against the single-threaded build');
+    assert.deepEqual(threaded.errors, []);
+    assert.deepEqual(single.errors, []);
+  } finally {
+    await threaded.context.close();
+    await single.context.close();
+    await server.close();
   }
 });
