@@ -32,10 +32,14 @@ Mat eigen_forward(const Mat& x, const Mat& w, const RowVec& bias) {
 }
 
 #if defined(__wasm_simd128__)
-// R rows of x (R <= 5) times one strip of Wᵀ into out[R][16].
-// x rows are `stride` floats apart; the inner sum runs over k < d_in.
+// R rows of x (R <= 5) times one strip of Wᵀ (plus 16 floats of `add`, if
+// given) into R rows of 16 floats at out, out_stride floats apart: a tile, or
+// the result itself when all 16 columns belong there (the same bits either
+// way: a lane's add is the scalar add). x rows are `stride` floats apart; the
+// inner sum runs over k < d_in.
 template <int R>
-inline void block(const float* x, int stride, int d_in, const float* strip, float* out) {
+inline void block(const float* x, int stride, int d_in, const float* strip, float* out, int out_stride,
+                  const float* add) {
   v128_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < 4; ++c) acc[r][c] = wasm_f32x4_splat(0.0f);
@@ -57,16 +61,19 @@ inline void block(const float* x, int stride, int d_in, const float* strip, floa
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < 4; ++c) wasm_v128_store(out + r * kStripCols + c * 4, acc[r][c]);
+    for (int c = 0; c < 4; ++c)
+      wasm_v128_store(out + size_t(r) * out_stride + c * 4,
+                      add ? wasm_f32x4_add(acc[r][c], wasm_v128_load(add + c * 4)) : acc[r][c]);
 }
 
 // Rows [r, r + rows) of x (rows <= 5) times one strip, summing k < d_in.
-inline void block_rows(const float* x, int stride, int rows, int d_in, const float* strip, float* tile) {
-  if (rows == 5) block<5>(x, stride, d_in, strip, tile);
-  else if (rows == 4) block<4>(x, stride, d_in, strip, tile);
-  else if (rows == 3) block<3>(x, stride, d_in, strip, tile);
-  else if (rows == 2) block<2>(x, stride, d_in, strip, tile);
-  else block<1>(x, stride, d_in, strip, tile);
+inline void block_rows(const float* x, int stride, int rows, int d_in, const float* strip, float* out,
+                       int out_stride = kStripCols, const float* add = nullptr) {
+  if (rows == 5) block<5>(x, stride, d_in, strip, out, out_stride, add);
+  else if (rows == 4) block<4>(x, stride, d_in, strip, out, out_stride, add);
+  else if (rows == 3) block<3>(x, stride, d_in, strip, out, out_stride, add);
+  else if (rows == 2) block<2>(x, stride, d_in, strip, out, out_stride, add);
+  else block<1>(x, stride, d_in, strip, out, out_stride, add);
 }
 #endif
 
@@ -144,6 +151,12 @@ Mat linear_forward_packed(const Mat& x, int d_out, const std::vector<float>& str
       const int cols = std::min(kStripCols, d_out - strip * kStripCols);
       for (int r = 0; r < n; r += kRows) {
         const int rows = std::min(kRows, n - r);
+        if (cols == kStripCols) {  // a whole strip: straight into y, the bias added in the registers
+          block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw,
+                     y.data() + size_t(r) * d_out + strip * kStripCols, d_out,
+                     bias.size() ? bias.data() + strip * kStripCols : nullptr);
+          continue;
+        }
         block_rows(x.data() + size_t(r) * d_in, d_in, rows, d_in, pw, tile);
         for (int i = 0; i < rows; ++i)
           for (int c = 0; c < cols; ++c)
@@ -187,7 +200,15 @@ void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips,
       float tile[4 * kStripCols];
       for (int r = r0 + a; r < r0 + b; r += 4) {
         const int rows = std::min(4, r0 + b - r), stop = block_limit(limit, r, rows);
+        // Strips inside every row's limit go straight into y; the last ones through the tile.
+        const int full = *std::min_element(limit.begin() + r, limit.begin() + r + rows) / kStripCols;
+        const int n_kv = int(y.cols());
         for (int strip = 0; strip * kStripCols < stop; ++strip) {
+          if (strip < full) {
+            block_rows(x.data() + size_t(r) * d, d, rows, d, strips.data() + size_t(strip) * d * kStripCols,
+                       y.data() + size_t(r) * n_kv + strip * kStripCols, n_kv);
+            continue;
+          }
           block_rows(x.data() + size_t(r) * d, d, rows, d, strips.data() + size_t(strip) * d * kStripCols, tile);
           for (int i = 0; i < rows; ++i)
             for (int c = strip * kStripCols; c < std::min(limit[r + i], (strip + 1) * kStripCols); ++c)
@@ -223,6 +244,11 @@ void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& strip
         // Past a row's own limit p is zero, so summing to the block's limit is exact.
         const int rows = std::min(4, r0 + b - r), stop = block_limit(limit, r, rows);
         for (int strip = 0; strip * kStripCols < dv; ++strip) {
+          if ((strip + 1) * kStripCols <= dv) {  // a whole strip: straight into y
+            block_rows(p.data() + size_t(r) * m, m, rows, stop, strips.data() + size_t(strip) * m * kStripCols,
+                       y.data() + size_t(r) * dv + strip * kStripCols, dv);
+            continue;
+          }
           block_rows(p.data() + size_t(r) * m, m, rows, stop, strips.data() + size_t(strip) * m * kStripCols, tile);
           for (int i = 0; i < rows; ++i)
             for (int c = strip * kStripCols; c < std::min(dv, (strip + 1) * kStripCols); ++c)
