@@ -49,7 +49,8 @@ class Pool {
     for (auto& w : workers_) w.join();
     workers_.clear();
     stop_ = false;
-    for (int i = 0; i < helpers; ++i) workers_.emplace_back([this] { work(); });
+    // A new helper starts at the current loop: it never looks at one that is over.
+    for (int i = 0; i < helpers; ++i) workers_.emplace_back([this, now = loop_] { work(now); });
   }
 
   // False when another thread's loop holds the pool (the caller then runs inline).
@@ -87,8 +88,7 @@ class Pool {
     t_in_task = false;
   }
 
-  void work() {
-    uint64_t seen = 0;
+  void work(uint64_t seen) {
     for (;;) {
       // A forward runs hundreds of loops a few hundred microseconds apart:
       // spinning a moment before sleeping saves the wake-up (tens of
@@ -103,7 +103,7 @@ class Pool {
       const std::function<void(int)>* task = task_;
       const int n = n_;
       lock.unlock();
-      // The loop may be over already; claim() then finds nothing and never calls task.
+      // The loop may be over already: claim() then finds nothing and never calls task.
       claim(seen, n, *task);
     }
   }
