@@ -195,6 +195,7 @@ void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips,
 #if defined(__wasm_simd128__)
   if (!strips.empty()) {
     const int d = int(x.cols());
+    const int n_kv = int(y.cols());
     parallel_ranges(r1 - r0, per_row, prefix_block_rows(strips), [&](int a, int b) {
       y.middleRows(r0 + a, b - a).setConstant(std::numeric_limits<float>::quiet_NaN());
       float tile[4 * kStripCols];
@@ -202,7 +203,6 @@ void scores_prefix(const Mat& x, const Mat& w, const std::vector<float>& strips,
         const int rows = std::min(4, r0 + b - r), stop = block_limit(limit, r, rows);
         // Strips inside every row's limit go straight into y; the last ones through the tile.
         const int full = *std::min_element(limit.begin() + r, limit.begin() + r + rows) / kStripCols;
-        const int n_kv = int(y.cols());
         for (int strip = 0; strip * kStripCols < stop; ++strip) {
           if (strip < full) {
             block_rows(x.data() + size_t(r) * d, d, rows, d, strips.data() + size_t(strip) * d * kStripCols,
@@ -238,7 +238,7 @@ void context_prefix(const Mat& p, const Mat& vt, const std::vector<float>& strip
 #if defined(__wasm_simd128__)
   if (!strips.empty()) {
     const int m = int(p.cols());
-    parallel_ranges(r1 - r0, per_row, 4, [&](int a, int b) {
+    parallel_ranges(r1 - r0, per_row, prefix_block_rows(strips), [&](int a, int b) {
       float tile[4 * kStripCols];
       for (int r = r0 + a; r < r0 + b; r += 4) {
         // Past a row's own limit p is zero, so summing to the block's limit is exact.
