@@ -10,6 +10,7 @@ uniform vec2 u_range;       // value range mapped to the ends of the colormap
 uniform int u_colormap;     // 0 = sequential (viridis-like), 1 = diverging (blue-white-red)
 uniform vec2 u_pixels;      // size of the target in pixels
 uniform float u_grid;       // 1 to draw grid lines between cells
+uniform vec4 u_view;        // the part of the matrix in view (zoomed): u0, v0, u1, v1 in 0..1
 in vec2 v_uv;
 out vec4 frag;
 
@@ -34,10 +35,11 @@ void main() {
   ivec2 size = textureSize(u_cells, 0);  // (cols, rows)
   // Row 0 is rendered at the texture's first row (GL's bottom); ImGui maps
   // texture v = 0 to the top of the image, so row 0 appears at the top.
-  vec2 uv = v_uv;
+  vec2 uv = mix(u_view.xy, u_view.zw, v_uv);
   ivec2 cell = min(ivec2(uv * vec2(size)), size - 1);
   vec2 value = texelFetch(u_cells, cell, 0).rg;
-  vec2 pix = uv * u_pixels;
+  vec2 full = u_pixels / (u_view.zw - u_view.xy);  // the whole matrix's size at this zoom, in pixels
+  vec2 pix = uv * full;
   vec3 color;
   if (value.g > 1.5) {
     // NaN (the fully-masked-row policy of PyTorch's SDPA): magenta, unmistakable.
@@ -51,7 +53,7 @@ void main() {
     color = u_colormap == 0 ? sequential(t) : diverging(t);
   }
   if (u_grid > 0.5) {
-    vec2 cell_px = u_pixels / vec2(size);
+    vec2 cell_px = full / vec2(size);
     vec2 f = mod(pix, cell_px);
     if (f.x < 1.0 || f.y < 1.0) color *= 0.55;
   }

@@ -87,10 +87,12 @@ void draw_controls_window(App& app) {
   app.line_height = ImGui::GetTextLineHeightWithSpacing();
 }
 
-// Every window and child drawn this frame, skipping tooltips and popups.
+// Every window and child drawn this frame, skipping popups; a tooltip apart.
 void record_windows(App& app) {
   app.windows.clear();
+  app.tooltip.reset();
   for (const ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+    if (w->Active && (w->Flags & ImGuiWindowFlags_Tooltip)) app.tooltip = Box{w->Pos.x, w->Pos.y, w->Size.x, w->Size.y};
     if (!w->Active || (w->Flags & (ImGuiWindowFlags_Tooltip | ImGuiWindowFlags_Popup))) continue;
     app.windows.push_back({w->Name, Box{w->Pos.x, w->Pos.y, w->Size.x, w->Size.y}, w->DC.CursorMaxPos.x - w->Pos.x,
                            w->InnerClipRect.Max.x - w->Pos.x, (w->Flags & ImGuiWindowFlags_HorizontalScrollbar) != 0});
@@ -105,17 +107,26 @@ void draw_app(App& app, float width, float height, float scale) {
   // Side by side on a wide canvas, stacked on a narrow (phone) one; the views alone when embedded.
   const bool embed = s.view.embed;
   const bool wide = width >= 760 * scale;
+  // On a narrow canvas the controls are a sheet over the views that folds to one line.
+  const bool folded = !wide && app.controls_folded;
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float fold_h = ImGui::GetFrameHeight() + 2 * style.WindowPadding.y;
   // The controls take 30 % of a wide canvas, kept between what their widest row needs and what helps.
   const float controls_w = embed  ? 0
                            : wide ? std::min(std::clamp(width * 0.3f, 330 * scale, 440 * scale), width * 0.4f)
                                   : width;
-  const float controls_h = embed ? 0 : wide ? height : std::min(height * 0.45f, 430 * scale);
+  const float controls_h = embed ? 0 : wide ? height : folded ? fold_h : std::min(height * 0.45f, 430 * scale);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
 
   if (!embed) {
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(ImVec2(controls_w, controls_h));
-    if (ImGui::Begin("Attention Playground", nullptr, fixed)) draw_controls_window(app);
+    const ImGuiWindowFlags flags = fixed | (folded ? ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar : 0);
+    if (ImGui::Begin("Attention Playground", nullptr, flags)) {
+      if (!wide && ImGui::Button(folded ? "▼ show the controls" : "▲ fold the controls away", ImVec2(-1, 0)))
+        app.controls_folded = !folded;
+      if (!folded) draw_controls_window(app);
+    }
     ImGui::End();
   }
 
@@ -130,11 +141,15 @@ void draw_app(App& app, float width, float height, float scale) {
   app.drawn.clear();
   app.grids.clear();
   app.widgets.clear();
+  app.tabs.clear();
   // No sideways scrollbar: ImGui would then wrap text at the content's width, not the window's. Panels lay
   // themselves out to the width they get (tests/e2e/desk.test.mjs checks that nothing is cut).
   if (ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoTitleBar)) {
     // Embedded: the chosen panel alone, no tab bar.
-    const bool tabs = !embed && ImGui::BeginTabBar("panels");
+    // Tabs keep their whole names: on a narrow canvas the bar scrolls (arrows) and a list button opens any tab.
+    const float content_right = ImGui::GetCurrentWindow()->DC.CursorMaxPos.x;
+    const bool tabs = !embed && ImGui::BeginTabBar("panels", ImGuiTabBarFlags_FittingPolicyScroll |
+                                                                 ImGuiTabBarFlags_TabListPopupButton);
     const PanelFrame frame{scale, &app.drawn, &app.grids, &app.widgets};
     const auto& registry = panel_registry();
     for (size_t i = 0; i < registry.size(); ++i) {
@@ -146,7 +161,13 @@ void draw_app(App& app, float width, float height, float scale) {
       } else {
         if (!tabs) break;
         const ImGuiTabItemFlags flags = v.panel_requested && v.panel == key ? ImGuiTabItemFlags_SetSelected : 0;
-        if (!ImGui::BeginTabItem(registry[i].title, nullptr, flags)) continue;
+        const bool open = ImGui::BeginTabItem(registry[i].title, nullptr, flags);
+        // The first tab lays the bar out, counting all its tabs as the window's content; the bar scrolls
+        // them, so they are not content cut off (layout().windows measures what the panels draw).
+        if (i == 0) ImGui::GetCurrentWindow()->DC.CursorMaxPos.x = content_right;
+        const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();  // the tab itself
+        app.tabs.emplace_back(key, Box{a.x, a.y, b.x - a.x, b.y - a.y});
+        if (!open) continue;
         // The tab bar switches on the frame after SetSelected: until the requested tab is
         // the one drawn, the request stands; after, a click on a tab is what selects.
         if (v.panel_requested && v.panel == key) v.panel_requested = false;

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,8 +53,11 @@ struct App {
   std::vector<DrawnGrid> grids;                      // text grids drawn this frame, for layout()
   std::vector<std::pair<std::string, Box>> widgets;  // named widgets of the panels this frame, for layout()
   std::vector<WindowBox> windows;                    // every window drawn this frame, for layout()
+  std::vector<std::pair<std::string, Box>> tabs;     // [panel key, its tab] this frame, for layout()
+  std::optional<Box> tooltip;                        // the tooltip shown this frame, for layout()
   // The controls window's scroll this frame, for layout(): position, its largest, one line (canvas pixels).
   float controls_scroll_y = 0, controls_scroll_max = 0, line_height = 0;
+  bool controls_folded = false;        // a narrow screen's controls folded away to one line (the views get the room)
   bool png_requested = false;          // save the views window as PNG once this frame is drawn
   float views_rect[4] = {0, 0, 0, 0};  // x, y, w, h of the views window, canvas pixels
 };

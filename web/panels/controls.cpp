@@ -97,6 +97,8 @@ bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTree
 class FieldMark {
  public:
   FieldMark(ControlsPanel& p, const char* field) : p_(p), field_(field) {
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    item_ = Box{at.x, at.y, ImGui::CalcItemWidth(), ImGui::GetFrameHeight()};
     for (const auto& [name, reason] : p.rejected)
       if (name == field) why_ = &reason;
     ImGui::BeginGroup();
@@ -111,7 +113,7 @@ class FieldMark {
     }
     ImGui::EndGroup();
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-    p_.placed.emplace_back(field_, Box{a.x, a.y, b.x - a.x, b.y - a.y});
+    p_.placed.push_back({field_, Box{a.x, a.y, b.x - a.x, b.y - a.y}, item_});
     if (why_) message(*why_, kErrorColour);
   }
   FieldMark(const FieldMark&) = delete;
@@ -120,6 +122,7 @@ class FieldMark {
  private:
   ControlsPanel& p_;
   const char* field_;
+  Box item_;
   const std::string* why_ = nullptr;
 };
 

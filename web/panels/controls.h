@@ -18,7 +18,13 @@ struct ControlsPanel {
   std::vector<std::string> errors;                            // why an edit from a panel was refused
   std::vector<std::pair<std::string, std::string>> rejected;  // [field, why]: draft edits not applied
   uint64_t synced_edits = ~uint64_t{0};                       // the session's outside_edits the draft was loaded at
-  std::vector<std::pair<std::string, Box>> placed;            // [field, where its widgets were drawn] this frame
+  // Where a field's widgets were drawn this frame, and its first widget alone (without its label: a
+  // stepper's +/- buttons are the two squares at that box's right end).
+  struct Placed {
+    std::string field;
+    Box box, item;
+  };
+  std::vector<Placed> placed;
   std::string editing;         // the id of the text box being typed in, if any (the others show wrapped text)
   bool focus_editing = false;  // give it the keyboard focus this frame (the frame after the click)
   int choose_layer = -1;       // a model's layer picked this frame, for the app to choose

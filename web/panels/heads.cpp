@@ -154,28 +154,35 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   const float legend_w = 90 * scale;
   const float grid_h = std::max(avail.y * 0.28f, 120 * scale);
   // Square cells: n_q rows by n_kv columns (not square with cross-attention).
-  const float room_w = avail.x - label_w - legend_w, room_h = avail.y - grid_h - label_w - 2 * line;
+  // A narrow (phone) view is a column that scrolls: the map takes the width, the thumbnails go below it.
+  const bool narrow = avail.x < 560 * scale;
+  const float room_w = avail.x - label_w - legend_w;
+  const float room_h = narrow ? room_w : avail.y - grid_h - label_w - 2 * line;
   const float cell = std::max(std::min(room_w / n_kv, room_h / n_q), 60 * scale / std::max(n_q, n_kv));
   const float map_w = cell * n_kv, map_h = cell * n_q;
-  const bool labels = TokenAxes::fit(cell);
+  // Pinched or Ctrl-wheeled in, the map shows fewer, larger cells: their labels fit sooner.
+  const MapView view = map_view("##focus");
+  const float shown = cell * view.zoom;  // a cell on screen
+  const bool labels = TokenAxes::fit(shown);
 
   const ImVec2 top = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
   ImGui::Text("head %d of %d", focus, t.n_heads);
   const ImVec2 map_pos(top.x + label_w, top.y + line * 1.4f + (labels ? label_w : 0));
-  if (labels) axes.draw(map_pos, cell, label_w, scale);
+  if (labels) axes.draw(map_pos, cell, label_w, scale, view);
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
-  heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk);
-  drawn.push_back({focus, true, map_pos.x, map_pos.y, map_w, map_h});
+  heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk, true);
+  drawn.push_back({focus, true, map_pos.x, map_pos.y, map_w, map_h, -1, view.zoom, hq, hk});
   if (hq >= 0) {
     // Outline the hovered cell's row and column so the eye finds both tokens.
     const ImU32 outline = IM_COL32(255, 255, 255, 200);
-    dl->AddRect(ImVec2(map_pos.x, map_pos.y + hq * cell), ImVec2(map_pos.x + map_w, map_pos.y + (hq + 1) * cell),
-                outline, 0, 0, 1.5f * scale);
-    dl->AddRect(ImVec2(map_pos.x + hk * cell, map_pos.y), ImVec2(map_pos.x + (hk + 1) * cell, map_pos.y + map_h),
-                outline, 0, 0, 1.0f * scale);
+    const float y = map_pos.y + (hq - view.row0) * shown, x = map_pos.x + (hk - view.col0) * shown;
+    dl->PushClipRect(map_pos, ImVec2(map_pos.x + map_w, map_pos.y + map_h), true);
+    dl->AddRect(ImVec2(map_pos.x, y), ImVec2(map_pos.x + map_w, y + shown), outline, 0, 0, 1.5f * scale);
+    dl->AddRect(ImVec2(x, map_pos.y), ImVec2(x + shown, map_pos.y + map_h), outline, 0, 0, 1.0f * scale);
+    dl->PopClipRect();
     weight_tooltip(t, focus, hq, hk);
   }
 

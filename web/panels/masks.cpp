@@ -178,16 +178,17 @@ PanelEdit MasksPanel::draw(Session& s, const PanelFrame& f) {
   // Stacked, the window scrolls: the map may take half its height, enough for token labels at 20 tokens.
   const float map_room_h = (beside ? avail.y - line * 10 : avail.y * 0.5f) - label_w - line * 2;
   const float cell = std::max(std::min(map_room_w / t.n_kv, map_room_h / t.n_q), 60 * scale / std::max(t.n_q, t.n_kv));
-  const bool labels = TokenAxes::fit(cell);
+  const MapView view = map_view("##mask");  // pinched in, fewer and larger cells: labels fit sooner
+  const bool labels = TokenAxes::fit(cell * view.zoom);
   ImGui::BeginGroup();
   ImGui::Text("combined mask (%d x %d): click to paint", t.n_q, t.n_kv);
   const ImVec2 top = ImGui::GetCursorScreenPos();
   const ImVec2 map_pos(top.x + (labels ? label_w : 0), top.y + (labels ? label_w : 0));
-  if (labels) axes.draw(map_pos, cell, label_w, scale);
+  if (labels) axes.draw(map_pos, cell, label_w, scale, view);
   ImGui::SetCursorScreenPos(map_pos);
   int q, k;
   if (heatmap_image(*p.map, "##mask", ImVec2(cell * t.n_kv, cell * t.n_q), 0.0f, 1.0f, Colormap::Sequential, t.n_q,
-                    t.n_kv, q, k) &&
+                    t.n_kv, q, k, true) &&
       q >= 0) {
     if (edit.custom_mask.empty()) edit.custom_mask.assign(size_t(t.n_q), std::vector<uint8_t>(size_t(t.n_kv), 1));
     auto& c = edit.custom_mask[size_t(q)][size_t(k)];

@@ -23,7 +23,9 @@ struct DrawnMap {
   int head;
   bool focus;  // the large one
   float x, y, w, h;
-  int layer = -1;  // a model's layer (the model view's thumbnails), else -1
+  int layer = -1;                      // a model's layer (the model view's thumbnails), else -1
+  float zoom = 1;                      // a zoomable map's zoom (1 = all of it)
+  int hover_row = -1, hover_col = -1;  // the cell under the pointer, whose tooltip shows
 };
 
 // A grid of numbers drawn as text (the Masks panel's library forms): its

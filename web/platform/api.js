@@ -341,18 +341,24 @@
 
     /**
      * Where the heatmaps (a model view's with their layer), the controls' fields, the panels' named widgets
-     * (e.g. the GPT-2 tab's 'repo', 'lookup', 'download') and every window are drawn, in CSS pixels.
+     * (e.g. the GPT-2 tab's 'repo', 'lookup', 'download'), the panels' tabs and every window are drawn, in CSS
+     * pixels, as placed this frame (scrolled positions included).
      */
     layout() {
       need();
       const r = JSON.parse(UTF8ToString(_ap_layout()));
       const s = window.devicePixelRatio || 1;
-      r.heatmaps = r.heatmaps.map((m) => ({ head: m.head, focus: m.focus, layer: m.layer, x: m.x / s, y: m.y / s, w: m.w / s, h: m.h / s }));
+      // hover: [row, column] of the cell under the pointer (its tooltip is open), or null; zoom: 1 = all of the map.
+      r.heatmaps = r.heatmaps.map((m) => ({ head: m.head, focus: m.focus, layer: m.layer, x: m.x / s, y: m.y / s, w: m.w / s, h: m.h / s,
+                                            zoom: m.zoom, hover: m.hover }));
       // The controls' scroll, in CSS px: where it is, how far it can go, one line of text.
       const box = (b) => ({ x: b.x / s, y: b.y / s, w: b.w / s, h: b.h / s });
       const c = r.controls;
-      const fields = Object.fromEntries(Object.entries(c.fields).map(([k, b]) => [k, box(b)]));
+      // Each field's box, with `item`: its first widget without the label (a stepper's -/+ are its last two squares).
+      const fields = Object.fromEntries(Object.entries(c.fields).map(([k, f]) => [k, Object.assign(box(f.box), { item: box(f.item) })]));
       r.widgets = Object.fromEntries(Object.entries(r.widgets).map(([k, b]) => [k, box(b)]));
+      r.tabs = Object.fromEntries(Object.entries(r.tabs).map(([k, b]) => [k, box(b)]));
+      r.tooltip = r.tooltip && box(r.tooltip);  // the tooltip open now, or null
       r.controls = { scrollY: c.scrollY / s, scrollMaxY: c.scrollMaxY / s, lineHeight: c.lineHeight / s, fields };
       // Each window: its box, and how wide its content is against the width it shows.
       // (Object.assign, not object spread: Emscripten 3.1.6's JS optimizer cannot parse the spread.)

@@ -171,14 +171,23 @@ EMSCRIPTEN_KEEPALIVE const char* ap_model_fetch(const char* status) {
 EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
   nlohmann::json maps = nlohmann::json::array();
   for (const auto& m : web::g_app->drawn)
-    maps.push_back(
-        {{"head", m.head}, {"focus", m.focus}, {"layer", m.layer}, {"x", m.x}, {"y", m.y}, {"w", m.w}, {"h", m.h}});
+    maps.push_back({{"head", m.head},
+                    {"focus", m.focus},
+                    {"layer", m.layer},
+                    {"x", m.x},
+                    {"y", m.y},
+                    {"w", m.w},
+                    {"h", m.h},
+                    {"zoom", m.zoom},
+                    {"hover", m.hover_row >= 0 ? nlohmann::json{m.hover_row, m.hover_col} : nlohmann::json()}});
   const web::App& app = *web::g_app;
   const auto box = [](const web::Box& b) { return nlohmann::json{{"x", b.x}, {"y", b.y}, {"w", b.w}, {"h", b.h}}; };
   nlohmann::json widgets = nlohmann::json::object();
   for (const auto& [name, b] : app.widgets) widgets[name] = box(b);
   nlohmann::json placed = nlohmann::json::object();
-  for (const auto& [field, b] : app.controls.placed) placed[field] = box(b);
+  for (const auto& f : app.controls.placed) placed[f.field] = {{"box", box(f.box)}, {"item", box(f.item)}};
+  nlohmann::json tabs = nlohmann::json::object();
+  for (const auto& [key, b] : app.tabs) tabs[key] = box(b);
   nlohmann::json windows = nlohmann::json::array();
   for (const auto& w : app.windows)
     windows.push_back({{"name", w.name},
@@ -195,6 +204,8 @@ EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
   return reply({{"heatmaps", maps},
                 {"grids", grids},
                 {"widgets", widgets},
+                {"tabs", tabs},
+                {"tooltip", app.tooltip ? box(*app.tooltip) : nlohmann::json()},
                 {"focus", app.session.view.head},
                 {"controls",
                  {{"scrollY", app.controls_scroll_y},

@@ -1,7 +1,7 @@
-// Browser entry point: GLFW window on the page's canvas, Dear ImGui with the
-// GLFW + OpenGL ES 3 backends, the main loop, and high-DPI handling.
+// Browser entry point: a WebGL2 context on the page's canvas, Dear ImGui with
+// the OpenGL ES 3 backend and the page's own input (platform/input.js ->
+// input.h -> feed.h), the main loop, and high-DPI handling.
 // One of the two files that know about Emscripten (the other is bridge.cpp).
-#include <GLFW/glfw3.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/html5.h>
 #include <emscripten/html5_webgl.h>
@@ -10,12 +10,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "imgui.h"
-#include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 #include "panels/app.h"
+#include "platform/feed.h"
+#include "platform/input.h"
 #include "platform/wheel.h"
 #include "render/gl.h"
 #include "render/heatmap.h"
@@ -31,14 +35,19 @@ App* g_app = nullptr;  // read by bridge.cpp
 namespace {
 
 struct Window {
-  GLFWwindow* glfw = nullptr;
+  EMSCRIPTEN_WEBGL_CONTEXT_HANDLE gl = 0;
   bool context_lost = false;    // WebGL context lost: draw nothing until it is restored
   bool trap_requested = false;  // test hook: trap inside the next frame (see ap_debug_trap)
   float scale = 0;              // device pixel ratio the fonts and style were built for
   int width = 0, height = 0;    // canvas size in device pixels
   bool first_frame_done = false;
+  bool touch_style = false;  // the style has touch-sized targets
+  double last_ms = 0;        // when the last frame began
+  int cursor = -2;           // the mouse cursor the page shows (ImGuiMouseCursor)
+  web::TextField field;      // the text field the page's textarea mirrors
 };
 Window g_win;
+web::input::Queue g_input;
 
 EM_JS(void, notify_first_frame, (), {
   if (Module.apFirstFrame) Module.apFirstFrame();
@@ -63,6 +72,19 @@ EM_JS(char*, js_runtime, (), {
   stringToUTF8(json, out, bytes);
   return out;
 });
+// The page's input side (web/platform/input.js, Module.apInput).
+EM_JS(int, js_coarse_pointer, (), { return Module.apInput.coarse ? 1 : 0; });
+EM_JS(void, js_set_cursor, (const char* css), { Module.apInput.setCursor(UTF8ToString(css)); });
+EM_JS(void, js_text_field, (int active, float x, float y, const char* text, int a, int b),
+      { Module.apInput.field(active, x, y, UTF8ToString(text), a, b); });
+// The textarea's state as JSON if it changed since the last call, else null.
+EM_JS(char*, js_textarea_poll, (), {
+  const json = Module.apInput.poll();
+  if (!json) return 0;  // (no === here: clang-format would split it)
+  const size = lengthBytesUTF8(json) + 1, p = _malloc(size);
+  stringToUTF8(json, p, size);
+  return p;
+});
 EM_JS(char*, js_start_link, (), {
   const s = Module.apPage.startLink();
   const size = lengthBytesUTF8(s) + 1, p = _malloc(size);
@@ -73,6 +95,28 @@ EM_JS(char*, js_start_link, (), {
 // Everything ImGui draws is sized in device pixels: the font is rasterised at
 // 15 CSS px x devicePixelRatio and the style scaled to match, so text is
 // sharp on high-DPI screens instead of a 1x atlas stretched by the browser.
+// On a touch screen every target is at least 40 CSS px tall (checkboxes,
+// +/- buttons and tabs are as tall as a frame), and a double tap may land
+// further from the first than a double click.
+void build_style(float scale, bool touch) {
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.WindowRounding = 0;
+  style.FrameRounding = 3;
+  style.WindowBorderSize = 0;
+  if (touch) {
+    style.FramePadding.y = (40 - 15) / 2.0f + 0.5f;  // ScaleAllSizes floors it
+    style.ItemSpacing.y = 6;
+    style.ScrollbarSize = 18;
+    style.GrabMinSize = 24;
+  }
+  style.ScaleAllSizes(scale);
+  ImGui::GetStyle() = style;
+  ImGuiIO& io = ImGui::GetIO();
+  io.MouseDoubleClickMaxDist = (touch ? 24 : 6) * scale;
+  io.MouseDragThreshold = (touch ? 10 : 6) * scale;
+}
+
 void build_fonts_and_style(float scale) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
@@ -91,14 +135,7 @@ void build_fonts_and_style(float scale) {
                                  std::round(15.0f * scale), &cfg, ranges);
   ImGui_ImplOpenGL3_DestroyFontsTexture();
   ImGui_ImplOpenGL3_CreateFontsTexture();
-
-  ImGuiStyle style;
-  ImGui::StyleColorsDark(&style);
-  style.WindowRounding = 0;
-  style.FrameRounding = 3;
-  style.WindowBorderSize = 0;
-  style.ScaleAllSizes(scale);
-  ImGui::GetStyle() = style;
+  build_style(scale, g_win.touch_style);
 }
 
 // Keeps the canvas backing store at CSS size x devicePixelRatio.
@@ -108,28 +145,15 @@ void sync_canvas_size() {
   const float scale = float(emscripten_get_device_pixel_ratio());
   const int w = std::max(1, int(std::lround(css_w * scale))), h = std::max(1, int(std::lround(css_h * scale)));
   if (w != g_win.width || h != g_win.height) {
-    // Not glfwSetWindowSize: Emscripten's GLFW requests fullscreen when the size
-    // equals the screen's. The backend's window size is overridden in frame().
     emscripten_set_canvas_element_size("#canvas", w, h);
     g_win.width = w;
     g_win.height = h;
   }
   if (scale != g_win.scale) {
     g_win.scale = scale;
+    g_input.set_scale(scale);
     build_fonts_and_style(scale);
   }
-}
-
-// The wheel, in ImGui's units and sign, from the DOM event (see wheel.h).
-EM_BOOL on_wheel(int, const EmscriptenWheelEvent* e, void*) {
-  ImGuiIO& io = ImGui::GetIO();
-  const auto mode = web::WheelMode(e->deltaMode);
-  // A line is a row of text with its spacing; a page, the canvas's height of them.
-  const double font = ImGui::GetFontSize(), line = ImGui::GetTextLineHeightWithSpacing();
-  const double page_lines = line > 0 ? g_win.height / line : 20;
-  io.MouseWheel += web::imgui_wheel(web::wheel_lines(e->deltaY, mode, page_lines), line, font);
-  io.MouseWheelH += web::imgui_wheel(web::wheel_lines(e->deltaX, mode, page_lines), line, font);
-  return EM_TRUE;  // the page itself does not scroll
 }
 
 // A lost WebGL context (GPU reset, driver update, too many contexts) can be
@@ -150,17 +174,60 @@ EM_BOOL on_context_restored(int, const void*, void*) {
   return EM_TRUE;
 }
 
+// [SECTION] the page's textarea and cursor, kept in step with ImGui
+web::Textarea g_textarea;
+
+// What the page's textarea holds now, into the active field (only when it changed).
+void apply_textarea() {
+  char* json = js_textarea_poll();
+  if (!json) return;
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  free(json);
+  if (!j.is_object()) return;
+  web::Textarea& t = g_textarea;
+  const bool was_focused = t.focused;
+  t.focused = j.value("focused", false);
+  t.value = j.value("value", std::string());
+  t.sel_start = j.value("start", 0);
+  t.sel_end = j.value("end", 0);
+  t.backward = j.value("backward", false);
+  t.preedit = j.value("preedit", std::string());
+  web::apply_textarea(t, was_focused && !t.focused && j.value("blurred", false));
+}
+
+// The active text field and the mouse cursor, to the page when they change.
+void report_to_page() {
+  const web::TextField f = web::active_text_field();
+  if (!(f == g_win.field)) {
+    js_text_field(f.active, f.x, f.y, f.text.c_str(), f.sel_start, f.sel_end);
+    g_win.field = f;
+  }
+  static const char* const kCursors[] = {"default",     "text",        "move",    "ns-resize",  "ew-resize",
+                                         "nesw-resize", "nwse-resize", "pointer", "not-allowed"};
+  const int c = ImGui::GetMouseCursor();
+  if (c != g_win.cursor) {
+    js_set_cursor(c >= 0 && c < int(std::size(kCursors)) ? kCursors[c] : "none");
+    g_win.cursor = c;
+  }
+}
+
 void frame() {
   if (g_win.trap_requested) __builtin_trap();  // a real wasm trap, inside the main loop
   if (g_win.context_lost) return;
   sync_canvas_size();
-  glfwPollEvents();
-  ImGui_ImplOpenGL3_NewFrame();
-  ImGui_ImplGlfw_NewFrame();
-  // The backend derives sizes from GLFW; state them in device pixels, 1:1.
+  const double now = emscripten_get_now();
   ImGuiIO& io = ImGui::GetIO();
-  io.DisplaySize = ImVec2(float(g_win.width), float(g_win.height));
+  io.DeltaTime = g_win.last_ms > 0 ? float(std::max(1e-3, (now - g_win.last_ms) / 1000)) : 1.0f / 60;
+  g_win.last_ms = now;
+  io.DisplaySize = ImVec2(float(g_win.width), float(g_win.height));  // device pixels, 1:1
   io.DisplayFramebufferScale = ImVec2(1, 1);
+  if (g_input.last_was_touch() && !g_win.touch_style) {  // a touch screen in use: targets for fingers
+    g_win.touch_style = true;
+    build_style(g_win.scale, true);
+  }
+  apply_textarea();
+  web::feed(g_input.frame(now));
+  ImGui_ImplOpenGL3_NewFrame();
   ImGui::NewFrame();
   // The page's own work this frame (compute slices, training, panels, texture
   // uploads), apart from handing the drawing to GL: what the JS API reports.
@@ -168,7 +235,10 @@ void frame() {
   web::draw_app(*web::g_app, io.DisplaySize.x, io.DisplaySize.y, g_win.scale);
   web::Session& session = web::g_app->session;
   session.longest_frame_ms = std::max(session.longest_frame_ms, emscripten_get_now() - t0);
+  web::draw_preedit(g_textarea.preedit);
   ImGui::Render();
+  g_input.frame_done(web::press_took_drag());
+  report_to_page();
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
   glViewport(0, 0, g_win.width, g_win.height);
   glClearColor(0.08f, 0.08f, 0.1f, 1);
@@ -197,26 +267,46 @@ void frame() {
 // page's handling of a crashed wasm module can be checked on the real path.
 extern "C" EMSCRIPTEN_KEEPALIVE void ap_debug_trap() { g_win.trap_requested = true; }
 
+// [SECTION] the page's events (platform/input.js), canvas pixels and ms; they wait in the queue for the next frame
+extern "C" {
+EMSCRIPTEN_KEEPALIVE void ap_input_pointer(int type, int device, int id, float x, float y, int button, double ms) {
+  g_input.pointer({web::input::Pointer::Type(type), web::input::Device(device), id, x, y, button, ms});
+}
+
+// A wheel event's DOM deltas (deltaMode: platform/wheel.h) over the canvas point (x, y).
+EMSCRIPTEN_KEEPALIVE void ap_input_wheel(double dx, double dy, int mode, int mods, float x, float y) {
+  // A line is a row of text with its spacing; a page, the canvas's height of them.
+  const double font = ImGui::GetFontSize(), line = ImGui::GetTextLineHeightWithSpacing();
+  const double page_lines = line > 0 ? g_win.height / line : 20;
+  const auto m = web::WheelMode(mode);
+  g_input.wheel(web::imgui_wheel(web::wheel_lines(dx, m, page_lines), line, font),
+                web::imgui_wheel(web::wheel_lines(dy, m, page_lines), line, font), web::input::Mods(mods), x, y);
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_input_key(const char* dom_code, int down) {
+  g_input.key(web::input::key_from_dom(dom_code), down != 0);
+}
+
+EMSCRIPTEN_KEEPALIVE void ap_input_mods(int bits) { g_input.mods(uint8_t(bits)); }
+}
+
 int main() {
-  if (!glfwInit()) {
-    report_fatal("GLFW could not start.");
-    return 1;
-  }
-  glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-  g_win.glfw = glfwCreateWindow(1280, 800, "Attention Playground", nullptr, nullptr);
-  if (!g_win.glfw) {
+  EmscriptenWebGLContextAttributes attrs;
+  emscripten_webgl_init_context_attributes(&attrs);
+  attrs.majorVersion = 2;  // WebGL2 = OpenGL ES 3.0
+  attrs.minorVersion = 0;
+  attrs.antialias = false;  // ImGui and the heatmaps draw pixel-exact; no multisampling
+  g_win.gl = emscripten_webgl_create_context("#canvas", &attrs);
+  if (g_win.gl <= 0 || emscripten_webgl_make_context_current(g_win.gl) != EMSCRIPTEN_RESULT_SUCCESS) {
     report_fatal("WebGL2 could not be started on the canvas.");
     return 1;
   }
-  glfwMakeContextCurrent(g_win.glfw);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // the layout is fixed; nothing to save
-  ImGui_ImplGlfw_InitForOpenGL(g_win.glfw, true);
-  glfwSetScrollCallback(g_win.glfw, nullptr);  // the wheel comes from on_wheel instead (platform/wheel.h)
-  emscripten_set_wheel_callback("#canvas", nullptr, EM_TRUE, on_wheel);
+  web::feed_init();
+  g_win.touch_style = js_coarse_pointer() != 0;
   ImGui_ImplOpenGL3_Init("#version 300 es");
   if (!web::init_heatmap_shaders()) {
     report_fatal("The heatmap shaders failed to compile on this GPU.");

@@ -1,6 +1,7 @@
 // Heatmap rendering with the embedded shaders (see CMakeLists: embed.cmake).
 #include "render/heatmap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -12,7 +13,7 @@ namespace web {
 namespace {
 
 GLuint g_program = 0, g_vao = 0;
-GLint u_cells = -1, u_range = -1, u_colormap = -1, u_pixels = -1, u_grid = -1;
+GLint u_cells = -1, u_range = -1, u_colormap = -1, u_pixels = -1, u_grid = -1, u_view = -1;
 
 // Whether a shader compiled (or a program linked); if not, its log goes to stderr.
 bool succeeded(GLuint object, bool program) {
@@ -51,6 +52,7 @@ bool init_heatmap_shaders() {
   u_colormap = glGetUniformLocation(g_program, "u_colormap");
   u_pixels = glGetUniformLocation(g_program, "u_pixels");
   u_grid = glGetUniformLocation(g_program, "u_grid");
+  u_view = glGetUniformLocation(g_program, "u_view");
   glGenVertexArrays(1, &g_vao);  // the vertex shader needs no attributes, but GL wants a VAO
   return true;
 }
@@ -94,7 +96,7 @@ void Heatmap::set_cells(const ap::Mat& values, const ap::MaskMat* allowed) {
   stale_ = true;
 }
 
-GLuint Heatmap::texture(int w, int h, float lo, float hi, Colormap map) {
+GLuint Heatmap::texture(int w, int h, float lo, float hi, Colormap map, const float (&view)[4]) {
   if (w < 1 || h < 1 || rows_ == 0) return color_;
   if (w != w_ || h != h_) {
     glBindTexture(GL_TEXTURE_2D, color_);
@@ -105,7 +107,8 @@ GLuint Heatmap::texture(int w, int h, float lo, float hi, Colormap map) {
     h_ = h;
     stale_ = true;
   }
-  if (!stale_ && lo == lo_ && hi == hi_ && map == map_) return color_;
+  if (!stale_ && lo == lo_ && hi == hi_ && map == map_ && std::equal(view, view + 4, view_)) return color_;
+  std::copy(view, view + 4, view_);
   lo_ = lo;
   hi_ = hi;
   map_ = map;
@@ -123,8 +126,10 @@ GLuint Heatmap::texture(int w, int h, float lo, float hi, Colormap map) {
   glUniform2f(u_range, lo, hi);
   glUniform1i(u_colormap, int(map));
   glUniform2f(u_pixels, float(w), float(h));
+  glUniform4f(u_view, view[0], view[1], view[2], view[3]);
   // Grid lines only where a cell is big enough to keep its colour visible.
-  glUniform1f(u_grid, (w / cols_ >= 10 && h / rows_ >= 10) ? 1.0f : 0.0f);
+  const float cell_w = w / (cols_ * (view[2] - view[0])), cell_h = h / (rows_ * (view[3] - view[1]));
+  glUniform1f(u_grid, (cell_w >= 10 && cell_h >= 10) ? 1.0f : 0.0f);
   glDrawArrays(GL_TRIANGLES, 0, 3);
   glBindVertexArray(0);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);

@@ -22,15 +22,17 @@ class Heatmap {
   // values: [rows x cols]; allowed: same shape, 0 = blocked (drawn hatched), or null.
   // NaN values are drawn in magenta, outside every colormap.
   void set_cells(const ap::Mat& values, const ap::MaskMat* allowed);
-  // The colour texture for a w x h pixel image (renders it if anything changed).
-  GLuint texture(int w, int h, float lo, float hi, Colormap map);
+  // The colour texture for a w x h pixel image (renders it if anything changed) of the part of the
+  // matrix in `view` (u0, v0, u1, v1 in 0..1: all of it unless zoomed).
+  GLuint texture(int w, int h, float lo, float hi, Colormap map, const float (&view)[4] = kWhole);
+  static constexpr float kWhole[4] = {0, 0, 1, 1};
   // After a lost WebGL context the GL names are void: forget them instead of deleting.
   void abandon() { cells_ = color_ = fbo_ = 0; }
 
  private:
   GLuint cells_ = 0, color_ = 0, fbo_ = 0;
   int rows_ = 0, cols_ = 0, w_ = 0, h_ = 0;
-  float lo_ = 0, hi_ = 0;
+  float lo_ = 0, hi_ = 0, view_[4] = {0, 0, 1, 1};
   Colormap map_ = Colormap::Sequential;
   bool stale_ = true;
 };

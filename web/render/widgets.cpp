@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "imgui_internal.h"  // ImDrawList vertex access for rotated labels
 
@@ -31,20 +32,87 @@ void message(const std::string& text, const ImVec4& colour) {
   ImGui::PopStyleColor();
 }
 
+namespace {
+ViewGesture g_gesture;
+bool g_drag_taken = false;
+}  // namespace
+
+ViewGesture& view_gesture() { return g_gesture; }
+void take_drag() { g_drag_taken = true; }
+bool drag_taken() { return std::exchange(g_drag_taken, false); }
+
+namespace {
+ImGuiID view_key(const char* id, const char* part) { return ImHashStr(part, 0, ImGui::GetID(id)); }
+}  // namespace
+
+MapView map_view(const char* id) {
+  ImGuiStorage* st = ImGui::GetStateStorage();
+  return {st->GetFloat(view_key(id, "zoom"), 1), st->GetFloat(view_key(id, "col0"), 0),
+          st->GetFloat(view_key(id, "row0"), 0)};
+}
+
 bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float lo, float hi, Colormap cm, int rows, int cols,
-                   int& hover_row, int& hover_col) {
+                   int& hover_row, int& hover_col, bool zoomable) {
   const int w = std::max(1, int(size.x)), h = std::max(1, int(size.y));
-  const GLuint tex = map.texture(w, h, lo, hi, cm);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton(id, ImVec2(float(w), float(h)));
-  const bool clicked = ImGui::IsItemClicked();
-  ImGui::GetWindowDrawList()->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), p0,
-                                       ImVec2(p0.x + w, p0.y + h));
+  const ImGuiIO& io = ImGui::GetIO();
+  MapView v = zoomable ? map_view(id) : MapView{};
+  // Keeps at least 4 cells across, and the view inside the map.
+  const auto clamp_view = [&] {
+    v.zoom = std::clamp(v.zoom, 1.0f, std::max(1.0f, std::min(rows, cols) / 4.0f));
+    v.col0 = std::clamp(v.col0, 0.0f, cols - cols / v.zoom);
+    v.row0 = std::clamp(v.row0, 0.0f, rows - rows / v.zoom);
+  };
+  // The (fractional) column and row under a point at this zoom.
+  const auto col_at = [&](float x) { return v.col0 + (x - p0.x) / w * cols / v.zoom; };
+  const auto row_at = [&](float y) { return v.row0 + (y - p0.y) / h * rows / v.zoom; };
+  ViewGesture& g = view_gesture();
+  if (zoomable && g.on && g.x >= p0.x && g.x < p0.x + w && g.y >= p0.y && g.y < p0.y + h) {
+    // The cell under the fingers' middle stays under it as they spread, and follows it as they move.
+    const float c = col_at(g.x - g.dx), r = row_at(g.y - g.dy);
+    v.zoom *= g.factor;
+    clamp_view();
+    v.col0 = c - (g.x - p0.x) / w * cols / v.zoom;
+    v.row0 = r - (g.y - p0.y) / h * rows / v.zoom;
+    clamp_view();
+    g.on = false;
+  }
+  // Clicked on release, so that a finger swiping over the map to scroll toggles nothing.
+  const bool released = ImGui::InvisibleButton(id, ImVec2(float(w), float(h)));
+  const bool clicked = released && io.MouseDragMaxDistanceSqr[0] < io.MouseDragThreshold * io.MouseDragThreshold;
+  if (zoomable && v.zoom > 1) {
+    if (ImGui::IsItemActive()) {  // a drag pans the zoomed map (and does not scroll the window)
+      take_drag();
+      v.col0 -= io.MouseDelta.x / w * cols / v.zoom;
+      v.row0 -= io.MouseDelta.y / h * rows / v.zoom;
+      clamp_view();
+    }
+    if (ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(0)) v = MapView{};
+  }
+  if (zoomable) {
+    ImGuiStorage* st = ImGui::GetStateStorage();
+    st->SetFloat(view_key(id, "zoom"), v.zoom);
+    st->SetFloat(view_key(id, "col0"), v.col0);
+    st->SetFloat(view_key(id, "row0"), v.row0);
+  }
+  const float view[4] = {v.col0 / cols, v.row0 / rows, (v.col0 + cols / v.zoom) / cols,
+                         (v.row0 + rows / v.zoom) / rows};
+  const GLuint tex = map.texture(w, h, lo, hi, cm, view);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex)), p0, ImVec2(p0.x + w, p0.y + h));
+  if (v.zoom > 1) {  // how far in, and the way back
+    char label[64];
+    std::snprintf(label, sizeof label, "×%.1f · double-tap: all", v.zoom);
+    if (ImGui::CalcTextSize(label).x > w * 0.9f) std::snprintf(label, sizeof label, "×%.1f", v.zoom);
+    const ImVec2 ts = ImGui::CalcTextSize(label), at(p0.x + w - ts.x - 4, p0.y + h - ts.y - 2);
+    dl->AddRectFilled(ImVec2(at.x - 3, at.y - 1), ImVec2(p0.x + w - 1, p0.y + h - 1), IM_COL32(20, 20, 25, 200));
+    dl->AddText(at, ImGui::GetColorU32(ImGuiCol_Text), label);
+  }
   hover_row = hover_col = -1;
   if (ImGui::IsItemHovered()) {
-    const ImVec2 m = ImGui::GetIO().MousePos;
-    hover_row = std::clamp(int((m.y - p0.y) / h * rows), 0, rows - 1);
-    hover_col = std::clamp(int((m.x - p0.x) / w * cols), 0, cols - 1);
+    const ImVec2 m = io.MousePos;
+    hover_row = std::clamp(int(row_at(m.y)), 0, rows - 1);
+    hover_col = std::clamp(int(col_at(m.x)), 0, cols - 1);
   }
   return clicked;
 }
@@ -135,22 +203,29 @@ float TokenAxes::room(float scale) const {
   return std::min(w, 110 * scale) + 6 * scale;
 }
 
-void TokenAxes::draw(ImVec2 map_pos, float cell, float room, float scale) const {
+void TokenAxes::draw(ImVec2 map_pos, float cell, float room, float scale, const MapView& view) const {
   ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float zoomed = cell * view.zoom;  // a cell on screen
+  // Only the rows and columns in view, at their zoomed places.
+  const auto in_view = [&](float at, size_t n) { return at >= -zoomed * 0.25f && at <= n * cell + zoomed * 0.25f; };
   const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text), dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
   const float line = ImGui::GetTextLineHeight();
   const auto padded = [](const std::vector<uint8_t>* pad, size_t i) { return pad && i < pad->size() && (*pad)[i]; };
   if (cols)
     for (size_t k = 0; k < cols->size(); ++k) {
+      const float x = (float(k) + 0.5f - view.col0) * zoomed;
+      if (!in_view(x, cols->size())) continue;
       const std::string s = fit_text((*cols)[k], room - 6 * scale);
-      vertical_text(dl, ImVec2(map_pos.x + (float(k) + 0.5f) * cell, map_pos.y - 4 * scale),
-                    padded(col_pad, k) ? dim_col : text_col, s.c_str());
+      vertical_text(dl, ImVec2(map_pos.x + x, map_pos.y - 4 * scale), padded(col_pad, k) ? dim_col : text_col,
+                    s.c_str());
     }
   if (rows)
     for (size_t q = 0; q < rows->size(); ++q) {
+      const float y = (float(q) + 0.5f - view.row0) * zoomed;
+      if (!in_view(y, rows->size())) continue;
       const std::string s = fit_text((*rows)[q], room - 6 * scale);
       const float tw = ImGui::CalcTextSize(s.c_str()).x;
-      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + (float(q) + 0.5f) * cell - line * 0.5f),
+      dl->AddText(ImVec2(map_pos.x - tw - 4 * scale, map_pos.y + y - line * 0.5f),
                   padded(row_pad, q) ? dim_col : text_col, s.c_str());
     }
 }

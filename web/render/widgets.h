@@ -18,10 +18,35 @@ void note(const char* text);
 void message(const std::string& text, const ImVec4& colour);
 inline const ImVec4 kNoteColour(1, 0.75f, 0.35f, 1), kErrorColour(1, 0.45f, 0.4f, 1);
 
+// A pinch (or Ctrl and the wheel) this frame, for the view under it: the
+// platform sets it before the frame (platform/feed.cpp), a map under (x, y) takes it.
+struct ViewGesture {
+  bool on = false;
+  float x = 0, y = 0;    // about this point (canvas pixels)
+  float factor = 1;      // the scale it asks for
+  float dx = 0, dy = 0;  // and how far its middle moved
+};
+ViewGesture& view_gesture();
+// An active widget that wants a finger's drag for itself (not to scroll its
+// window) says so each frame; the platform reads and clears it after the frame.
+void take_drag();
+bool drag_taken();
+
+// The part of a zoomable map in view: its zoom (1 = all of it) and the
+// first column and row shown (fractional, in cells).
+struct MapView {
+  float zoom = 1, col0 = 0, row0 = 0;
+};
+// The view heatmap_image keeps for the zoomable map `id` in the current window
+// (read it before drawing the labels around that map).
+MapView map_view(const char* id);
+
 // Draws `map` as a w x h image at the cursor; reports the hovered cell
-// (or -1, -1) and returns true when it was clicked.
+// (or -1, -1) and returns true when it was clicked (released on it, not
+// dragged). A zoomable map takes a pinch or Ctrl and the wheel over it, pans
+// with a drag while zoomed, and goes back to the whole on a double click.
 bool heatmap_image(Heatmap& map, const char* id, ImVec2 size, float lo, float hi, Colormap cm, int rows, int cols,
-                   int& hover_row, int& hover_col);
+                   int& hover_row, int& hover_col, bool zoomable = false);
 
 // A colour bar from hi (top) down to lo, with five ticks, at `pos`.
 void colour_legend(Heatmap& legend, ImVec2 pos, float w, float h, float lo, float hi, Colormap cm);
@@ -53,8 +78,8 @@ struct TokenAxes {
   float room(float scale) const;
   // Labels are drawn only when a line of text fits in a cell.
   static bool fit(float cell) { return cell >= ImGui::GetTextLineHeight() * 0.95f; }
-  // Draws them around a map whose top-left corner is map_pos.
-  void draw(ImVec2 map_pos, float cell, float room, float scale) const;
+  // Draws them around a map whose top-left corner is map_pos, as much of it as `view` shows.
+  void draw(ImVec2 map_pos, float cell, float room, float scale, const MapView& view = {}) const;
 };
 
 // Token text shortened with an ellipsis to fit max_w pixels (UTF-8 safe).
