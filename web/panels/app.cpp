@@ -112,9 +112,13 @@ void draw_app(App& app, float width, float height, float scale) {
   const ImGuiStyle& style = ImGui::GetStyle();
   const float fold_h = ImGui::GetFrameHeight() + 2 * style.WindowPadding.y;
   // The controls take 30 % of a wide canvas, kept between what their widest row needs and what helps.
-  const float controls_w = embed  ? 0
-                           : wide ? std::min(std::clamp(width * 0.3f, 330 * scale, 440 * scale), width * 0.4f)
-                                  : width;
+  // Touch-sized steppers (square buttons as tall as a frame, against 21 CSS px at a desk) widen the widest row.
+  const float stepper_extra = 2 * std::max(0.0f, ImGui::GetFrameHeight() - 21 * scale);
+  const float controls_w =
+      embed ? 0
+      : wide
+          ? std::min(std::clamp(width * 0.3f, 330 * scale + stepper_extra, 440 * scale + stepper_extra), width * 0.45f)
+          : width;
   const float controls_h = embed ? 0 : wide ? height : folded ? fold_h : std::min(height * 0.45f, 430 * scale);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
 

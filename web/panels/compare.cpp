@@ -45,8 +45,11 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float line = ImGui::GetTextLineHeight();
 
-  // [SECTION] arcs
-  ImGui::BeginChild("arcs", ImVec2(avail.x * 0.45f, 0));
+  // [SECTION] arcs: beside the statistics, or above them on a phone (the view scrolls)
+  const bool narrow = narrow_view(scale);
+  const int tokens = std::max(t.n_q, t.n_kv);
+  ImGui::BeginChild("arcs",
+                    narrow ? ImVec2(0, std::min(avail.y, line * 1.25f * (tokens + 3))) : ImVec2(avail.x * 0.45f, 0));
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
   ImGui::SliderInt("head##arcs", &head, 0, t.n_heads - 1);
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -98,10 +101,10 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     ImGui::EndTooltip();
   }
   ImGui::EndChild();
-  ImGui::SameLine();
+  if (!narrow) ImGui::SameLine();
 
   // [SECTION] statistics and similarity
-  ImGui::BeginChild("stats", ImVec2(0, 0));
+  ImGui::BeginChild("stats", ImVec2(0, narrow ? avail.y : 0));
   if (!heads.done) {  // a large trace: every weight of every pair of heads, over a few frames
     char label[64];
     std::snprintf(label, sizeof label, "computing the per-head statistics: %.0f%%", 100 * progress);
@@ -162,7 +165,7 @@ PanelEdit ComparePanel::draw(Session& s, const PanelFrame& f) {
     for (int h = 0; h < t.n_heads; ++h) head_labels_.push_back("head " + std::to_string(h));
     generation_ = generation;
   }
-  ImGui::Checkbox("colour range from the least similar pair", &similarity_range_);
+  ImGui::Checkbox("colours from the lowest", &similarity_range_);
   help(
       "On: the colours span the smallest similarity to 1, so differences show when every pair is alike (random "
       "heads are often all above 0.8). Off: 0 to 1.");

@@ -82,11 +82,8 @@ bool wrapped_text_box(ControlsPanel& p, const char* id, std::string& text) {
 // if it fits before the window's edge, else starts a new line.
 void same_line_for_checkbox(const char* label) {
   const ImGuiStyle& st = ImGui::GetStyle();
-  const float w = ImGui::GetFrameHeight() + st.ItemInnerSpacing.x + ImGui::CalcTextSize(label).x + st.ItemSpacing.x +
-                  ImGui::CalcTextSize("(?)").x;
-  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-  ImGui::SameLine();
-  if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+  same_line_if_fits(ImGui::GetFrameHeight() + st.ItemInnerSpacing.x + ImGui::CalcTextSize(label).x + st.ItemSpacing.x +
+                    ImGui::CalcTextSize("(?)").x);
 }
 
 bool header(const char* label) { return ImGui::CollapsingHeader(label, ImGuiTreeNodeFlags_DefaultOpen); }

@@ -135,7 +135,7 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   note(
       "weights = softmax(Q·Kᵀ · scale + mask) per head: row = query token, column = key token; each row sums to 1. "
       "Hover a cell for how its weight was computed.");
-  ImGui::Checkbox("colour range 0 to the largest weight", &p.range_to_max);
+  ImGui::Checkbox("colours up to the largest weight", &p.range_to_max);
   help(
       "Off: 0 to 1 for every head, so heads compare on one scale. On: 0 to the largest weight shown, so faint patterns "
       "show.");
@@ -155,7 +155,7 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   const float grid_h = std::max(avail.y * 0.28f, 120 * scale);
   // Square cells: n_q rows by n_kv columns (not square with cross-attention).
   // A narrow (phone) view is a column that scrolls: the map takes the width, the thumbnails go below it.
-  const bool narrow = avail.x < 560 * scale;
+  const bool narrow = narrow_view(scale);
   const float room_w = avail.x - label_w - legend_w;
   const float room_h = narrow ? room_w : avail.y - grid_h - label_w - 2 * line;
   const float cell = std::max(std::min(room_w / n_kv, room_h / n_q), 60 * scale / std::max(n_q, n_kv));

@@ -212,11 +212,24 @@ PanelEdit MasksPanel::draw(Session& s, const PanelFrame& f) {
   // [SECTION] one mask in each library's convention, whole
   ImGui::BeginGroup();
   ImGui::TextUnformatted("The same mask as each library takes it");
-  // The choices side by side, wrapping at the edge.
+  // The choices side by side, wrapping at the edge; a list where a label alone is wider than the view (a phone).
   const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
-  for (int i = 0; i < int(std::size(kForms)); ++i) {
-    const float w =
-        ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(kForms[i].who).x;
+  const auto radio_w = [](const char* label) {
+    return ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label).x;
+  };
+  float widest = 0;
+  for (const Form& form : kForms) widest = std::max(widest, radio_w(form.who));
+  const bool as_list = widest > ImGui::GetContentRegionAvail().x;
+  if (as_list) {
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##form", kForms[p.form].who)) {
+      for (int i = 0; i < int(std::size(kForms)); ++i)
+        if (ImGui::Selectable(kForms[i].who, p.form == i)) p.form = i;
+      ImGui::EndCombo();
+    }
+  }
+  for (int i = 0; i < int(std::size(kForms)) && !as_list; ++i) {
+    const float w = radio_w(kForms[i].who);
     if (i > 0) {
       ImGui::SameLine(0, 14 * scale);
       if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
@@ -260,8 +273,11 @@ PanelEdit MasksPanel::draw(Session& s, const PanelFrame& f) {
     const bool current = pol.policy == applied.fully_masked;
     ImGui::TextColored(current ? ImVec4(1, 0.85f, 0.3f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text),
                        "%s %-8s each weight = %.6g", current ? ">" : " ", ap::to_string(pol.policy), w);
-    ImGui::SameLine();
+    // Beside it when it fits, else under it, wrapped (a phone).
+    same_line_if_fits(ImGui::CalcTextSize(pol.who).x);
+    ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", pol.who);
+    ImGui::PopTextWrapPos();
   }
   if (!painted) return {};
   PanelEdit e;

@@ -83,14 +83,20 @@ PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float line = ImGui::GetTextLineHeight();
   const float text_w = ImGui::CalcTextSize("0,0,0").x + 6 * scale, avail = ImGui::GetContentRegionAvail().x;
-  const int64_t n = std::min<int64_t>(t.n_q, 3), h = std::min<int64_t>(t.n_heads, 2);
-  // As wide a head as the labels allow at this width: 3 features, else 2, else 1.
+  int64_t n = std::min<int64_t>(t.n_q, 3);
+  const int64_t h = std::min<int64_t>(t.n_heads, 2);
+  // As wide a head as the labels allow at this width: 3 features, else 2, else 1; then fewer tokens (a phone).
   int64_t dh = std::min<int64_t>(t.d_head, 3);
   while (dh > 1 && float(n * h * dh) * text_w > avail) --dh;
+  while (n > 1 && float(n * h * dh) * text_w > avail) --n;
   const auto mini = ap::head_merge_layout(n, h * dh, h);
   ImGui::Spacing();
+  // Wrapped short of the edge: its help marker follows on the last line.
+  ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - ImGui::CalcTextSize("(?)").x -
+                         2 * ImGui::GetStyle().ItemSpacing.x);
   ImGui::Text("In memory order, for a miniature: %lld tokens, %lld heads of d_head %lld", (long long)n, (long long)h,
               (long long)dh);
+  ImGui::PopTextWrapPos();
   help(
       "Each box is one element, labelled (token, head, feature) and coloured by head. Top: the context as attention "
       "wrote it, head by head. Bottom: the order in which context.transpose(1, 2) visits it, token by token, "
@@ -98,7 +104,9 @@ PanelEdit MemoryPanel::draw(Session& s, const PanelFrame& f) {
       "second order, and .view(1, n, d_model) then reads each token's row straight through.");
   const float box = std::max(text_w, std::min(58 * scale, avail / float(n * h * dh + 1)));
   const auto row = [&](const char* label, const std::vector<int64_t>& offsets) {
+    ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", label);
+    ImGui::PopTextWrapPos();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     for (size_t i = 0; i < offsets.size(); ++i) {
       const int64_t off = offsets[i];

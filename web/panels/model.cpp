@@ -110,7 +110,11 @@ void ModelPanel::draw_status(Session& s, const PanelFrame& f, PanelEdit& e) {
 void ModelPanel::draw_source(Session& s, const PanelFrame& f, PanelEdit& e) {
   ModelFetch& fetch = s.fetch;
   ImGui::TextUnformatted("From the Hugging Face hub:");
-  ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 18));
+  // The box leaves room on its line for the button and its help marker (a phone's line is short).
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float button_w = ImGui::CalcTextSize("Look up").x + 2 * style.FramePadding.x + ImGui::CalcTextSize("(?)").x +
+                         3 * style.ItemSpacing.x;
+  ImGui::SetNextItemWidth(std::min(ImGui::GetContentRegionAvail().x - button_w, ImGui::GetFontSize() * 18));
   const bool enter = ImGui::InputText("##repo", &repo, ImGuiInputTextFlags_EnterReturnsTrue);
   mark(f, "repo");
   ImGui::SameLine();
@@ -146,7 +150,7 @@ void ModelPanel::draw_source(Session& s, const PanelFrame& f, PanelEdit& e) {
 
   if (!s.model) draw_status(s, f, e);  // with a model it is drawn above, where it shows with this section closed
   if (ImGui::Button("Open files…")) e.model_request = request("pick");
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::GetFontSize() * 12);
   note("or drop config.json, model.safetensors, vocab.json and merges.txt (or tokenizer.json) on the page.");
 
   if (!fetch.cached.empty()) {

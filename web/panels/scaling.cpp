@@ -2,6 +2,7 @@
 // random queries and keys at every head width.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "imgui.h"
@@ -34,10 +35,12 @@ PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
       "every width. Curves: 32 keys, averaged over 48 random queries (drawn once, from a fixed seed); the temperature "
       "on the left divides too.");
   ImGui::Checkbox("scaled by 1/√d_head", &p.show_scaled);
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::GetFrameHeight() + ImGui::CalcTextSize("unscaled").x + ImGui::GetStyle().ItemInnerSpacing.x);
   ImGui::Checkbox("unscaled", &p.show_unscaled);
-  ImGui::SameLine();
-  ImGui::TextDisabled("yellow line: this config's d_head = %d", t.d_head);
+  char marker_note[64];
+  std::snprintf(marker_note, sizeof marker_note, "yellow line: this config's d_head = %d", t.d_head);
+  same_line_if_fits(ImGui::CalcTextSize(marker_note).x);
+  ImGui::TextDisabled("%s", marker_note);
   std::vector<std::string> xs;
   int marker = -1;
   for (size_t i = 0; i < pts.size(); ++i) {
@@ -53,9 +56,11 @@ PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
     if (p.show_unscaled) s.push_back(b);
     return s;
   };
+  // Three plots side by side; on a phone one under the other, each the width.
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float gap = 12 * scale, w = (avail.x - 2 * gap) / 3,
-              h = std::min(avail.y - ImGui::GetTextLineHeight() * 4, w * 1.1f);
+  const bool narrow = narrow_view(scale);
+  const float gap = 12 * scale, w = narrow ? avail.x : (avail.x - 2 * gap) / 3,
+              h = narrow ? w * 0.6f : std::min(avail.y - ImGui::GetTextLineHeight() * 4, w * 1.1f);
   double jmax = 0;
   for (const auto& pt : pts) jmax = std::max({jmax, pt.jacobian_scaled, pt.jacobian_unscaled});
   int hover = -1;
@@ -65,14 +70,16 @@ PanelEdit ScalingPanel::draw(Session& session, const PanelFrame& f) {
   };
   plot("##entropy", series(&ap::ScalingPoint::entropy_scaled, &ap::ScalingPoint::entropy_unscaled), 0, uniform * 1.05,
        "row entropy (nats)");
-  ImGui::SameLine(0, gap);
+  if (!narrow) ImGui::SameLine(0, gap);
   plot("##max", series(&ap::ScalingPoint::max_weight_scaled, &ap::ScalingPoint::max_weight_unscaled), 0, 1.0,
        "max weight");
-  ImGui::SameLine(0, gap);
+  if (!narrow) ImGui::SameLine(0, gap);
   plot("##jacobian", series(&ap::ScalingPoint::jacobian_scaled, &ap::ScalingPoint::jacobian_unscaled), 0, jmax * 1.1,
        "softmax Jacobian norm");
+  ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("x: d_head (1 to 1024, doubling). Uniform attention over %d keys: entropy log %d = %.3f.", n_keys,
                       n_keys, uniform);
+  ImGui::PopTextWrapPos();
   if (hover >= 0) {
     const auto& pt = pts[size_t(hover)];
     ImGui::SetTooltip(

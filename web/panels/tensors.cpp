@@ -2,6 +2,7 @@
 // signed values, sequential for weights), with how a hovered value was made.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "imgui.h"
@@ -115,14 +116,15 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   help("The names are those of playground.tensor(name, head) and of the pipeline's steps.");
   const bool heads = ap::per_head_tensor(name);
   const int count = name == "k" || name == "v" ? t.n_kv_heads : t.n_heads;
+  const char* head_label = name == "k" || name == "v" ? "kv head" : "head";
   if (heads) {
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::GetFontSize() * 8 + ImGui::GetStyle().ItemInnerSpacing.x +
+                      ImGui::CalcTextSize(head_label).x);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
   }
   // The head the other panels show; k and v count key/value heads.
   int head = std::clamp(s.view.head, 0, count - 1);
-  if (heads && ImGui::SliderInt(name == "k" || name == "v" ? "kv head" : "head", &head, 0, count - 1))
-    s.view.head = head;
+  if (heads && ImGui::SliderInt(head_label, &head, 0, count - 1)) s.view.head = head;
   // Found, uploaded and ranged when the trace or the choice changes, not every frame.
   const std::string key = name + "#" + std::to_string(head);
   if (p.generation != generation || p.shown != key || !p.data) {
@@ -170,8 +172,10 @@ PanelEdit TensorsPanel::draw(Session& s, const PanelFrame& f) {
   }
   const ap::Mat& m = *p.data;
   const int rows = int(m.rows()), cols = int(m.cols());
-  ImGui::SameLine();
-  ImGui::TextDisabled("shape (%d, %d)", rows, cols);
+  char shape[48];
+  std::snprintf(shape, sizeof shape, "shape (%d, %d)", rows, cols);
+  same_line_if_fits(ImGui::CalcTextSize(shape).x);
+  ImGui::TextDisabled("%s", shape);
   const float lo = p.lo, hi = p.hi;
   const Colormap cm = is_probability(name) ? Colormap::Sequential : Colormap::Diverging;
   // Token labels: rows are tokens (queries, or keys for K and V); the columns of an attention map are key tokens.

@@ -29,7 +29,9 @@ std::vector<double> thin(const std::vector<double>& y, size_t n) {
 }
 
 void settings_form(TrainSettings& e, float scale) {
-  const float w = 150 * scale;
+  // Room for the longest label and its help marker beside each field.
+  const float label_w = ImGui::CalcTextSize("learning rate (?)").x + 3 * ImGui::GetStyle().ItemInnerSpacing.x;
+  const float w = std::max(60 * scale, std::min(150 * scale, ImGui::GetContentRegionAvail().x - label_w));
   int task = int(e.task);
   ImGui::SetNextItemWidth(w);
   if (ImGui::BeginCombo("task", ap::train::task_info(e.task).name)) {
@@ -140,7 +142,10 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
   const float line = ImGui::GetTextLineHeight();
 
   // [SECTION] left: the task and the settings
-  ImGui::BeginChild("train_settings", ImVec2(330 * scale, 0), true);
+  // Side by side, or one above the other on a phone (the view scrolls).
+  const bool narrow = narrow_view(scale);
+  const float view_h = ImGui::GetContentRegionAvail().y;
+  ImGui::BeginChild("train_settings", narrow ? ImVec2(0, view_h) : ImVec2(330 * scale, 0), true);
   ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "Task: %s", info.name);
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("input: %s", info.input);
@@ -169,7 +174,8 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
   for (const auto& e : p.errors) message(e, kErrorColour);
   ImGui::Separator();
   if (ImGui::Button("export weights (.npz)")) edit.download_weights = true;
-  ImGui::SameLine();
+  same_line_if_fits(ImGui::CalcTextSize("load weights (?)").x + 2 * ImGui::GetStyle().FramePadding.x +
+                    2 * ImGui::GetStyle().ItemSpacing.x);
   if (ImGui::Button("load weights")) edit.pick_file = true;
   help(
       "Export: every parameter as a float64 array, loadable with np.load. Load: pick (or drop on the page) a .npz "
@@ -180,10 +186,10 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
     ImGui::PopTextWrapPos();
   }
   ImGui::EndChild();
-  ImGui::SameLine();
+  if (!narrow) ImGui::SameLine();
 
-  // [SECTION] right: curves, the probe, the heads
-  ImGui::BeginChild("train_views", ImVec2(0, 0), false);
+  // [SECTION] right (or below): curves, the probe, the heads
+  ImGui::BeginChild("train_views", ImVec2(0, narrow ? view_h : 0), false);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   std::vector<std::string> xs;
   for (double s : thin(std::vector<double>(p.eval_steps.begin(), p.eval_steps.end()), kPlotPoints))

@@ -108,7 +108,6 @@ class Queue {
 
   bool idle() const { return queue_.empty() && touch_.state == Touch::Idle && !fling_.on; }
   bool last_was_touch() const { return last_touch_; }
-  const Tuning& tuning() const { return tuning_; }
 
  private:
   struct Touch {

@@ -98,6 +98,8 @@ EM_JS(char*, js_start_link, (), {
 // On a touch screen every target is at least 40 CSS px tall (checkboxes,
 // +/- buttons and tabs are as tall as a frame), and a double tap may land
 // further from the first than a double click.
+constexpr float kFontCss = 15, kTouchTargetCss = 40;
+
 void build_style(float scale, bool touch) {
   ImGuiStyle style;
   ImGui::StyleColorsDark(&style);
@@ -105,7 +107,7 @@ void build_style(float scale, bool touch) {
   style.FrameRounding = 3;
   style.WindowBorderSize = 0;
   if (touch) {
-    style.FramePadding.y = (40 - 15) / 2.0f + 0.5f;  // ScaleAllSizes floors it
+    style.FramePadding.y = (kTouchTargetCss - kFontCss) / 2 + 0.5f;  // ScaleAllSizes floors it
     style.ItemSpacing.y = 6;
     style.ScrollbarSize = 18;
     style.GrabMinSize = 24;
@@ -132,7 +134,7 @@ void build_fonts_and_style(float scale) {
                                    0x25A0, 0x25FF,  // geometric shapes
                                    0};
   io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(font_ui_ttf), int(font_ui_ttf_size),
-                                 std::round(15.0f * scale), &cfg, ranges);
+                                 std::round(kFontCss * scale), &cfg, ranges);
   ImGui_ImplOpenGL3_DestroyFontsTexture();
   ImGui_ImplOpenGL3_CreateFontsTexture();
   build_style(scale, g_win.touch_style);

@@ -22,6 +22,14 @@ void help(const char* text) {
   }
 }
 
+void same_line_if_fits(float w) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  ImGui::SameLine();
+  if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+}
+
+bool narrow_view(float scale) { return ImGui::GetContentRegionAvail().x < 560 * scale; }
+
 void note(const char* text) { message(text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled)); }
 
 void message(const std::string& text, const ImVec4& colour) {

@@ -11,6 +11,11 @@ namespace web {
 
 // A "(?)" after the last item, with `text` as its tooltip.
 void help(const char* text);
+// Continues the line if an item `w` pixels wide still fits before the
+// window's right edge, else starts a new line (rows that wrap on a phone).
+void same_line_if_fits(float w);
+// Whether the panel is laid out for a narrow (phone) view: one column that scrolls.
+bool narrow_view(float scale);
 // A short explanation in the panel's own words, wrapped, dimmed.
 void note(const char* text);
 // A message wrapped at the window's edge, in a colour: kNoteColour for what a
