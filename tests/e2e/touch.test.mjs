@@ -16,6 +16,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const settle = async (page) => { await frames(page); await frames(page); };
 const centre = (b) => [b.x + b.w / 2, b.y + b.h / 2];
 const controlsWindow = (l) => l.windows.find((w) => w.name === 'Attention Playground');
+// Waits until every character of the texts is in ImGui's atlas (fonts are fetched when a text first needs them).
+async function glyphsDrawn(page) {
+  for (let i = 0; i < 100; ++i) {
+    const missing = (await layout(page)).missingGlyphs;
+    if (missing.length === 0) return;
+    await frames(page);
+  }
+  assert.fail(`characters still without a glyph: ${JSON.stringify((await layout(page)).missingGlyphs)}`);
+}
 
 // One finger from `from` to `to` through the DevTools protocol: a move every 16 ms, then `holdMs` still, then up.
 async function drag(cdp, from, to, { steps = 6, holdMs = 0 } = {}) {
@@ -203,6 +212,7 @@ test('every tab at 320x640, 390x844 and 768x1024 with touch: nothing is cut off 
     await withPage(env, async (page) => {
       // Chinese, Korean and an emoji among the tokens, as learners type them.
       assert.equal((await page.evaluate(() => playground.setConfig({ text: 'The cat 你好 안녕 🙂 sat' }))).ok, true);
+      await glyphsDrawn(page);  // no ? in the screenshots
       for (const panel of await page.evaluate(() => playground.panels())) {
         await page.evaluate((k) => playground.openPanel(k), panel);
         await settle(page);
@@ -218,4 +228,24 @@ test('every tab at 320x640, 390x844 and 768x1024 with touch: nothing is cut off 
       }
     }, { width, height, scale: 2, touch: true });
   assert.deepEqual(cut, []);
+});
+
+test('fonts for CJK, Hangul and emoji come only when a text needs them, and every character is drawn', async () => {
+  await withPage(env, async (page) => {
+    const fetched = [];
+    page.on('request', (r) => { if (r.url().includes('/fonts/')) fetched.push(r.url().split('/').pop()); });
+    await settle(page);
+    assert.deepEqual(fetched, [], 'the first load fetches no font');
+    assert.equal((await page.evaluate(() => playground.setConfig({ text: 'hello שלום 你好' }))).ok, true);
+    await glyphsDrawn(page);
+    assert.deepEqual(fetched, ['DroidSansFallbackFull.ttf'], 'only the CJK font, for 你好 (Hebrew is in the embedded font)');
+    assert.equal((await page.evaluate(() => playground.setConfig({ text: '안녕 🙂 नमस्ते' }))).ok, true);
+    for (let i = 0; i < 100 && fetched.length < 3; ++i) await frames(page);
+    await settle(page);
+    assert.deepEqual(fetched.sort(), ['DroidSansFallbackFull.ttf', 'NanumSquareR.ttf', 'Symbola_hint.ttf']);
+    // Devanagari has no font here: it stays missing, and the page says so beside the tokens.
+    const missing = (await layout(page)).missingGlyphs;
+    assert.ok(missing.length > 0 && missing.every((cp) => cp >= 0x900 && cp <= 0x97f), JSON.stringify(missing));
+    await page.screenshot({ path: `${env.shots}/touch-390x844-scripts.png` });
+  }, phone);
 });

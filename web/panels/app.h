@@ -55,6 +55,7 @@ struct App {
   std::vector<WindowBox> windows;                    // every window drawn this frame, for layout()
   std::vector<std::pair<std::string, Box>> tabs;     // [panel key, its tab] this frame, for layout()
   std::optional<Box> tooltip;                        // the tooltip shown this frame, for layout()
+  std::vector<uint32_t> missing_glyphs;              // code points the texts hold that no loaded font draws
   // The controls window's scroll this frame, for layout(): position, its largest, one line (canvas pixels).
   float controls_scroll_y = 0, controls_scroll_max = 0, line_height = 0;
   bool controls_folded = false;        // a narrow screen's controls folded away to one line (the views get the room)

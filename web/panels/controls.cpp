@@ -6,6 +6,7 @@
 #include "imgui.h"
 #include "kernels/parallel.h"
 #include "misc/cpp/imgui_stdlib.h"
+#include "render/fonts.h"
 #include "render/widgets.h"
 
 namespace web {
@@ -39,6 +40,18 @@ void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8
                         i < first_live ? "\nin the KV cache: a key and value, no query" : "");
   }
   if (int(tokens.size()) > n) ImGui::TextDisabled("… and %d more", int(tokens.size()) - n);
+  // Said, not drawn wrong silently: what ImGui cannot shape, and what no font here draws.
+  bool unshaped = false, undrawn = false;
+  for (const std::string& t : tokens) {
+    const fonts::TextNeeds needs = fonts::text_needs(t);
+    unshaped |= needs.unshaped;
+    undrawn |= needs.undrawn;
+  }
+  if (unshaped)
+    note(
+        "Right-to-left and joining scripts (Arabic, Hebrew, Indic, Thai, …) are drawn here letter by letter, left "
+        "to right, unjoined: ImGui does not shape text. The tokens and every export hold the real text.");
+  if (undrawn) note("Some characters have no font in the page and show as ?; the tokens and exports hold them.");
 }
 
 // A text box that shows its text wrapped to its width while it is not being

@@ -81,6 +81,24 @@
   };
   Module.apPage = page;
 
+  // [SECTION] fonts beyond the embedded one, fetched the first time a text needs them (web/render/fonts.h)
+  Module.apFonts = {
+    need(file) {
+      fetch('fonts/' + file).then((r) => {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.arrayBuffer();
+      }).then((buffer) => {
+        const bytes = new Uint8Array(buffer), p = _malloc(bytes.length);
+        HEAPU8.set(bytes, p);
+        try { withName(file, (name) => _ap_font_loaded(name, p, bytes.length)); } finally { _free(p); }
+      }).catch(() => { /* offline or missing: those characters stay ?, and layout().missingGlyphs says so */ });
+    },
+  };
+  function withName(text, fn) {
+    const size = lengthBytesUTF8(text) + 1, p = _malloc(size);
+    try { stringToUTF8(text, p, size); fn(p); } finally { _free(p); }
+  }
+
   // Back/forward, or a hand-edited address: load what the address now says.
   const followAddress = () => {
     const query = location.hash.slice(1);
@@ -359,6 +377,7 @@
       r.widgets = Object.fromEntries(Object.entries(r.widgets).map(([k, b]) => [k, box(b)]));
       r.tabs = Object.fromEntries(Object.entries(r.tabs).map(([k, b]) => [k, box(b)]));
       r.tooltip = r.tooltip && box(r.tooltip);  // the tooltip open now, or null
+      // missingGlyphs: code points in the texts that no font has drawn yet (a font on its way, or none here).
       r.controls = { scrollY: c.scrollY / s, scrollMaxY: c.scrollMaxY / s, lineHeight: c.lineHeight / s, fields };
       // Each window: its box, and how wide its content is against the width it shows.
       // (Object.assign, not object spread: Emscripten 3.1.6's JS optimizer cannot parse the spread.)

@@ -206,6 +206,7 @@ EMSCRIPTEN_KEEPALIVE const char* ap_layout() {
                 {"widgets", widgets},
                 {"tabs", tabs},
                 {"tooltip", app.tooltip ? box(*app.tooltip) : nlohmann::json()},
+                {"missingGlyphs", app.missing_glyphs},
                 {"focus", app.session.view.head},
                 {"controls",
                  {{"scrollY", app.controls_scroll_y},

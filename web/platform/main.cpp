@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,7 @@
 #include "platform/feed.h"
 #include "platform/input.h"
 #include "platform/wheel.h"
+#include "render/fonts.h"
 #include "render/gl.h"
 #include "render/heatmap.h"
 #include "session/link.h"
@@ -48,6 +51,20 @@ struct Window {
 };
 Window g_win;
 web::input::Queue g_input;
+web::Textarea g_textarea;  // the page's textarea as last polled
+
+// Fonts beyond the embedded one, fetched when a text first needs them, and
+// the code points the atlas must hold (see render/fonts.h).
+struct Fonts {
+  std::string bytes[web::fonts::kExtraFaces];  // [Face - 1] for the fetched faces
+  bool requested[web::fonts::kExtraFaces] = {};
+  std::set<uint32_t> needed;                             // beyond the embedded font's ranges
+  std::vector<ImWchar> ranges[web::fonts::kExtraFaces];  // what each merged face adds (alive until the atlas is built)
+  bool dirty = false;                                    // rebuild the atlas before the next frame
+  uint64_t seen_generation = ~0ull;
+  std::string seen_preedit;
+};
+Fonts g_fonts;
 
 EM_JS(void, notify_first_frame, (), {
   if (Module.apFirstFrame) Module.apFirstFrame();
@@ -73,6 +90,8 @@ EM_JS(char*, js_runtime, (), {
   return out;
 });
 // The page's input side (web/platform/input.js, Module.apInput).
+// Fetches fonts/<file> and hands it to ap_font_loaded (web/platform/api.js, Module.apFonts).
+EM_JS(void, js_font_need, (const char* file), { Module.apFonts.need(UTF8ToString(file)); });
 EM_JS(int, js_coarse_pointer, (), { return Module.apInput.coarse ? 1 : 0; });
 EM_JS(void, js_set_cursor, (const char* css), { Module.apInput.setCursor(UTF8ToString(css)); });
 EM_JS(void, js_text_field, (int active, float x, float y, const char* text, int a, int b),
@@ -125,19 +144,58 @@ void build_fonts_and_style(float scale) {
   ImFontConfig cfg;
   cfg.FontDataOwnedByAtlas = false;  // the TTF is static data embedded at build time
   cfg.OversampleH = 2;
-  static const ImWchar ranges[] = {0x0020, 0x024F,  // Latin, Latin-1, Latin Extended-A/B
-                                   0x0370, 0x03FF,  // Greek
-                                   0x0400, 0x04FF,  // Cyrillic
-                                   0x1D00, 0x1DBF,  // phonetic extensions (the ᵀ of Kᵀ)
-                                   0x2000, 0x22FF,  // punctuation, super/subscripts, arrows, maths (√ · − ∞)
-                                   0x2423, 0x2423,  // ␣, how GPT-2's tokens show their leading space
-                                   0x25A0, 0x25FF,  // geometric shapes
-                                   0};
-  io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(font_ui_ttf), int(font_ui_ttf_size),
-                                 std::round(kFontCss * scale), &cfg, ranges);
+  // ImWchar is 32-bit here (IMGUI_USE_WCHAR32), the ranges' own type.
+  static_assert(sizeof(ImWchar) == sizeof(uint32_t));
+  const ImWchar* ranges = reinterpret_cast<const ImWchar*>(web::fonts::kBaseRanges);
+  ImFont* font = io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(font_ui_ttf), int(font_ui_ttf_size),
+                                                std::round(kFontCss * scale), &cfg, ranges);
+  // The fetched faces, merged into it for exactly the characters the texts hold.
+  for (int f = 0; f < web::fonts::kExtraFaces; ++f) {
+    std::vector<ImWchar>& r = g_fonts.ranges[f];
+    r.clear();
+    for (uint32_t cp : g_fonts.needed)
+      if (int(web::fonts::face_for(cp)) == f + 1) r.insert(r.end(), {ImWchar(cp), ImWchar(cp)});
+    if (r.empty() || g_fonts.bytes[f].empty()) continue;
+    r.push_back(0);
+    ImFontConfig merge;
+    merge.MergeMode = true;
+    merge.FontDataOwnedByAtlas = false;
+    merge.OversampleH = 1;
+    io.Fonts->AddFontFromMemoryTTF(g_fonts.bytes[f].data(), int(g_fonts.bytes[f].size()), std::round(kFontCss * scale),
+                                   &merge, r.data());
+  }
   ImGui_ImplOpenGL3_DestroyFontsTexture();
   ImGui_ImplOpenGL3_CreateFontsTexture();
   build_style(scale, g_win.touch_style);
+  // What the atlas still cannot draw (shown as ?), for layout(): no font here, or one still on its way.
+  web::App& app = *web::g_app;
+  app.missing_glyphs.clear();
+  for (uint32_t cp : g_fonts.needed)
+    if (!font->FindGlyphNoFallback(ImWchar(cp))) app.missing_glyphs.push_back(cp);
+}
+
+// The code points the page's texts hold beyond the embedded font: the sentences, their tokens and an
+// input method's preedit. New ones ask for their font (once) and a rebuilt atlas.
+void update_fonts() {
+  web::Session& s = web::g_app->session;
+  if (s.generation == g_fonts.seen_generation && g_textarea.preedit == g_fonts.seen_preedit) return;
+  g_fonts.seen_generation = s.generation;
+  g_fonts.seen_preedit = g_textarea.preedit;
+  const size_t before = g_fonts.needed.size();
+  web::fonts::add_extra_codepoints(s.config.text, g_fonts.needed);
+  web::fonts::add_extra_codepoints(s.config.cross_text, g_fonts.needed);
+  for (const auto* tokens : {&s.trace.q_tokens, &s.trace.kv_tokens})
+    for (const std::string& t : *tokens) web::fonts::add_extra_codepoints(t, g_fonts.needed);
+  web::fonts::add_extra_codepoints(g_fonts.seen_preedit, g_fonts.needed);
+  if (g_fonts.needed.size() == before) return;
+  g_fonts.dirty = true;
+  for (uint32_t cp : g_fonts.needed) {
+    const int f = int(web::fonts::face_for(cp)) - 1;
+    if (f >= 0 && f < web::fonts::kExtraFaces && !g_fonts.requested[f]) {
+      g_fonts.requested[f] = true;
+      js_font_need(web::fonts::file_of(web::fonts::Face(f + 1)));
+    }
+  }
 }
 
 // Keeps the canvas backing store at CSS size x devicePixelRatio.
@@ -177,7 +235,6 @@ EM_BOOL on_context_restored(int, const void*, void*) {
 }
 
 // [SECTION] the page's textarea and cursor, kept in step with ImGui
-web::Textarea g_textarea;
 
 // What the page's textarea holds now, into the active field (only when it changed).
 void apply_textarea() {
@@ -217,6 +274,11 @@ void frame() {
   if (g_win.trap_requested) __builtin_trap();  // a real wasm trap, inside the main loop
   if (g_win.context_lost) return;
   sync_canvas_size();
+  update_fonts();
+  if (g_fonts.dirty) {
+    g_fonts.dirty = false;
+    build_fonts_and_style(g_win.scale);
+  }
   const double now = emscripten_get_now();
   ImGuiIO& io = ImGui::GetIO();
   io.DeltaTime = g_win.last_ms > 0 ? float(std::max(1e-3, (now - g_win.last_ms) / 1000)) : 1.0f / 60;
@@ -290,6 +352,15 @@ EMSCRIPTEN_KEEPALIVE void ap_input_key(const char* dom_code, int down) {
 }
 
 EMSCRIPTEN_KEEPALIVE void ap_input_mods(int bits) { g_input.mods(uint8_t(bits)); }
+
+// A fetched font (fonts/<file>): kept, and merged into the atlas before the next frame.
+EMSCRIPTEN_KEEPALIVE void ap_font_loaded(const char* file, const char* data, int size) {
+  for (int f = 0; f < web::fonts::kExtraFaces; ++f)
+    if (std::string(file) == web::fonts::file_of(web::fonts::Face(f + 1))) {
+      g_fonts.bytes[f].assign(data, size_t(size));
+      g_fonts.dirty = true;
+    }
+}
 }
 
 int main() {
