@@ -90,14 +90,16 @@
       }).then((buffer) => {
         const bytes = new Uint8Array(buffer), p = _malloc(bytes.length);
         HEAPU8.set(bytes, p);
-        try { withName(file, (name) => _ap_font_loaded(name, p, bytes.length)); } finally { _free(p); }
+        try { withString(file, (name) => _ap_font_loaded(name, p, bytes.length)); } finally { _free(p); }
       }).catch(() => { /* offline or missing: those characters stay ?, and layout().missingGlyphs says so */ });
     },
   };
-  function withName(text, fn) {
+  // fn(pointer to text as C string), freed after; input.js uses it too.
+  function withString(text, fn) {
     const size = lengthBytesUTF8(text) + 1, p = _malloc(size);
     try { stringToUTF8(text, p, size); fn(p); } finally { _free(p); }
   }
+  Module.apWithString = withString;
 
   // Back/forward, or a hand-edited address: load what the address now says.
   const followAddress = () => {

@@ -19,10 +19,7 @@
     const r = canvas.getBoundingClientRect(), s = ratio();
     return [(e.clientX - r.left) * s, (e.clientY - r.top) * s];
   }
-  function withString(text, fn) {
-    const size = lengthBytesUTF8(text) + 1, p = _malloc(size);
-    try { stringToUTF8(text, p, size); fn(p); } finally { _free(p); }
-  }
+  const withString = Module.apWithString;  // api.js, linked before this file
   let mods = 0;
   function sendMods(e) {
     const m = (e.ctrlKey ? 1 : 0) | (e.shiftKey ? 2 : 0) | (e.altKey ? 4 : 0) | (e.metaKey ? 8 : 0);

@@ -1,6 +1,8 @@
 // Fonts by code point: see fonts.h.
 #include "render/fonts.h"
 
+#include "text/utf8.h"
+
 namespace web::fonts {
 namespace {
 
@@ -71,16 +73,13 @@ bool unshaped(uint32_t cp) {
 }
 
 namespace {
-// Calls f(code point) for each character of UTF-8 text (the tokenizer has already refused invalid text).
+// Calls f(code point) for each character of UTF-8 text (ap::utf8_at, the tokenizers' own decoding).
 template <class F>
 void each_codepoint(std::string_view s, F f) {
   for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const int len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (int k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    i += size_t(len);
-    if (cp >= 0x20) f(cp);
+    const ap::Utf8Char c = ap::utf8_at(s, i);
+    i += c.len;
+    if (c.cp >= 0x20) f(uint32_t(c.cp));
   }
 }
 }  // namespace
