@@ -22,7 +22,8 @@ packages=(
   clang-format-14                # scripts/format.sh, checked by the test command
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
-  fonts-droid-fallback fonts-nanum fonts-symbola   # CJK, Hangul, emoji: fetched by the page when a text needs them
+  # Fetched by the page when a text needs them: CJK, Hangul, emoji; Indic, Thai, Ethiopic; Telugu, Kannada; Khmer
+  fonts-droid-fallback fonts-nanum fonts-symbola fonts-freefont-ttf fonts-lohit-telu fonts-lohit-knda fonts-khmeros
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
   unicode-data                   # Unicode 15.0 classes of GPT-2's pre-tokenizer (scripts/unicode_classes.py)
   zlib1g-dev                     # inflates np.savez_compressed archives (native builds)

@@ -12,6 +12,15 @@
 namespace web {
 namespace {
 
+// Whether the atlas lacks a character of `s` (drawn as �): no font here has it, or its font is still loading.
+// still loading.
+bool has_missing_glyph(std::string_view s) {
+  const ImFont* font = ImGui::GetFont();
+  bool missing = false;
+  fonts::each_codepoint(s, [&](uint32_t cp) { missing |= !font->FindGlyphNoFallback(ImWchar(cp)); });
+  return missing;
+}
+
 // Tokens as small chips, wrapped, so a learner sees exactly what became a
 // row of X (and that é, 日 or 👍 stayed whole). Tokens before `first_live`
 // are the KV cache's past: drawn dimmer.
@@ -43,15 +52,17 @@ void draw_tokens(const std::vector<std::string>& tokens, const std::vector<uint8
   // Said, not drawn wrong silently: what ImGui cannot shape, and what no font here draws.
   bool unshaped = false, undrawn = false;
   for (const std::string& t : tokens) {
-    const fonts::TextNeeds needs = fonts::text_needs(t);
-    unshaped |= needs.unshaped;
-    undrawn |= needs.undrawn;
+    unshaped |= fonts::has_unshaped(t);
+    undrawn |= has_missing_glyph(t);
   }
   if (unshaped)
     note(
         "Right-to-left and joining scripts (Arabic, Hebrew, Indic, Thai, …) are drawn here letter by letter, left "
         "to right, unjoined: ImGui does not shape text. The tokens and every export hold the real text.");
-  if (undrawn) note("Some characters have no font in the page and show as ?; the tokens and exports hold them.");
+  if (undrawn)
+    note(
+        "Some characters show as �: no font in the page has them, or theirs is still loading. The tokens and exports "
+        "hold them.");
 }
 
 // A text box that shows its text wrapped to its width while it is not being

@@ -1,7 +1,9 @@
 // Fonts by code point: see fonts.h.
 #include "render/fonts.h"
 
-#include "text/utf8.h"
+#include <algorithm>
+#include <array>
+#include <iterator>
 
 namespace web::fonts {
 namespace {
@@ -10,7 +12,10 @@ struct Range {
   uint32_t lo, hi;
   Face face;
 };
-// Written once: what the embedded font covers, and what each fetched font is for.
+// Written once: what the embedded font covers, and which fetched font is for what (first match wins).
+// The fetched ones: fonts-droid-fallback (CJK), fonts-nanum (Hangul: Droid has no syllables),
+// fonts-symbola (emoji in one colour: stb_truetype draws no colour glyphs), fonts-freefont-ttf (FreeSans,
+// FreeSerif: Indic, Thai, Ethiopic, ...), fonts-lohit-telu, fonts-lohit-knda, fonts-khmeros.
 constexpr Range kRanges[] = {
     {0x0020, 0x024F, Face::Base},       // Latin, Latin-1, Latin Extended-A/B
     {0x0370, 0x03FF, Face::Base},       // Greek
@@ -21,6 +26,15 @@ constexpr Range kRanges[] = {
     {0x2000, 0x22FF, Face::Base},       // punctuation, super/subscripts, arrows, maths (√ · − ∞)
     {0x2423, 0x2423, Face::Base},       // ␣, how GPT-2's tokens show their leading space
     {0x25A0, 0x25FF, Face::Base},       // geometric shapes
+    {0xFFFD, 0xFFFD, Face::Base},       // the replacement character: a token's incomplete UTF-8
+    {0x0250, 0x036F, Face::Extended},   // IPA, spacing modifiers, combining diacritics
+    {0x0500, 0x058F, Face::Extended},   // Cyrillic supplement, Armenian
+    {0x07C0, 0x07FF, Face::Extended},   // N'Ko
+    {0x0E80, 0x0EFF, Face::Extended},   // Lao
+    {0x10A0, 0x10FF, Face::Extended},   // Georgian
+    {0x1E00, 0x1FFF, Face::Extended},   // Latin extended additional (Vietnamese), Greek extended
+    {0xFB00, 0xFDFF, Face::Extended},   // Latin, Hebrew and Arabic presentation forms
+    {0xFE70, 0xFEFF, Face::Extended},   // Arabic presentation forms B
     {0x1100, 0x11FF, Face::Hangul},     // Hangul jamo
     {0x3130, 0x318F, Face::Hangul},     // Hangul compatibility jamo
     {0xAC00, 0xD7AF, Face::Hangul},     // Hangul syllables
@@ -37,12 +51,39 @@ constexpr Range kRanges[] = {
     {0x2600, 0x27BF, Face::Symbols},    // miscellaneous symbols, dingbats (☀ ✓)
     {0x2B00, 0x2BFF, Face::Symbols},    // arrows and stars (⭐)
     {0x1F000, 0x1FAFF, Face::Symbols},  // emoji, pictographs, transport, symbols
+    {0x0700, 0x074F, Face::Sans},       // Syriac (unshaped)
+    {0x0900, 0x0A7F, Face::Sans},       // Devanagari, Bengali, Gurmukhi
+    {0x0D00, 0x0D7F, Face::Sans},       // Malayalam
+    {0x0780, 0x07BF, Face::Serif},      // Thaana (unshaped)
+    {0x0A80, 0x0BFF, Face::Serif},      // Gujarati, Oriya, Tamil
+    {0x0D80, 0x0DFF, Face::Serif},      // Sinhala
+    {0x0E00, 0x0E7F, Face::Serif},      // Thai
+    {0x1200, 0x137F, Face::Serif},      // Ethiopic
+    {0x13A0, 0x13FF, Face::Serif},      // Cherokee
+    {0x0C00, 0x0C7F, Face::Telugu},     // Telugu
+    {0x0C80, 0x0CFF, Face::Kannada},    // Kannada
+    {0x1780, 0x17FF, Face::Khmer},      // Khmer
+    {0x19E0, 0x19FF, Face::Khmer},      // Khmer symbols
 };
+
+// The Base rows of the table, as ImGui wants them.
+constexpr size_t kBaseRows =
+    std::count_if(std::begin(kRanges), std::end(kRanges), [](const Range& r) { return r.face == Face::Base; });
+constexpr std::array<uint32_t, 2 * kBaseRows + 1> base_ranges() {
+  std::array<uint32_t, 2 * kBaseRows + 1> out{};
+  size_t i = 0;
+  for (const Range& r : kRanges)
+    if (r.face == Face::Base) {
+      out[i++] = r.lo;
+      out[i++] = r.hi;
+    }
+  return out;  // 0-terminated by the value-initialised last element
+}
+constexpr auto kBaseArray = base_ranges();
 
 }  // namespace
 
-const uint32_t kBaseRanges[] = {0x0020, 0x024F, 0x0370, 0x03FF, 0x0400, 0x04FF, 0x0590, 0x05FF, 0x0600, 0x06FF,
-                                0x1D00, 0x1DBF, 0x2000, 0x22FF, 0x2423, 0x2423, 0x25A0, 0x25FF, 0};
+const uint32_t* const kBaseRanges = kBaseArray.data();
 
 const char* file_of(Face f) {
   switch (f) {
@@ -52,6 +93,16 @@ const char* file_of(Face f) {
       return "NanumSquareR.ttf";
     case Face::Symbols:
       return "Symbola_hint.ttf";
+    case Face::Sans:
+      return "FreeSans.ttf";
+    case Face::Serif:
+      return "FreeSerif.ttf";
+    case Face::Telugu:
+      return "Lohit-Telugu.ttf";
+    case Face::Kannada:
+      return "Lohit-Kannada.ttf";
+    case Face::Khmer:
+      return "KhmerOS.ttf";
     default:
       return "";
   }
@@ -72,17 +123,25 @@ bool unshaped(uint32_t cp) {
          (cp >= 0xFB1D && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFF);  // presentation forms
 }
 
-namespace {
-// Calls f(code point) for each character of UTF-8 text (ap::utf8_at, the tokenizers' own decoding).
-template <class F>
-void each_codepoint(std::string_view s, F f) {
-  for (size_t i = 0; i < s.size();) {
-    const ap::Utf8Char c = ap::utf8_at(s, i);
-    i += c.len;
-    if (c.cp >= 0x20) f(uint32_t(c.cp));
+float height_per_em(std::string_view ttf) {
+  const auto u16 = [&](size_t at) { return uint32_t(uint8_t(ttf[at])) << 8 | uint8_t(ttf[at + 1]); };
+  const auto u32 = [&](size_t at) { return u16(at) << 16 | u16(at + 2); };
+  if (ttf.size() < 12) return 0;
+  size_t head = 0, hhea = 0;
+  const size_t tables = u16(4);
+  for (size_t i = 0; i < tables && 12 + 16 * (i + 1) <= ttf.size(); ++i) {
+    const size_t rec = 12 + 16 * i;
+    const std::string_view tag = ttf.substr(rec, 4);
+    const size_t offset = u32(rec + 8);
+    if (tag == "head") head = offset;
+    if (tag == "hhea") hhea = offset;
   }
+  if (!head || !hhea || head + 20 > ttf.size() || hhea + 8 > ttf.size()) return 0;
+  const int units = int(u16(head + 18));
+  const int ascender = int16_t(u16(hhea + 4)), descender = int16_t(u16(hhea + 6));
+  if (units <= 0 || ascender - descender <= 0) return 0;
+  return float(ascender - descender) / float(units);
 }
-}  // namespace
 
 void add_extra_codepoints(std::string_view s, std::set<uint32_t>& out) {
   each_codepoint(s, [&](uint32_t cp) {
@@ -90,13 +149,10 @@ void add_extra_codepoints(std::string_view s, std::set<uint32_t>& out) {
   });
 }
 
-TextNeeds text_needs(std::string_view s) {
-  TextNeeds n;
-  each_codepoint(s, [&](uint32_t cp) {
-    n.unshaped |= unshaped(cp);
-    n.undrawn |= face_for(cp) == Face::None;
-  });
-  return n;
+bool has_unshaped(std::string_view s) {
+  bool any = false;
+  each_codepoint(s, [&](uint32_t cp) { any |= unshaped(cp); });
+  return any;
 }
 
 }  // namespace web::fonts

@@ -1,34 +1,49 @@
-// Which font draws a code point: the embedded UI font (DejaVu Sans), or a
-// larger one from Debian's font packages that the page fetches only when a
-// text first needs it (platform/input.js's sibling, the page's fonts/ folder).
-// No ImGui here: tested natively.
+// Which font draws a code point: the embedded UI font (DejaVu Sans), or one
+// from Debian's font packages that the page fetches only when a text first
+// needs it (the static folder's fonts/). No ImGui here: tested natively.
 #pragma once
 #include <cstdint>
 #include <set>
 #include <string_view>
 
+#include "text/utf8.h"
+
 namespace web::fonts {
 
-// The embedded font's ranges, in ImGui's form (pairs, 0-terminated).
-extern const uint32_t kBaseRanges[];
+// The embedded font's ranges rasterized from the start, in ImGui's form (pairs, 0-terminated).
+extern const uint32_t* const kBaseRanges;
 
-enum class Face : uint8_t { Base, Cjk, Hangul, Symbols, None };
-inline constexpr int kExtraFaces = 3;  // Cjk, Hangul, Symbols: the fetched ones
-// The file in the static folder's fonts/ for a fetched face.
+// Base: in the atlas from the start. Extended: the embedded font's rarer scripts (Vietnamese, Armenian,
+// Georgian, Lao, combining marks, ...), rasterized only when a text holds them. The others are fetched.
+enum class Face : uint8_t { Base, Extended, Cjk, Hangul, Symbols, Sans, Serif, Telugu, Kannada, Khmer, None };
+inline constexpr int kExtraFaces = int(Face::None) - 1;  // Extended .. Khmer, merged when needed
+// The file in the static folder's fonts/ for a fetched face; "" for Base and Extended (embedded) and None.
 const char* file_of(Face f);
-// The face that draws `cp`: Base if the embedded font has it, None if no font here does.
+// The face that draws `cp`: None if no font here does.
 Face face_for(uint32_t cp);
 // Scripts ImGui 1.86 draws letter by letter, left to right and unjoined: right-to-left scripts
 // (Hebrew, Arabic), and those whose letters join or combine (Indic, Thai, ...).
 bool unshaped(uint32_t cp);
 
-// Adds to `out` the code points of `utf8` that the embedded font does not draw.
+// Calls f(code point) for each character of UTF-8 text, decoded as the tokenizers do (invalid bytes: U+FFFD).
+template <class F>
+void each_codepoint(std::string_view s, F f) {
+  for (size_t i = 0; i < s.size();) {
+    const ap::Utf8Char c = ap::utf8_at(s, i);
+    i += c.len;
+    if (c.cp >= 0x20) f(uint32_t(c.cp));
+  }
+}
+
+// A TrueType font's line height per em, (ascender - descender) / unitsPerEm from its hhea and head tables,
+// as stb_truetype sizes a font; 0 when the data is no such font. Fonts differ (Lohit's tall lines make its
+// letters small at one pixel height), so a merged face is given the pixel height at which its em matches
+// the UI font's.
+float height_per_em(std::string_view ttf);
+
+// Adds to `out` the code points of `utf8` that are not in the atlas from the start.
 void add_extra_codepoints(std::string_view utf8, std::set<uint32_t>& out);
-// What a text holds that the page must say it cannot draw right.
-struct TextNeeds {
-  bool unshaped = false;  // a script drawn letter by letter (see unshaped)
-  bool undrawn = false;   // a character no font here has
-};
-TextNeeds text_needs(std::string_view utf8);
+// Whether a text holds a script drawn letter by letter (see unshaped).
+bool has_unshaped(std::string_view utf8);
 
 }  // namespace web::fonts
