@@ -15,7 +15,8 @@ const layout = (page) => page.evaluate(() => playground.layout());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const settle = async (page) => { await frames(page); await frames(page); };
 const centre = (b) => [b.x + b.w / 2, b.y + b.h / 2];
-const controlsWindow = (l) => l.windows.find((w) => w.name === 'Attention Playground');
+// On a phone the controls scroll in a child under their fold button.
+const controlsWindow = (l) => l.windows.find((w) => w.name.startsWith('Attention Playground/controls'));
 // Waits until every character of the texts is in ImGui's atlas (fonts are fetched when a text first needs them).
 async function glyphsDrawn(page) {
   for (let i = 0; i < 100; ++i) {
@@ -84,6 +85,20 @@ test('quick taps toggle a checkbox and press + and - once each, on targets 40 px
     await page.touchscreen.tap(...centre(tabs[target]));
     await settle(page);
     assert.equal(await page.evaluate(() => playground.panel()), target, `a tap on the ${target} tab opens it: ${JSON.stringify(tabs)}`);
+
+    // The controls fold to one line and give the views the room; a second tap brings them back.
+    const views = async () => (await layout(page)).windows.find((w) => w.name === 'Views');
+    const open = await views();
+    await page.touchscreen.tap(...centre((await layout(page)).widgets['controls-fold']));
+    await settle(page);
+    const folded = await views();
+    assert.ok(folded.y < 90 && folded.h > open.h + 200, `folded, the views start at ${folded.y} px (${open.y} open)`);
+    assert.deepEqual(Object.keys((await layout(page)).controls.fields), [], 'no control is drawn while folded');
+    await page.screenshot({ path: `${env.shots}/touch-390x844-folded.png` });
+    await page.touchscreen.tap(...centre((await layout(page)).widgets['controls-fold']));
+    await settle(page);
+    assert.equal((await views()).y, open.y, 'unfolded again');
+    assert.ok('causal' in (await layout(page)).controls.fields);
   }, phone);
 });
 
@@ -197,6 +212,20 @@ test('tapping the sentence focuses a textarea; typing and an input method change
     await page.keyboard.type('short');
     await settle(page);
     assert.equal((await config(page)).text, 'short');
+    // Paste and undo are the browser's own editing commands on the textarea (as a phone's menu or Ctrl+V
+    // and Ctrl+Z give them); the field follows each.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.evaluate(() => navigator.clipboard.writeText(' 和 pasted'));
+    const command = async (key, name) => {
+      for (const type of ['rawKeyDown', 'keyUp'])
+        await cdp.send('Input.dispatchKeyEvent', { type, key, code: 'Key' + key.toUpperCase(), modifiers: 2,
+          windowsVirtualKeyCode: key.toUpperCase().charCodeAt(0), commands: type === 'keyUp' ? [] : [name] });
+      await settle(page);
+    };
+    await command('v', 'paste');
+    assert.equal((await config(page)).text, 'short 和 pasted', 'pasted at the caret');
+    await command('z', 'undo');
+    assert.equal((await config(page)).text, 'short', 'undo takes the paste back');
     // A tap outside the field lets it go, and the textarea with it.
     const l = await layout(page);
     await page.touchscreen.tap(5, l.windows.find((w) => w.name === 'Views').y + 5);
@@ -205,10 +234,10 @@ test('tapping the sentence focuses a textarea; typing and an input method change
   }, phone);
 });
 
-test('every tab at 320x640, 390x844 and 768x1024 with touch: nothing is cut off sideways', async () => {
+test('every tab at 320x640, 390x844, 844x390 and 768x1024 with touch: nothing is cut off sideways', async () => {
   const cut = [];
   // (1280 x 800 and the other desks: desk.test.mjs.)
-  for (const [width, height] of [[320, 640], [390, 844], [768, 1024]])
+  for (const [width, height] of [[320, 640], [390, 844], [844, 390], [768, 1024]])
     await withPage(env, async (page) => {
       // Chinese, Korean and an emoji among the tokens, as learners type them.
       assert.equal((await page.evaluate(() => playground.setConfig({ text: 'The cat 你好 안녕 🙂 sat' }))).ok, true);

@@ -122,14 +122,28 @@ void draw_app(App& app, float width, float height, float scale) {
   const float controls_h = embed ? 0 : wide ? height : folded ? fold_h : std::min(height * 0.45f, 430 * scale);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
 
+  app.widgets.clear();
   if (!embed) {
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(ImVec2(controls_w, controls_h));
-    const ImGuiWindowFlags flags = fixed | (folded ? ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar : 0);
+    const ImGuiWindowFlags flags = fixed | (folded ? ImGuiWindowFlags_NoTitleBar : 0) |
+                                   (wide ? 0 : ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     if (ImGui::Begin("Attention Playground", nullptr, flags)) {
-      if (!wide && ImGui::Button(folded ? "▼ show the controls" : "▲ fold the controls away", ImVec2(-1, 0)))
-        app.controls_folded = !folded;
-      if (!folded) draw_controls_window(app);
+      if (!wide) {
+        if (ImGui::Button(folded ? "▼ show the controls" : "▲ fold the controls away", ImVec2(-1, 0)))
+          app.controls_folded = !folded;
+        const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+        app.widgets.emplace_back("controls-fold", Box{a.x, a.y, b.x - a.x, b.y - a.y});
+      }
+      if (!folded && !wide) {
+        ImGui::BeginChild("controls");  // the fold button stays in reach while they scroll
+        draw_controls_window(app);
+        ImGui::EndChild();
+      } else if (!folded) {
+        draw_controls_window(app);
+      } else {
+        app.controls.placed.clear();  // none drawn, none in layout()
+      }
     }
     ImGui::End();
   }
@@ -144,7 +158,6 @@ void draw_app(App& app, float width, float height, float scale) {
   ImGui::SetNextWindowSize(views_size);
   app.drawn.clear();
   app.grids.clear();
-  app.widgets.clear();
   app.tabs.clear();
   // No sideways scrollbar: ImGui would then wrap text at the content's width, not the window's. Panels lay
   // themselves out to the width they get (tests/e2e/desk.test.mjs checks that nothing is cut).
