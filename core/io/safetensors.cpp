@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/json_nesting.h"
 #include "io/npy.h"
 
 namespace ap {
@@ -32,29 +33,6 @@ uint64_t load_le64(const char* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = v << 8 | uint64_t(static_cast<unsigned char>(p[i]));
   return v;
-}
-
-// The deepest nesting of [ and { outside strings. A safetensors header nests
-// three deep (the header, a tensor, its shape); the scan bounds what a
-// hostile header can make the parser build before it is refused.
-int nesting(std::string_view s) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > 64) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 // A JSON value that is a non-negative integer (nlohmann keeps those that fit
@@ -181,7 +159,8 @@ std::variant<SafetensorsIndex, std::string> parse_safetensors_header(std::string
            std::to_string(data_begin);
   const std::string_view text = prefix.substr(8, data_begin - 8);
   if (text[0] != '{') return std::string("the .safetensors header is not a JSON object (it does not start with '{')");
-  if (nesting(text) > 3) return std::string("the .safetensors header nests deeper than a tensor's shape");
+  // The header nests three deep (the header, a tensor, its shape).
+  if (ap::json_nesting(text) > 3) return std::string("the .safetensors header nests deeper than a tensor's shape");
   // nlohmann keeps the last of two equal keys; a file that names a tensor twice is refused instead.
   std::set<std::string> keys;
   std::string duplicate;
