@@ -22,6 +22,7 @@ packages=(
   clang-format-14                # scripts/format.sh, checked by the test command
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
+  libharfbuzz-bin                # hb-subset cuts the embedded UI font to the ranges drawn at first
   # Fetched by the page when a text needs them: CJK, Hangul, emoji; Indic, Thai, Ethiopic; Telugu, Kannada; Khmer
   fonts-droid-fallback fonts-nanum fonts-symbola fonts-freefont-ttf fonts-lohit-telu fonts-lohit-knda fonts-khmeros
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3

@@ -58,7 +58,8 @@ web::Textarea g_textarea;  // the page's textarea as last polled
 struct Fonts {
   std::string bytes[web::fonts::kExtraFaces];  // [Face - 1]: each fetched face's file
   bool requested[web::fonts::kExtraFaces] = {};
-  std::set<uint32_t> needed;                             // beyond the embedded font's ranges
+  std::set<uint32_t> needed;                             // beyond the first atlas's ranges
+  std::set<uint32_t> seen;                               // every character of the texts
   std::vector<ImWchar> ranges[web::fonts::kExtraFaces];  // what each merged face adds (alive until the atlas is built)
   bool dirty = false;                                    // rebuild the atlas before the next frame
   uint64_t seen_key = ~0ull;                             // what update_fonts last scanned
@@ -138,6 +139,15 @@ void build_style(float scale, bool touch) {
   io.MouseDragThreshold = (touch ? 10 : 6) * scale;
 }
 
+// What the atlas still cannot draw (shown as �), for layout(): no font here, or one still on its way.
+void find_missing_glyphs() {
+  const ImFont* font = ImGui::GetIO().Fonts->Fonts[0];
+  web::App& app = *web::g_app;
+  app.missing_glyphs.clear();
+  for (uint32_t cp : g_fonts.seen)
+    if (!font->FindGlyphNoFallback(ImWchar(cp))) app.missing_glyphs.push_back(cp);
+}
+
 void build_fonts_and_style(float scale) {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
@@ -148,23 +158,21 @@ void build_fonts_and_style(float scale) {
   static_assert(sizeof(ImWchar) == sizeof(uint32_t));
   const ImWchar* ranges = reinterpret_cast<const ImWchar*>(web::fonts::kBaseRanges);
   const std::string_view ui(reinterpret_cast<const char*>(font_ui_ttf), font_ui_ttf_size);
-  ImFont* font = io.Fonts->AddFontFromMemoryTTF(const_cast<char*>(ui.data()), int(ui.size()),
-                                                std::round(kFontCss * scale), &cfg, ranges);
+  io.Fonts->AddFontFromMemoryTTF(const_cast<char*>(ui.data()), int(ui.size()), std::round(kFontCss * scale), &cfg,
+                                 ranges);
   // The other faces, merged into it for exactly the characters the texts hold, their em as large as its.
   for (int f = 0; f < web::fonts::kExtraFaces; ++f) {
     std::vector<ImWchar>& r = g_fonts.ranges[f];
     r.clear();
     for (uint32_t cp : g_fonts.needed)
       if (int(web::fonts::face_for(cp)) == f + 1) r.insert(r.end(), {ImWchar(cp), ImWchar(cp)});
-    // The Extended face is the embedded font's other ranges: no fetch.
-    const bool embedded = web::fonts::Face(f + 1) == web::fonts::Face::Extended;
-    const std::string_view ttf = embedded ? ui : std::string_view(g_fonts.bytes[f]);
+    const std::string_view ttf = g_fonts.bytes[f];
     if (r.empty() || ttf.empty()) continue;
     r.push_back(0);
     ImFontConfig merge;
     merge.MergeMode = true;
     merge.FontDataOwnedByAtlas = false;
-    merge.OversampleH = embedded ? cfg.OversampleH : 1;
+    merge.OversampleH = 1;
     const float base = web::fonts::height_per_em(ui), face = web::fonts::height_per_em(ttf);
     const float px = base > 0 && face > 0 ? kFontCss * scale * face / base : kFontCss * scale;
     io.Fonts->AddFontFromMemoryTTF(const_cast<char*>(ttf.data()), int(ttf.size()), std::round(px), &merge, r.data());
@@ -172,11 +180,7 @@ void build_fonts_and_style(float scale) {
   ImGui_ImplOpenGL3_DestroyFontsTexture();
   ImGui_ImplOpenGL3_CreateFontsTexture();
   build_style(scale, g_win.touch_style);
-  // What the atlas still cannot draw (shown as � or ?), for layout(): no font here, or one still on its way.
-  web::App& app = *web::g_app;
-  app.missing_glyphs.clear();
-  for (uint32_t cp : g_fonts.needed)
-    if (!font->FindGlyphNoFallback(ImWchar(cp))) app.missing_glyphs.push_back(cp);
+  find_missing_glyphs();
 }
 
 // The code points the page's texts hold beyond the embedded font: the sentences, their tokens and an
@@ -188,28 +192,33 @@ void update_fonts() {
   if (key == g_fonts.seen_key && g_textarea.preedit == g_fonts.seen_preedit) return;
   g_fonts.seen_key = key;
   g_fonts.seen_preedit = g_textarea.preedit;
-  const size_t before = g_fonts.needed.size();
-  web::fonts::add_extra_codepoints(s.config.text, g_fonts.needed);
-  web::fonts::add_extra_codepoints(s.config.cross_text, g_fonts.needed);
+  const size_t before = g_fonts.needed.size(), seen_before = g_fonts.seen.size();
+  const auto scan = [](std::string_view text) {
+    web::fonts::add_extra_codepoints(text, g_fonts.needed);
+    web::fonts::each_codepoint(text, [](uint32_t cp) { g_fonts.seen.insert(cp); });
+  };
+  scan(s.config.text);
+  scan(s.config.cross_text);
   for (const auto* tokens : {&s.trace.q_tokens, &s.trace.kv_tokens})
-    for (const std::string& t : *tokens) web::fonts::add_extra_codepoints(t, g_fonts.needed);
-  web::fonts::add_extra_codepoints(g_fonts.seen_preedit, g_fonts.needed);
+    for (const std::string& t : *tokens) scan(t);
+  scan(g_fonts.seen_preedit);
   if (s.model && s.model->tokenizer) {  // GPT-2's next tokens, as its tab shows them
     const web::ModelSession& m = *s.model;
     const auto add = [&](const std::vector<ap::TokenScore>& top) {
-      for (const ap::TokenScore& t : top)
-        web::fonts::add_extra_codepoints(m.tokenizer->token_display(t.token), g_fonts.needed);
+      for (const ap::TokenScore& t : top) scan(m.tokenizer->token_display(t.token));
     };
     add(m.prediction.top);
     add(m.prediction.unedited_top);
     for (const auto& [position, p] : m.at) add(p.top);
   }
-  if (g_fonts.needed.size() == before) return;
+  if (g_fonts.needed.size() == before) {
+    if (g_fonts.seen.size() != seen_before) find_missing_glyphs();  // only characters of the first atlas
+    return;
+  }
   g_fonts.dirty = true;
   for (uint32_t cp : g_fonts.needed) {
     const int f = int(web::fonts::face_for(cp)) - 1;
-    if (f >= 0 && f < web::fonts::kExtraFaces && *web::fonts::file_of(web::fonts::Face(f + 1)) &&
-        !g_fonts.requested[f]) {
+    if (f >= 0 && f < web::fonts::kExtraFaces && !g_fonts.requested[f]) {
       g_fonts.requested[f] = true;
       js_font_need(web::fonts::file_of(web::fonts::Face(f + 1)));
     }
@@ -374,7 +383,7 @@ EMSCRIPTEN_KEEPALIVE void ap_input_mods(int bits) { g_input.mods(uint8_t(bits));
 // A fetched font (fonts/<file>): kept, and merged into the atlas before the next frame.
 EMSCRIPTEN_KEEPALIVE void ap_font_loaded(const char* file, const char* data, int size) {
   for (int f = 0; f < web::fonts::kExtraFaces; ++f)
-    if (*file && std::string(file) == web::fonts::file_of(web::fonts::Face(f + 1))) {
+    if (std::string(file) == web::fonts::file_of(web::fonts::Face(f + 1))) {
       g_fonts.bytes[f].assign(data, size_t(size));
       g_fonts.dirty = true;
     }

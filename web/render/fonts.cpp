@@ -12,8 +12,9 @@ struct Range {
   uint32_t lo, hi;
   Face face;
 };
-// Written once: what the embedded font covers, and which fetched font is for what (first match wins).
-// The fetched ones: fonts-droid-fallback (CJK), fonts-nanum (Hangul: Droid has no syllables),
+// Written once: what the embedded font covers (CMakeLists.txt reads the Base rows: one per line), and
+// which fetched font is for what (first match wins). The fetched ones: fonts-dejavu-core (the rest of
+// DejaVu Sans), fonts-droid-fallback (CJK), fonts-nanum (Hangul: Droid has no syllables),
 // fonts-symbola (emoji in one colour: stb_truetype draws no colour glyphs), fonts-freefont-ttf (FreeSans,
 // FreeSerif: Indic, Thai, Ethiopic, ...), fonts-lohit-telu, fonts-lohit-knda, fonts-khmeros.
 constexpr Range kRanges[] = {
@@ -26,6 +27,7 @@ constexpr Range kRanges[] = {
     {0x2000, 0x22FF, Face::Base},       // punctuation, super/subscripts, arrows, maths (√ · − ∞)
     {0x2423, 0x2423, Face::Base},       // ␣, how GPT-2's tokens show their leading space
     {0x25A0, 0x25FF, Face::Base},       // geometric shapes
+    {0x2713, 0x2713, Face::Base},       // ✓, a lesson's step done
     {0xFFFD, 0xFFFD, Face::Base},       // the replacement character: a token's incomplete UTF-8
     {0x0250, 0x036F, Face::Extended},   // IPA, spacing modifiers, combining diacritics
     {0x0500, 0x058F, Face::Extended},   // Cyrillic supplement, Armenian
@@ -87,6 +89,8 @@ const uint32_t* const kBaseRanges = kBaseArray.data();
 
 const char* file_of(Face f) {
   switch (f) {
+    case Face::Extended:
+      return "DejaVuSans.ttf";
     case Face::Cjk:
       return "DroidSansFallbackFull.ttf";
     case Face::Hangul:

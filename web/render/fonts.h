@@ -1,6 +1,7 @@
-// Which font draws a code point: the embedded UI font (DejaVu Sans), or one
-// from Debian's font packages that the page fetches only when a text first
-// needs it (the static folder's fonts/). No ImGui here: tested natively.
+// Which font draws a code point: the embedded UI font (DejaVu Sans cut down
+// at build time to the Base rows below), or one from Debian's font packages
+// that the page fetches only when a text first needs it (the static folder's
+// fonts/, the whole of DejaVu Sans among them). No ImGui here: tested natively.
 #pragma once
 #include <cstdint>
 #include <set>
@@ -10,14 +11,15 @@
 
 namespace web::fonts {
 
-// The embedded font's ranges rasterized from the start, in ImGui's form (pairs, 0-terminated).
+// The embedded font's ranges, in ImGui's form (pairs, 0-terminated); CMakeLists.txt cuts the font to the
+// table's Base rows.
 extern const uint32_t* const kBaseRanges;
 
-// Base: in the atlas from the start. Extended: the embedded font's rarer scripts (Vietnamese, Armenian,
-// Georgian, Lao, combining marks, ...), rasterized only when a text holds them. The others are fetched.
+// Base: embedded, in the atlas from the start. Extended: the rest of DejaVu Sans (Vietnamese, Armenian,
+// Georgian, Lao, combining marks, ...). Every face but Base is fetched when a text needs it.
 enum class Face : uint8_t { Base, Extended, Cjk, Hangul, Symbols, Sans, Serif, Telugu, Kannada, Khmer, None };
 inline constexpr int kExtraFaces = int(Face::None) - 1;  // Extended .. Khmer, merged when needed
-// The file in the static folder's fonts/ for a fetched face; "" for Base and Extended (embedded) and None.
+// The file in the static folder's fonts/ for a fetched face; "" for Base (embedded) and None.
 const char* file_of(Face f);
 // The face that draws `cp`: None if no font here does.
 Face face_for(uint32_t cp);
