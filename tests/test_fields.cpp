@@ -3,14 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "config/fields.h"
 #include "config/json.h"
 #include "layer/attention.h"
+#include "readme.h"
 
 namespace {
 
@@ -136,17 +135,9 @@ TEST_CASE("JSON and the field table list the same fields, in order") {
 }
 
 TEST_CASE("the README's table of config fields is the field table's") {
-  std::ifstream in(AP_SOURCE_DIR "/README.md");
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string readme = ss.str();
-  const std::string begin = "<!-- fields: begin (generated from core/config/fields.cpp; tests/test_fields.cpp) -->\n";
-  const std::string end = "<!-- fields: end -->";
-  const size_t a = readme.find(begin), b = readme.find(end);
-  REQUIRE(a != std::string::npos);
-  REQUIRE(b != std::string::npos);
-  const std::string table = readme.substr(a + begin.size(), b - a - begin.size());
+  const std::string table =
+      readme_between("<!-- fields: begin (generated from core/config/fields.cpp; tests/test_fields.cpp) -->\n",
+                     "<!-- fields: end -->");
   // On a mismatch, the expected table is printed: paste it between the markers.
   INFO("expected:\n" << ap::fields_markdown());
   CHECK(table == ap::fields_markdown());

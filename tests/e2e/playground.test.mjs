@@ -208,7 +208,7 @@ function coloursIn(png, x0, y0, x1, y1) {
 test('every panel opens through the JS API and is drawn; its numbers agree with the tensors', async () => {
   await withPage(async (page) => {
     const panels = await api(page, () => playground.panels());
-    assert.deepEqual(panels, ['heads', 'model', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes', 'memory', 'train']);
+    assert.deepEqual(panels, ['heads', 'lessons', 'model', 'compare', 'pipeline', 'tensors', 'masks', 'scaling', 'sizes', 'memory', 'train']);
     await api(page, () => playground.setConfig({ weights: 'constructed', causal: true, pad_to: 12, mask_pad_queries: true }));
     for (const name of panels) {
       await api(page, (n) => playground.openPanel(n), name);
@@ -221,7 +221,7 @@ test('every panel opens through the JS API and is drawn; its numbers agree with 
       assert.ok(colours > 12, `panel ${name} looks blank (${colours} colours)`);
     }
     const thrown = await api(page, () => { try { playground.openPanel('nope'); } catch (e) { return e.message; } });
-    assert.match(thrown, /unknown panel "nope"; known: heads, model, compare/);
+    assert.match(thrown, /unknown panel "nope"; known: heads, lessons, model, compare/);
 
     // Per-head statistics: recompute entropy, max weight and distance from the weights in JS.
     const a = await api(page, () => playground.analysis());

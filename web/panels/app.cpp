@@ -10,6 +10,7 @@
 
 #include "imgui.h"
 #include "imgui_internal.h"  // each window's content extent, for layout()
+#include "panels/lessons.h"
 #include "render/widgets.h"
 
 namespace web {
@@ -39,6 +40,7 @@ void init_app(App& app) {
     app.panels.push_back(p.make());
     app.session.panel_keys.emplace_back(p.key);
   }
+  for (const std::string& e : load_builtin_lessons(app.session)) app.session.notes.push_back("a built-in lesson: " + e);
 }
 
 void drop_gpu_resources(App& app) {
@@ -62,6 +64,7 @@ void apply_edit(App& app, const PanelEdit& e) {
   if (e.download_weights) download(app, export_file(s, "weights", "", -1));
   if (e.pick_file && app.platform.pick_file) app.platform.pick_file();
   if (!e.model_request.empty() && app.platform.model_request) app.platform.model_request(e.model_request);
+  if (!e.copy_text.empty() && app.platform.copy_text) app.platform.copy_text(e.copy_text);
 }
 
 void draw_controls_window(App& app) {
@@ -189,6 +192,7 @@ void draw_app(App& app, float width, float height, float scale) {
         // the one drawn, the request stands; after, a click on a tab is what selects.
         if (v.panel_requested && v.panel == key) v.panel_requested = false;
         else if (!v.panel_requested) v.panel = key;
+        if (key != "lessons" && draw_lesson_strip(s, &app.widgets)) open_panel(s, "lessons");
       }
       apply_edit(app, app.panels[i]->draw(s, frame));
       if (!embed) ImGui::EndTabItem();

@@ -19,6 +19,7 @@ namespace web {
 struct Platform {
   std::function<void(const std::string& name, const std::string& mime, const std::string& bytes)> download;
   std::function<void()> copy_link;
+  std::function<void(const std::string& text)> copy_text;
   std::function<void()> pick_file;  // an .npy file picker; the file arrives through import_file
   std::function<void(float x, float y, float w, float h)> save_png;  // canvas pixels of this frame
   // Asks the page's side for a model's files (platform/model.js): {"action": "lookup" | "download" |

@@ -173,7 +173,11 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
   if (labels) axes.draw(map_pos, cell, label_w, scale, view);
   ImGui::SetCursorScreenPos(map_pos);
   int hq, hk;
-  heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk, true);
+  // A lesson that asks for a cell takes the click as its answer.
+  if (heatmap_image(*p.focus_map, "##focus", ImVec2(map_w, map_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv, hq, hk,
+                    true) &&
+      hq >= 0 && lesson_asks(s, ap::lesson::CheckKind::PickCell))
+    answer_lesson(s, nlohmann::json{hq, hk});
   drawn.push_back({focus, true, map_pos.x, map_pos.y, map_w, map_h, -1, view.zoom, hq, hk});
   if (hq >= 0) {
     // Outline the hovered cell's row and column so the eye finds both tokens.
@@ -230,8 +234,10 @@ PanelEdit HeadsPanel::draw(Session& s, const PanelFrame& f) {
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const std::string id = "##head" + std::to_string(h);
     if (heatmap_image(*p.maps[size_t(h)], id.c_str(), ImVec2(small, small_h), 0.0f, hi, Colormap::Sequential, n_q, n_kv,
-                      hq, hk))
+                      hq, hk)) {
       focus = h;
+      if (lesson_asks(s, ap::lesson::CheckKind::PickHead)) answer_lesson(s, h);
+    }
     drawn.push_back({h, false, pos.x, pos.y, small, small_h});
     if (h == focus)
       dl->AddRect(pos, ImVec2(pos.x + small, pos.y + small_h), IM_COL32(255, 217, 77, 255), 0, 0, 2 * scale);

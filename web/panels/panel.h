@@ -52,6 +52,7 @@ struct PanelEdit {
   bool download_weights = false;           // the training lab's weights as a download
   bool pick_file = false;                  // open the file picker (imports)
   std::string model_request;               // a request for a model's files (Platform::model_request)
+  std::string copy_text;                   // to the clipboard (a lesson's summary)
 };
 
 class Panel {

@@ -6,6 +6,7 @@ namespace web {
 
 #define AP_PANELS(X)          \
   X(heads, "Heads")           \
+  X(lessons, "Lessons")       \
   X(model, "GPT-2")           \
   X(compare, "Compare heads") \
   X(pipeline, "Pipeline")     \

@@ -27,7 +27,7 @@
   }
 
   // [SECTION] the page's side of the app: downloads, the address, files, PNG, online state
-  const LINK_KEY = 'attention-playground:last';
+  const LINK_KEY = 'attention-playground:last', LESSONS_KEY = 'attention-playground:lessons';
   let lastLink = null, lastPush = -Infinity, pngWaiter = null;
   const page = {
     download(name, mime, bytes) {
@@ -73,6 +73,16 @@
       if (lastLink !== null && lastLink !== query) lastPush = now;
       lastLink = query;
       try { localStorage.setItem(LINK_KEY, query); } catch (e) { /* storage off: the address still holds it */ }
+    },
+    copyText(text) {
+      if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => { /* no permission: nothing to do */ });
+    },
+    // Each lesson's progress, kept on the device (session/lessons.h's progress_json).
+    saveLessons(json) {
+      try { localStorage.setItem(LESSONS_KEY, json); } catch (e) { /* storage off: for this visit only */ }
+    },
+    savedLessons() {
+      try { return localStorage.getItem(LESSONS_KEY) || ''; } catch (e) { return ''; }
     },
     startLink() {
       if (location.hash.length > 1) return location.hash.slice(1);
@@ -140,6 +150,13 @@
     e.preventDefault();
     if (started && e.dataTransfer && e.dataTransfer.files.length) importFiles(e.dataTransfer.files);
   });
+
+  function lessonCall(request) {
+    need();
+    const r = callWithString(_ap_lesson, JSON.stringify(request));
+    if (!r.ok) throw new Error(r.error);
+    return r;
+  }
 
   function trainCall(request) {
     need();
@@ -250,6 +267,31 @@
       if (typeof fragment !== 'string') throw new TypeError('openLink(fragment): fragment must be a string');
       return callWithString(_ap_apply_link, fragment.replace(/^[^#]*#/, ''));
     },
+
+    // [SECTION] lessons (session/lessons.h; the README's "Lessons" has the format)
+    /** The lessons: [{id, title, about, steps, done, needsModel, builtin}]. */
+    lessons() { return lessonCall({ action: 'list' }).lessons; },
+    /** Opens a lesson by id, or a teacher's lesson from its JSON (text or object), at `step` or where the learner was. */
+    openLesson(idOrJson, step) {
+      const lesson = typeof idOrJson === 'string' ? idOrJson : JSON.stringify(idOrJson);
+      const request = { action: 'open', lesson };
+      if (step !== undefined) request.step = step;
+      return lessonCall(request).state;
+    },
+    /** {lesson, title, step, steps: [{text, kind, done, hintUsed, showMeUsed, hasHint, hasShowMe, options}],
+     *  done, complete, hintsUsed, showMeUsed, feedback, summary}; {lesson: null} when none is open. */
+    lessonState() { return lessonCall({ action: 'state' }).state; },
+    /** The answer to the current step (a number, a shape's text, a head, [row, col] or an option's index):
+     *  {correct, feedback, state}. */
+    answer(value) { return lessonCall({ action: 'answer', value }); },
+    /** The next step (or `step`): the state. */
+    nextStep() { return lessonCall({ action: 'next' }).state; },
+    goToStep(step) { return lessonCall({ action: 'go', step }).state; },
+    /** The current step's hint (counted as used). */
+    hint() { return lessonCall({ action: 'hint' }).hint; },
+    /** Sets the current step's state for a learner who is stuck (counted as used). */
+    showMe() { return lessonCall({ action: 'showMe' }).state; },
+    closeLesson() { lessonCall({ action: 'close' }); return true; },
 
     /** Back to the defaults, without imported tensors. */
     reset() {
@@ -392,7 +434,8 @@
   // [SECTION] embedding: a page that holds the playground in an iframe drives it
   // with postMessage({playground: 1, id, method, args}); the reply carries the same id.
   const METHODS = ['getConfig', 'setConfig', 'tensor', 'tokens', 'panels', 'panel', 'openPanel', 'analysis', 'link',
-                   'notes', 'openLink', 'reset', 'layout'];
+                   'notes', 'openLink', 'reset', 'layout', 'lessons', 'openLesson', 'lessonState', 'answer', 'nextStep',
+                   'goToStep', 'hint', 'showMe', 'closeLesson'];
   window.addEventListener('message', (e) => {
     const m = e.data;
     if (!m || typeof m !== 'object' || m.playground !== 1 || !e.source) return;

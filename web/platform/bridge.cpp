@@ -52,6 +52,11 @@ EMSCRIPTEN_KEEPALIVE const char* ap_tensor(const char* name, int head, int layer
   return reply(r);
 }
 
+// A lesson request (session/lessons.h): list, open, state, answer, next, go, hint, showMe, close.
+EMSCRIPTEN_KEEPALIVE const char* ap_lesson(const char* request) {
+  return reply(web::lesson_request(web::g_app->session, request));
+}
+
 // The query tokens (keys = 0) or the key/value tokens (keys = 1).
 EMSCRIPTEN_KEEPALIVE const char* ap_tokens(int keys) {
   const ap::Trace& t = web::g_app->session.trace;

@@ -44,10 +44,11 @@ struct Window {
   float scale = 0;              // device pixel ratio the fonts and style were built for
   int width = 0, height = 0;    // canvas size in device pixels
   bool first_frame_done = false;
-  bool touch_style = false;  // the style has touch-sized targets
-  double last_ms = 0;        // when the last frame began
-  int cursor = -2;           // the mouse cursor the page shows (ImGuiMouseCursor)
-  web::TextField field;      // the text field the page's textarea mirrors
+  bool touch_style = false;    // the style has touch-sized targets
+  double last_ms = 0;          // when the last frame began
+  int cursor = -2;             // the mouse cursor the page shows (ImGuiMouseCursor)
+  web::TextField field;        // the text field the page's textarea mirrors
+  uint64_t saved_lessons = 0;  // the lessons' progress as last saved (Lessons::changes)
 };
 Window g_win;
 web::input::Queue g_input;
@@ -77,6 +78,14 @@ EM_JS(void, report_fatal, (const char* msg), {
 EM_JS(void, js_download, (const char* name, const char* mime, const char* data, int size),
       { Module.apPage.download(UTF8ToString(name), UTF8ToString(mime), HEAPU8.slice(data, data + size)); });
 EM_JS(void, js_copy_link, (), { Module.apPage.copyLink(); });
+EM_JS(void, js_copy_text, (const char* text), { Module.apPage.copyText(UTF8ToString(text)); });
+EM_JS(void, js_save_lessons, (const char* json), { Module.apPage.saveLessons(UTF8ToString(json)); });
+EM_JS(char*, js_saved_lessons, (), {
+  const s = Module.apPage.savedLessons();
+  const size = lengthBytesUTF8(s) + 1, p = _malloc(size);
+  stringToUTF8(s, p, size);
+  return p;
+});
 EM_JS(void, js_pick_file, (), { Module.apPage.pickFile(); });
 EM_JS(void, js_model_request, (const char* json), { Module.apModel.request(UTF8ToString(json)); });
 EM_JS(void, js_save_png, (float x, float y, float w, float h), { Module.apPage.savePng(x, y, w, h); });
@@ -302,6 +311,10 @@ void frame() {
   if (g_win.context_lost) return;
   sync_canvas_size();
   update_fonts();
+  if (web::g_app->session.lessons.changes != g_win.saved_lessons) {  // a step done, a hint read: kept on the device
+    g_win.saved_lessons = web::g_app->session.lessons.changes;
+    js_save_lessons(web::progress_json(web::g_app->session).c_str());
+  }
   if (g_fonts.dirty) {
     g_fonts.dirty = false;
     build_fonts_and_style(g_win.scale);
@@ -426,8 +439,13 @@ int main() {
     js_download(name.c_str(), mime.c_str(), bytes.data(), int(bytes.size()));
   };
   app.platform.copy_link = [] { js_copy_link(); };
+  app.platform.copy_text = [](const std::string& text) { js_copy_text(text.c_str()); };
   app.platform.pick_file = [] { js_pick_file(); };
   app.platform.model_request = [](const std::string& json) { js_model_request(json.c_str()); };
+  char* lessons = js_saved_lessons();
+  web::restore_progress(app.session, lessons);
+  free(lessons);
+  g_win.saved_lessons = app.session.lessons.changes;
   char* start = js_start_link();
   web::apply_link(app.session, start);
   free(start);

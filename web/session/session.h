@@ -14,6 +14,7 @@
 #include "io/export.h"
 #include "kernels/plan.h"
 #include "layer/attention.h"
+#include "session/lessons.h"
 #include "session/model.h"
 #include "session/train.h"
 
@@ -96,6 +97,7 @@ struct Session {
   std::unique_ptr<ModelSession> model;
   std::unique_ptr<ModelLoad> loading;  // a model's files as they arrive
   ModelFetch fetch;                    // the download, as the page reports it
+  Lessons lessons;                     // the lessons, the open one and the learner's progress
 };
 
 // [SECTION] the config and its trace
