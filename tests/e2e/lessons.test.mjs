@@ -223,3 +223,46 @@ test('a teacher\'s lesson opens from its JSON; malformed ones are refused with t
     assert.equal((await state(page)).lesson, 'mine', 'a refused lesson leaves the open one');
   });
 });
+
+test('a teacher\'s lesson from a dropped file, from a link that packs it, and from a URL on the site', async () => {
+  const mine = {
+    format: 'attention-playground-lesson/1', id: 'shared', title: 'Causal, shared',
+    steps: [{ text: 'Turn causal on.', check: { config: { causal: true } } }, { text: 'Done?', check: { choose: ['yes', 'no'], correct: 0 } }],
+  };
+  const drop = ([name, text]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], name));
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  };
+  await withPage(env, async (page) => {
+    // A malformed file is refused with a note that names the file and the field; nothing is lost.
+    await page.evaluate(() => playground.openLesson('causal'));
+    await page.evaluate(drop, ['broken.json', JSON.stringify(Object.assign({}, mine, { steps: [{ text: 'x' }] }))]);
+    await page.waitForFunction(() => playground.notes().some((n) => n.startsWith('broken.json: ')));
+    const note = (await page.evaluate(() => playground.notes())).find((n) => n.startsWith('broken.json'));
+    assert.match(note, /steps\[0\]\.check: is required/);
+    assert.equal((await state(page)).lesson, 'causal');
+    await page.evaluate(drop, ['shared.json', JSON.stringify(mine)]);
+    await page.waitForFunction(() => playground.lessonState().lesson === 'shared');
+    assert.equal(await page.evaluate(() => playground.panel()), 'lessons');
+    // The page's link packs it, so a learner who opens that link gets the same lesson at the same step.
+    await page.evaluate(() => playground.nextStep());
+    await frames(page);
+    const link = await page.evaluate(() => playground.link());
+    assert.match(link, /lesson_json=/);
+    await withPage(env, async (other) => {
+      const s = await state(other);
+      assert.equal(s.lesson, 'shared');
+      assert.equal(s.step, 1);
+    }, { url: link });
+  });
+  // From a URL on the site (the page's connect-src), and one that is not there, said on the page.
+  await withPage(env, async (page) => {
+    await page.route('**/lessons/shared.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(mine) }));
+    await page.evaluate(() => { location.hash = 'lesson_url=lessons/missing.json'; location.reload(); });
+    // (waited for with a guard: before it is ready again, the API throws)
+    await page.waitForFunction(() => { try { return playground.notes().some((n) => n.includes('could not be fetched')); } catch (e) { return false; } });
+    await page.evaluate(() => { location.hash = 'lesson_url=lessons/shared.json'; location.reload(); });
+    await page.waitForFunction(() => { try { return playground.lessonState().lesson === 'shared'; } catch (e) { return false; } });
+  }, { serviceWorkers: 'block', allowErrors: true });
+});

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "session/lessons.h"
+#include "session/link.h"
 #include "session/session.h"
 
 namespace {
@@ -243,4 +244,42 @@ TEST_CASE("lessons: a teacher's lesson opens from its JSON; a bad one is refused
   CHECK(web::open_lesson(s, R"({"format": "attention-playground-lesson/1", "id": "causal", "title": "Fake",
     "steps": [{"text": "x", "check": {"config": {"causal": true}}}]})")
             .find("a built-in lesson is already called") == 0);
+}
+
+TEST_CASE("lessons: the link holds the lesson and its step; a teacher's lesson is packed into it") {
+  web::Session s = started();
+  // With a step, the link's state is kept (a reload); without, the lesson starts from its start.
+  web::apply_link(s, "causal=true&lesson=padding&step=1");
+  CHECK(s.lessons.open == "padding");
+  CHECK(s.lessons.progress["padding"].step == 1);
+  CHECK(s.config.causal);
+  // Without a step: where the learner was, from that step's start state (the lesson's, padded to 14).
+  web::apply_link(s, "causal=true&lesson=padding");
+  CHECK(s.lessons.progress["padding"].step == 1);
+  CHECK(s.config.pad_to == 14);
+  CHECK_FALSE(s.config.causal);
+  CHECK(web::current_link(s).find("&lesson=padding&step=1") != std::string::npos);
+  web::apply_link(s, "lesson=nothing&step=x");
+  CHECK(s.notes == std::vector<std::string>{"step ignored: not a step number",
+                                            "lesson ignored: no lesson is called \"nothing\"; known: sdpa, qkv-roles, "
+                                            "shapes, view-transpose, why-sqrt, causal, padding, fully-masked, cross, "
+                                            "dropout, compare-heads, costs, sizes, gpt2-heads"});
+  // A teacher's lesson goes into the link as its JSON, and comes back from it at the same step.
+  REQUIRE(web::open_lesson(s, R"({"format": "attention-playground-lesson/1", "id": "mine", "title": "Mine & yours",
+    "steps": [{"text": "a", "check": {"config": {"causal": true}}}, {"text": "b", "check": {"config": {"causal": false}}}]})") ==
+          "");
+  REQUIRE(web::go_to_step(s, 1) == "");
+  const std::string link = web::current_link(s);
+  CHECK(link.find("&lesson_json=%7B") != std::string::npos);
+  web::Session t = started();
+  web::apply_link(t, link);
+  CHECK(t.notes.empty());
+  CHECK(t.lessons.open == "mine");
+  CHECK(t.lessons.progress["mine"].step == 1);
+  CHECK(web::open_lesson(t)->title == "Mine & yours");
+  web::apply_link(t, "lesson_json=%7B%22format%22%3A1%7D");
+  CHECK(t.notes == std::vector<std::string>{"lesson_json ignored: this lesson cannot be used: format: must be "
+                                            "\"attention-playground-lesson/1\""});
+  CHECK(web::lesson_request(t, R"({"action": "open", "lesson": "{}", "from": "x.json"})")["ok"] == false);
+  CHECK(t.notes.back() == "x.json: this lesson cannot be used: format: must be \"attention-playground-lesson/1\"");
 }

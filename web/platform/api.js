@@ -8,7 +8,14 @@
   const ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
   ready.catch(() => {});  // a failed load is reported on the page; no unhandled rejection
 
-  Module.apFirstFrame = () => { started = true; reportOnline(); resolveReady(window.playground); };
+  // Read before the app starts: its first frame rewrites the address from its state.
+  const lessonUrl = new URLSearchParams(location.hash.slice(1)).get('lesson_url');
+  Module.apFirstFrame = () => {
+    started = true;
+    reportOnline();
+    if (lessonUrl) openLessonUrl(lessonUrl);
+    resolveReady(window.playground);
+  };
   Module.apLoadFailed = (message) => rejectReady(new Error(message));
 
   function need() {
@@ -139,6 +146,12 @@
     if (model.length) await Module.apModel.fromFiles(model);
     for (const f of files) {
       if (Module.apModel.isModelFile(f)) continue;
+      // Any other .json is a teacher's lesson: opened, or refused with a note that says why.
+      if (/\.json$/i.test(f.name)) {
+        if (f.size > 1024 * 1024) openLessonText('', f.name, 'the file is larger than a lesson may be (128 KiB)');
+        else openLessonText(await f.text(), f.name);
+        continue;
+      }
       // A .npz is a training lab's weights; an .npy's name says which tensor it replaces.
       const role = /\.npz$/i.test(f.name) ? 'npz' : f.name.replace(/\.npy$/i, '').toLowerCase();
       if (f.size > 256 * 1024 * 1024) { importBytes(role, new Uint8Array(0)); continue; }  // refused with a note
@@ -150,6 +163,26 @@
     e.preventDefault();
     if (started && e.dataTransfer && e.dataTransfer.files.length) importFiles(e.dataTransfer.files);
   });
+
+  // A teacher's lesson from a file or a URL: opened, or refused with a note on the page that says why.
+  function openLessonText(text, from, error) {
+    const request = { action: 'open', lesson: text, from };
+    if (error) request.error = error;
+    callWithString(_ap_lesson, JSON.stringify(request));
+  }
+  // #lesson_url=...: fetched from this site (the page's connect-src; other sites can pack the lesson into
+  // the link as lesson_json).
+  async function openLessonUrl(url) {
+    try {
+      const r = await fetch(new URL(url, location.href));
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      const text = await r.text();
+      if (text.length > 1024 * 1024) openLessonText('', url, 'the file is larger than a lesson may be (128 KiB)');
+      else openLessonText(text, url);
+    } catch (e) {
+      openLessonText('', url, 'could not be fetched (' + e.message + '); a lesson must be on this site, or packed into the link as lesson_json');
+    }
+  }
 
   function lessonCall(request) {
     need();

@@ -116,6 +116,7 @@ std::string open_lesson(Session& s, const std::string& id_or_json, int step, boo
     for (const Lesson& b : s.lessons.builtin)
       if (b.id == p.lesson->id) return "a built-in lesson is already called \"" + b.id + "\"; choose another id";
     s.lessons.teacher = std::move(*p.lesson);
+    s.lessons.teacher_json = json::parse(id_or_json).dump();
     l = &*s.lessons.teacher;
   } else if (!(l = find_lesson(s, id_or_json))) {
     std::string known;
@@ -292,7 +293,14 @@ json lesson_request(Session& s, const std::string& request) {
   if (action == "list") return {{"ok", true}, {"lessons", lessons_json(s)}};
   if (action == "open") {
     if (!r.contains("lesson") || !r["lesson"].is_string()) return fail("open needs a lesson: an id or a lesson's JSON");
-    error = open_lesson(s, r["lesson"], step_of(-1));
+    // The page could not read it (a fetch refused, a file too large): said as its reason.
+    error = r.contains("error") && r["error"].is_string() ? r["error"].get<std::string>().substr(0, 300)
+                                                          : open_lesson(s, r["lesson"], step_of(-1));
+    // A dropped file or a fetched URL: the page says what was wrong, and keeps what was open.
+    if (r.contains("from") && r["from"].is_string()) {
+      if (!error.empty()) s.notes.push_back(r["from"].get<std::string>().substr(0, 200) + ": " + error);
+      else open_panel(s, "lessons");
+    }
   } else if (action == "answer") {
     if (!r.contains("value")) return fail("answer needs a value");
     const ap::lesson::Verdict v = answer_lesson(s, r["value"]);

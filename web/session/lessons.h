@@ -28,6 +28,7 @@ struct LessonProgress {
 struct Lessons {
   std::vector<ap::lesson::Lesson> builtin;
   std::optional<ap::lesson::Lesson> teacher;  // loaded from a file or a link
+  std::string teacher_json;                   // its text, compact, for the link
   std::string open;                           // the open lesson's id, "" for none
   std::map<std::string, LessonProgress> progress;
   std::string feedback;      // what the last answer or check said

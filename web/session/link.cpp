@@ -15,7 +15,8 @@ namespace {
 // The page's own keys, and the training lab's settings (core/train/url.h).
 const std::vector<std::string>& page_keys() {
   static const std::vector<std::string> keys = [] {
-    std::vector<std::string> k = {"panel", "head", "tensor", "embed", "model", "layer", "ablate", "lesson", "step"};
+    std::vector<std::string> k = {"panel",  "head",   "tensor",      "embed",      "model", "layer",
+                                  "ablate", "lesson", "lesson_json", "lesson_url", "step"};
     for (const auto& t : ap::train::settings_keys()) k.push_back(t);
     return k;
   }();
@@ -117,15 +118,18 @@ void apply_link(Session& s, const std::string& query) {
   if (!train_pairs.empty())
     for (auto& n : train_apply_link(s.train, train_pairs)) s.notes.push_back(std::move(n));
   s.view.head = std::clamp(s.view.head, 0, target_config(s).n_heads - 1);
-  // A lesson and its step, over the link's state (a reload keeps what the learner set).
-  if (const std::string id = value_of(r.other, "lesson"); !id.empty()) {
+  // A lesson (by id, or a teacher's packed into the link) and its step. With a step the link's state is
+  // the learner's (the page's own links, a reload); without, the lesson starts from its start state.
+  const std::string id = value_of(r.other, "lesson"), packed = value_of(r.other, "lesson_json");
+  if (!id.empty() || !packed.empty()) {
     const std::string step = value_of(r.other, "step");
     char* end = nullptr;
     const long n = std::strtol(step.c_str(), &end, 10);
     const bool number = !step.empty() && !*end && n >= 0 && n < long(ap::lesson::Limits::max_steps);
     if (!step.empty() && !number) s.notes.push_back("step ignored: not a step number");
-    if (const std::string e = open_lesson(s, id.substr(0, 60), number ? int(n) : -1, false); !e.empty())
-      s.notes.push_back("lesson ignored: " + e);
+    const std::string which = packed.empty() ? id.substr(0, 60) : packed;
+    if (const std::string e = open_lesson(s, which, number ? int(n) : -1, !number); !e.empty())
+      s.notes.push_back((packed.empty() ? "lesson ignored: " : "lesson_json ignored: ") + e);
   } else {
     close_lesson(s);
   }
@@ -146,9 +150,12 @@ std::string current_link(const Session& s) {
   if (s.view.panel == "tensors") q += "&tensor=" + s.view.tensor;
   if (s.view.panel == "train") q += "&" + ap::train::settings_to_query(s.train.settings);
   if (s.view.embed) q += "&embed=1";
-  // A built-in lesson by its id (a teacher's has no address of its own).
-  if (const ap::lesson::Lesson* l = open_lesson(s); l && !(s.lessons.teacher && s.lessons.teacher->id == l->id))
-    q += "&lesson=" + l->id + "&step=" + std::to_string(s.lessons.progress.at(l->id).step);
+  // A built-in lesson by its id, a teacher's as its JSON (it has no address of its own).
+  if (const ap::lesson::Lesson* l = open_lesson(s)) {
+    const bool teacher = s.lessons.teacher && s.lessons.teacher->id == l->id;
+    q += teacher ? "&lesson_json=" + ap::percent_encode(s.lessons.teacher_json) : "&lesson=" + l->id;
+    q += "&step=" + std::to_string(s.lessons.progress.at(l->id).step);
+  }
   return q;
 }
 
