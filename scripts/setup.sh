@@ -23,8 +23,10 @@ packages=(
   chromium                       # end-to-end tests (headless, SwiftShader WebGL2)
   fonts-dejavu-core              # the UI font, embedded at build time
   libharfbuzz-bin                # hb-subset cuts the embedded UI font to the ranges drawn at first
-  # Fetched by the page when a text needs them: CJK, Hangul, emoji; Indic, Thai, Ethiopic; Telugu, Kannada; Khmer
+  # Fetched by the page when a text needs them: CJK, Hangul, emoji; Indic, Thai, Ethiopic; Telugu, Kannada; Khmer;
+  # Myanmar; Tibetan
   fonts-droid-fallback fonts-nanum fonts-symbola fonts-freefont-ttf fonts-lohit-telu fonts-lohit-knda fonts-khmeros
+  fonts-sil-padauk fonts-tibetan-machine
   python3-numpy                  # test helpers read/write .npy with /usr/bin/python3
   unicode-data                   # Unicode 15.0 classes of GPT-2's pre-tokenizer (scripts/unicode_classes.py)
   zlib1g-dev                     # inflates np.savez_compressed archives (native builds)

@@ -30,7 +30,9 @@ TEST_CASE("fonts: each script goes to the face that draws it") {
   CHECK(web::fonts::face_for(U'త') == Face::Telugu);
   CHECK(web::fonts::face_for(U'ಕ') == Face::Kannada);
   CHECK(web::fonts::face_for(U'ខ') == Face::Khmer);
-  CHECK(web::fonts::face_for(U'မ') == Face::None);    // Myanmar: no font here
+  CHECK(web::fonts::face_for(U'မ') == Face::Myanmar);
+  CHECK(web::fonts::face_for(U'བ') == Face::Tibetan);
+  CHECK(web::fonts::face_for(U'ᠮ') == Face::None);    // Mongolian (written top to bottom): no font here
   CHECK(web::fonts::face_for(0xFFFD) == Face::Base);  // what an incomplete byte token draws
   // Every face beyond the embedded one has its file, and no two share one.
   std::set<std::string> files;

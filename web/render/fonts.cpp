@@ -16,7 +16,8 @@ struct Range {
 // which fetched font is for what (first match wins). The fetched ones: fonts-dejavu-core (the rest of
 // DejaVu Sans), fonts-droid-fallback (CJK), fonts-nanum (Hangul: Droid has no syllables),
 // fonts-symbola (emoji in one colour: stb_truetype draws no colour glyphs), fonts-freefont-ttf (FreeSans,
-// FreeSerif: Indic, Thai, Ethiopic, ...), fonts-lohit-telu, fonts-lohit-knda, fonts-khmeros.
+// FreeSerif: Indic, Thai, Ethiopic, ...), fonts-lohit-telu, fonts-lohit-knda, fonts-khmeros, fonts-sil-padauk
+// (Myanmar), fonts-tibetan-machine.
 constexpr Range kRanges[] = {
     {0x0020, 0x024F, Face::Base},       // Latin, Latin-1, Latin Extended-A/B
     {0x0370, 0x03FF, Face::Base},       // Greek
@@ -66,6 +67,10 @@ constexpr Range kRanges[] = {
     {0x0C80, 0x0CFF, Face::Kannada},    // Kannada
     {0x1780, 0x17FF, Face::Khmer},      // Khmer
     {0x19E0, 0x19FF, Face::Khmer},      // Khmer symbols
+    {0x1000, 0x109F, Face::Myanmar},    // Myanmar
+    {0xA9E0, 0xA9FF, Face::Myanmar},    // Myanmar extended-B
+    {0xAA60, 0xAA7F, Face::Myanmar},    // Myanmar extended-A
+    {0x0F00, 0x0FFF, Face::Tibetan},    // Tibetan
 };
 
 // The Base rows of the table, as ImGui wants them.
@@ -107,6 +112,10 @@ const char* file_of(Face f) {
       return "Lohit-Kannada.ttf";
     case Face::Khmer:
       return "KhmerOS.ttf";
+    case Face::Myanmar:
+      return "Padauk-Regular.ttf";
+    case Face::Tibetan:
+      return "TibetanMachineUni.ttf";
     default:
       return "";
   }

@@ -17,8 +17,22 @@ extern const uint32_t* const kBaseRanges;
 
 // Base: embedded, in the atlas from the start. Extended: the rest of DejaVu Sans (Vietnamese, Armenian,
 // Georgian, Lao, combining marks, ...). Every face but Base is fetched when a text needs it.
-enum class Face : uint8_t { Base, Extended, Cjk, Hangul, Symbols, Sans, Serif, Telugu, Kannada, Khmer, None };
-inline constexpr int kExtraFaces = int(Face::None) - 1;  // Extended .. Khmer, merged when needed
+enum class Face : uint8_t {
+  Base,
+  Extended,
+  Cjk,
+  Hangul,
+  Symbols,
+  Sans,
+  Serif,
+  Telugu,
+  Kannada,
+  Khmer,
+  Myanmar,
+  Tibetan,
+  None
+};
+inline constexpr int kExtraFaces = int(Face::None) - 1;  // Extended .. Tibetan, merged when needed
 // The file in the static folder's fonts/ for a fetched face; "" for Base (embedded) and None.
 const char* file_of(Face f);
 // The face that draws `cp`: None if no font here does.
