@@ -11,25 +11,28 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/setup.sh"
 export NODE_PATH=/usr/share/nodejs  # Debian's em++ needs Node to find acorn
+# Each stage says when it starts, so a slow one shows in the log.
+stage() { echo "== $* (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"; }
 
-echo "== format"
+stage "format"
 "$root/scripts/format.sh" --check
 
-echo "== native build and tests"
+stage "native build and tests"
 cmake --preset native >/dev/null
 cmake --build --preset native
 ctest --preset native
 
-echo "== native suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang-14)"
+stage "native suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang-14)"
 cmake --preset sanitize -DAP_FUZZ_SECONDS="${AP_FUZZ_SECONDS:-10}" >/dev/null
 cmake --build --preset sanitize
 ctest --preset sanitize
 
-echo "== fuzzing every parser of outside input (${AP_FUZZ_SECONDS:-10} s per target, the same sanitized core)"
+stage "fuzzing every parser of outside input (${AP_FUZZ_SECONDS:-10} s per target, the same sanitized core)"
 cmake --build --preset fuzz
 ctest --preset fuzz | grep -E "Done [0-9]+ runs|tests passed|Failed|Test +#"
 
-echo "== wasm build and tests (Node, headless Chromium)"
+stage "wasm build and tests (Node, headless Chromium)"
 cmake --preset wasm >/dev/null
 cmake --build --preset wasm
 ctest --preset wasm
+stage "done"

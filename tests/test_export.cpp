@@ -130,7 +130,7 @@ TEST_CASE("the PyTorch script states the shapes of this config") {
   CHECK(s.find("q = q.view(1, 11, 6, 8).transpose(1, 2)") != std::string::npos);
   CHECK(s.find("k = k.repeat_interleave(3, dim=1)") != std::string::npos);
   CHECK(s.find("assert output.shape == (1, 11, 48)") != std::string::npos);
-  const auto arrays = ap::export_arrays(c, in, t);
+  const auto arrays = ap::export_arrays(in, t);
   CHECK(arrays[0].first == "x");
   CHECK(arrays[0].second.shape == std::vector<int64_t>{1, 11, 48});
 }

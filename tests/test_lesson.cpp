@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "io/export.h"
 #include "layer/attention.h"
 #include "lesson/check.h"
 #include "lesson/lesson.h"
@@ -122,7 +123,11 @@ TEST_CASE("lesson: malformed lessons are refused with the field's path and a rea
        "steps[0].check.correct: must be a whole number from 0 to 1"},
       {with_step({{"text", "x"}, {"check", {{"choose", {"a", "b"}}}}}), "steps[0].check.correct: is required"},
       {with_step({{"text", "x"}, {"check", json::object()}}),
-       "steps[0].check: needs one of config, measure, enter, shape_of, pick_head, pick_cell, choose"},
+       "steps[0].check: needs one of config, measure, enter, shape_of, pick_head, pick_cell, choose, homework"},
+      {with_step({{"text", "x"}, {"check", {{"homework", "scores"}}}}),
+       "steps[0].check.homework: must be one of weights, context, output"},
+      {with_step({{"text", "x"}, {"check", {{"homework", "output"}, {"tolerance", 1}}}}),
+       "steps[0].check.tolerance: unknown field"},
       {with_step({{"text", "x"}, {"check", {{"choose", {"a", "b"}}, {"correct", 0}, {"extra", 1}}}}),
        "steps[0].check.extra: unknown field"},
       {with_step({{"text", "x"}, {"check", ok_step["check"]}, {"mistakes", {{{"say", "no"}}}}}),
@@ -136,6 +141,7 @@ TEST_CASE("lesson: malformed lessons are refused with the field's path and a rea
       {with_step({{"text", "x"}, {"check", ok_step["check"]}, {"start", {{"head", 64}}}}),
        "steps[0].start.head: must be a whole number from 0 to 63"},
   };
+  CHECK(catalogue.size() == 41);  // the README's count
   for (const Bad& b : catalogue) {
     const lesson::Parsed p = lesson::parse_lesson(b.text);
     INFO(b.text.substr(0, 200));
@@ -298,6 +304,33 @@ TEST_CASE("lesson: picking a head, a cell and an option") {
   const lesson::Lesson mc = parse({{"text", "x"}, {"check", {{"choose", {"0", "1"}}, {"correct", 1}}}});
   CHECK(lesson::evaluate_answer(mc.steps[0], g.live(), 1).done);
   CHECK(lesson::evaluate_answer(mc.steps[0], g.live(), 0).feedback.find("Not that one") == 0);
+}
+
+TEST_CASE("lesson: a homework step is done by a right result for its tensor, and says what the last one was") {
+  const lesson::Lesson l = parse({{"text", "x"}, {"check", {{"homework", "weights"}}}});
+  const ap::Config c = small();
+  const ap::Inputs in = ap::make_inputs(c);
+  const ap::Trace t = ap::run(c, in);
+  lesson::Live live{c, t, nullptr, 0, nullptr, nullptr};
+  CHECK_FALSE(lesson::evaluate(l.steps[0].check, live).done);
+  CHECK(lesson::evaluate(l.steps[0].check, live).feedback.find("drop the .npy") != std::string::npos);
+  const ap::Array weights = ap::to_array(*ap::find_tensor(t, "weights", -1, nullptr));
+  const ap::HomeworkReport right = ap::check_homework(c, in, t, weights, "weights");
+  live.homework = &right;
+  CHECK(lesson::evaluate(l.steps[0].check, live).done);
+  // The right output is not the weights this step asks for.
+  const ap::HomeworkReport other =
+      ap::check_homework(c, in, t, ap::to_array(*ap::find_tensor(t, "output", -1, nullptr)));
+  REQUIRE(other.correct);
+  live.homework = &other;
+  CHECK_FALSE(lesson::evaluate(l.steps[0].check, live).done);
+  const ap::HomeworkReport wrong =
+      ap::check_homework(c, in, t, ap::to_array(*ap::find_tensor(t, "scaled_scores", -1, nullptr)), "weights");
+  live.homework = &wrong;
+  const lesson::Verdict v = lesson::evaluate(l.steps[0].check, live);
+  CHECK_FALSE(v.done);
+  CHECK(v.feedback == wrong.verdict);
+  CHECK(wrong.mistake == "no_softmax");
 }
 
 TEST_CASE("lesson: a condition on a measure holds only when it is met") {

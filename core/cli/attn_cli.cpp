@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include "analysis/compare.h"
 #include "io/npy.h"
 #include "kernels/parallel.h"
 #include "model/gpt2.h"
@@ -44,17 +45,6 @@ void save(const std::string& path, const Array& a, std::ostream& out) {
 
 FullyMasked policy(const std::string& s) {
   return s == "nan" ? FullyMasked::NaN : s == "uniform" ? FullyMasked::Uniform : FullyMasked::Zero;
-}
-
-std::string index_text(const std::vector<int64_t>& shape, int64_t flat) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  std::string s = "(";
-  for (size_t i = 0; i < idx.size(); ++i) s += (i ? ", " : "") + std::to_string(idx[i]);
-  return s + (idx.size() == 1 ? ",)" : ")");
 }
 
 // [SECTION] attn sdpa
@@ -168,36 +158,22 @@ int run_check(const CheckArgs& a, std::ostream& out) {
     out << "MISMATCH: shapes differ: expected " << e.shape_text() << ", actual " << g.shape_text() << "\n";
     return 1;
   }
-  double max_abs = 0, max_rel = 0;
-  int64_t at_abs = 0, at_rel = 0, first_bad = -1, bad = 0;
-  for (int64_t i = 0; i < e.size(); ++i) {
-    const double w = e.values[size_t(i)], x = g.values[size_t(i)];
-    bool ok;
-    if (std::isnan(w) || std::isnan(x)) ok = std::isnan(w) && std::isnan(x);  // NaN matches only NaN
-    else if (std::isinf(w) || std::isinf(x)) ok = w == x;                     // infinities must agree exactly
-    else {
-      const double abs_err = std::abs(x - w), rel_err = abs_err / std::max(std::abs(w), 1e-30);
-      if (abs_err > max_abs) max_abs = abs_err, at_abs = i;
-      if (w != 0 && rel_err > max_rel) max_rel = rel_err, at_rel = i;
-      ok = abs_err <= a.atol + a.rtol * std::abs(w);
-    }
-    if (!ok && bad++ == 0) first_bad = i;
-  }
+  const Comparison c = compare_values(e.values, g.values, {a.atol, a.rtol});
   out << std::setprecision(3);
   out << "shape " << e.shape_text() << ", " << e.size() << " elements (" << dtype_name(e.dtype) << " vs "
       << dtype_name(g.dtype) << ")\n";
   // Values are doubles whatever the files' dtypes (float16/32 and integers
   // convert exactly), so float64 expected against float32 actual is fair.
   if (e.dtype != g.dtype) out << "the dtypes differ: both compared as float64\n";
-  out << "max abs error " << max_abs << " at " << index_text(e.shape, at_abs) << "\n";
-  out << "max rel error " << max_rel << " at " << index_text(e.shape, at_rel) << "\n";
-  if (bad == 0) {
+  out << "max abs error " << c.max_abs << " at " << index_text(e.shape, c.max_abs_at) << "\n";
+  out << "max rel error " << c.max_rel << " at " << index_text(e.shape, c.max_rel_at) << "\n";
+  if (c.match()) {
     out << "MATCH: every element within atol " << a.atol << " + rtol " << a.rtol << " * |expected|\n";
     return 0;
   }
-  out << std::setprecision(9) << "MISMATCH: " << bad << " of " << e.size() << " elements differ; first at "
-      << index_text(e.shape, first_bad) << ": expected " << e.values[size_t(first_bad)] << ", actual "
-      << g.values[size_t(first_bad)] << "\n";
+  const size_t at = size_t(c.first_mismatch);
+  out << std::setprecision(9) << "MISMATCH: " << c.mismatches << " of " << e.size() << " elements differ; first at "
+      << index_text(e.shape, c.first_mismatch) << ": expected " << e.values[at] << ", actual " << g.values[at] << "\n";
   return 1;
 }
 

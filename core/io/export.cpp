@@ -51,7 +51,7 @@ Array to_array(const TensorData& t) {
   return a;
 }
 
-std::vector<std::pair<std::string, Array>> export_arrays(const Config& cfg, const Inputs& in, const Trace& t) {
+std::vector<std::pair<std::string, Array>> export_arrays(const Inputs& in, const Trace& t) {
   std::vector<std::pair<std::string, Array>> a;
   const auto batched = [](Array x) {  // (n, d) -> (1, n, d): PyTorch's batch axis
     x.shape.insert(x.shape.begin(), 1);
@@ -78,9 +78,8 @@ std::vector<std::pair<std::string, Array>> export_arrays(const Config& cfg, cons
   Array keep{DType::F32, {1, t.n_heads, t.n_q, t.n_kv}, {}}, weights = keep, out{DType::F32, {1, t.n_q, t.d_model}, {}};
   for (const auto& h : t.heads)
     for (Eigen::Index i = 0; i < h.weights.size(); ++i) {
-      const float w = h.weights.data()[i], d = h.after_dropout().data()[i];
-      keep.values.push_back(cfg.dropout > 0 ? double(d != 0 || w == 0) : 1.0);
-      weights.values.push_back(w);
+      keep.values.push_back(h.kept(i));
+      weights.values.push_back(h.weights.data()[i]);
     }
   out.values.assign(t.output.data(), t.output.data() + t.output.size());
   a.emplace_back("dropout_keep", keep);

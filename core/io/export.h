@@ -25,7 +25,7 @@ Array to_array(const TensorData& t);
 
 // The arrays the PyTorch script needs: inputs, weights, the additive mask,
 // the dropout pattern, and the playground's weights and output to compare with.
-std::vector<std::pair<std::string, Array>> export_arrays(const Config& cfg, const Inputs& in, const Trace& t);
+std::vector<std::pair<std::string, Array>> export_arrays(const Inputs& in, const Trace& t);
 // The script; it loads `npz_name` from the working directory.
 std::string pytorch_script(const Config& cfg, const Trace& t, const std::string& npz_name);
 

@@ -42,6 +42,9 @@ struct HeadTrace {
   // memory at large sizes): these name the matrix that holds it.
   const Mat& softcapped() const { return capped.size() ? capped : scaled; }
   const Mat& after_dropout() const { return dropped.size() ? dropped : weights; }
+  // Whether weight i (row-major) survived dropout: what the .npz exports as
+  // dropout_keep (a weight of 0 counts as kept: dropping it changes nothing).
+  bool kept(Eigen::Index i) const { return !dropped.size() || dropped.data()[i] != 0 || weights.data()[i] == 0; }
 };
 
 // q: [n_q x d]  k: [n_kv x d]  v: [n_kv x d_v]

@@ -175,6 +175,15 @@ Verdict evaluate(const Check& c, const Live& live) {
     if (!v.done) v.feedback = "Not yet: " + std::string(info(c.quantity.of).what) + " is " + number_text(*x) + ".";
     return v;
   }
+  if (c.kind == CheckKind::Homework) {
+    const HomeworkReport* r = live.homework;
+    v.done = r && r->correct && r->target == c.tensor;
+    if (!v.done)
+      v.feedback = r && !r->verdict.empty() ? r->verdict
+                                            : "Not yet: drop the .npy your code wrote on the page, or pick it with "
+                                              "\"check an .npy\".";
+    return v;
+  }
   v.feedback = "This step waits for an answer.";
   return v;
 }
@@ -202,6 +211,7 @@ Verdict evaluate_answer(const Step& s, const Live& live, const nlohmann::json& a
   switch (c.kind) {
     case CheckKind::Config:
     case CheckKind::Condition:
+    case CheckKind::Homework:
       return evaluate(c, live);
     case CheckKind::Enter: {
       double a = 0;

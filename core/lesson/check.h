@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "analysis/homework.h"
 #include "config/config.h"
 #include "layer/trace.h"
 #include "lesson/lesson.h"
@@ -21,6 +22,7 @@ struct Live {
   const HeadAnalysis* heads = nullptr;          // per-head statistics, once computed (for entropy)
   int shown_head = 0;                           // the head on screen: a cell without a head is in it
   const std::vector<int>* token_ids = nullptr;  // the text's token ids (a model's); else equal texts, equal ids
+  const HomeworkReport* homework = nullptr;     // the learner's last dropped result, checked against this trace
 };
 
 struct Verdict {

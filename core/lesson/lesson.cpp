@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "analysis/homework.h"
 #include "base/json_nesting.h"
 #include "config/fields.h"
 #include "config/json.h"
@@ -283,7 +284,18 @@ struct Reader {
       if (!j.contains("correct")) return fail(at(path, "correct"), "is required");
       return integer(j["correct"], at(path, "correct"), 0, int(c.options.size()) - 1, c.correct);
     }
-    return fail(path, "needs one of config, measure, enter, shape_of, pick_head, pick_cell, choose");
+    if (j.contains("homework")) {
+      if (!object(j, path, {"homework"})) return false;
+      c.kind = CheckKind::Homework;
+      if (!text(j, "homework", path, c.tensor, 40, true)) return false;
+      if (!is_homework_target(c.tensor)) {
+        std::string names;
+        for (const HomeworkTarget& t : homework_targets()) names += std::string(names.empty() ? "" : ", ") + t.name;
+        return fail(at(path, "homework"), "must be one of " + names);
+      }
+      return true;
+    }
+    return fail(path, "needs one of config, measure, enter, shape_of, pick_head, pick_cell, choose, homework");
   }
 
   bool step(const json& j, const std::string& path, Step& s) {

@@ -74,6 +74,7 @@ enum class CheckKind {
   PickHead,   // the learner picks the head with the highest (or lowest) measure
   PickCell,   // the learner picks a cell of the map that obeys a rule
   Choose,     // a multiple choice
+  Homework,   // the learner's own code computes a tensor; its .npy, dropped on the page, matches the page's
 };
 struct Bounds {
   std::optional<double> at_least, at_most;
@@ -90,13 +91,16 @@ struct Check {
   Quantity quantity;                   // Condition, Enter, PickHead
   Bounds bounds;                       // Condition
   double tolerance = 0;                // Enter: |answer − measure| ≤ tolerance
-  std::string tensor;                  // Shape: a pipeline step's tensor name
+  std::string tensor;                  // Shape: a pipeline step's tensor name; Homework: a homework target
   bool after_view = false;             // Shape: the step that views it split into heads
   bool highest = true;                 // PickHead
   CellRule cell = CellRule::Blocked;   // PickCell, in the shown head
   std::vector<std::string> options;    // Choose
   int correct = -1;                    // Choose
-  bool needs_answer() const { return kind != CheckKind::Config && kind != CheckKind::Condition; }
+  // Whether the learner answers through answer() (a homework's answer is a file, checked as it arrives).
+  bool needs_answer() const {
+    return kind != CheckKind::Config && kind != CheckKind::Condition && kind != CheckKind::Homework;
+  }
 };
 // An answer close to another quantity gets its own words ("that is the score before the softmax").
 struct Mistake {

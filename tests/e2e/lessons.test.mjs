@@ -1,5 +1,5 @@
 // Lessons in the page: every built-in lesson solved through the JS API with
-// answers worked out here from the page's tensors (a wrong one refused
+// answers worked out here from the page's tensors (homework in NumPy from its exported inputs; a wrong one refused
 // first), one solved by clicks and typing on the canvas, progress kept over
 // a reload, a teacher's lesson opened and malformed ones refused.
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setup, withPage, frames, click } from './harness.mjs';
+import { learnerHomework } from './homework.mjs';
 
 const env = setup();
 const lessonsDir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'web', 'lessons');
@@ -104,6 +105,17 @@ test('every built-in lesson is solved through the JS API, each answer step refus
         await page.evaluate((s) => playground.goToStep(s), i);
         await settle(page);
         const check = lesson.steps[i].check;
+        if (check.homework) {  // the learner's NumPy, from the inputs the page exports: transposed, then right
+          const files = await learnerHomework(page);
+          const send = (name) => page.evaluate((b) => playground.checkHomework(new Uint8Array(b)), files[name]);
+          assert.equal((await send(`${check.homework}-transposed`)).mistake, 'transposed', where);
+          await frames(page);
+          assert.equal((await state(page)).steps[i].done, false, `${where} refuses the transposed result`);
+          assert.equal((await send(`${check.homework}-right`)).correct, true, where);
+          await frames(page);
+          assert.equal((await state(page)).steps[i].done, true, `${where} takes the right result`);
+          continue;
+        }
         if (check.config || check.measure) {
           assert.equal((await state(page)).steps[i].done, false, `${where} starts undone`);
           await page.evaluate(() => playground.showMe());

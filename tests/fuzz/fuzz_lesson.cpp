@@ -11,20 +11,14 @@
 #include "layer/attention.h"
 #include "lesson/check.h"
 #include "lesson/lesson.h"
+#include "small_layer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const ap::lesson::Parsed p = ap::lesson::parse_lesson(text);
   if (p.lesson.has_value() == !p.error.empty()) __builtin_trap();  // a lesson or a reason, never both
   if (!p.lesson) return 0;
-  static const ap::Config config = [] {
-    ap::Config c;
-    c.text = "the cat sat";
-    c.d_model = 8;
-    c.n_heads = 2;
-    c.causal = true;
-    return c;
-  }();
+  const ap::Config& config = small_layer();
   static const ap::Trace trace = ap::run(config, ap::make_inputs(config));
   static const ap::HeadAnalysis heads = ap::analyse_heads(trace);
   for (int shown : {0, 1}) {

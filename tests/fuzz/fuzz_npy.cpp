@@ -1,13 +1,17 @@
-// libFuzzer target: the .npy reader and the import checks. A file that
-// parses holds exactly as many values as its shape says, and writes back to
-// bytes that parse to the same array.
+// libFuzzer target: the .npy reader, the import checks and the homework
+// check. A file that parses holds exactly as many values as its shape says,
+// writes back to bytes that parse to the same array, and gets a verdict
+// against every homework target of a small layer.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
 
+#include "analysis/homework.h"
 #include "io/export.h"
 #include "io/npy.h"
+#include "layer/attention.h"
+#include "small_layer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
@@ -22,5 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;
   for (auto role : {ap::ImportRole::X, ap::ImportRole::Q, ap::ImportRole::K, ap::ImportRole::V})
     if (!ap::import_matrix(role, *a, cfg, &error) && error.empty()) __builtin_trap();
+  const ap::Config& small = small_layer();
+  static const ap::Inputs in = ap::make_inputs(small);
+  static const ap::Trace t = ap::run(small, in);
+  for (const char* target : {"", "weights", "context", "output"}) {
+    const ap::HomeworkReport h = ap::check_homework(small, in, t, *a, target);
+    if (h.verdict.empty() || (h.correct && !h.compared)) __builtin_trap();
+  }
   return 0;
 }

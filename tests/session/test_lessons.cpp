@@ -8,6 +8,9 @@
 #include <cmath>
 #include <string>
 
+#include "io/npy.h"
+#include "reference.h"
+#include "session/homework.h"
 #include "session/lessons.h"
 #include "session/link.h"
 #include "session/session.h"
@@ -148,6 +151,22 @@ std::pair<json, json> answers(const web::Session& s, const ap::lesson::Step& ste
   }
 }
 
+// A learner's homework, done here with the float64 reference (tests/reference.h): the tensor as .npy bytes,
+// right, or with its last two axes swapped.
+std::string homework(const web::Session& s, const std::string& target, bool transposed) {
+  const ref::Result r = ref::attention(s.config, s.inputs);
+  std::vector<ref::Matrix> blocks = target == "output" ? std::vector<ref::Matrix>{r.output} : r.weights;
+  ap::Array a{ap::DType::F64, {}, {}};
+  if (target != "output") a.shape.push_back(int64_t(blocks.size()));
+  const size_t rows = blocks[0].size(), cols = blocks[0][0].size();
+  a.shape.push_back(int64_t(transposed ? cols : rows));
+  a.shape.push_back(int64_t(transposed ? rows : cols));
+  for (const ref::Matrix& m : blocks)
+    for (size_t i = 0; i < (transposed ? cols : rows); ++i)
+      for (size_t j = 0; j < (transposed ? rows : cols); ++j) a.values.push_back(transposed ? m[j][i] : m[i][j]);
+  return ap::npy_bytes(a);
+}
+
 }  // namespace
 
 TEST_CASE("lessons: every built-in lesson is solved, each answer step refusing a wrong answer first") {
@@ -168,6 +187,23 @@ TEST_CASE("lessons: every built-in lesson is solved, each answer step refusing a
       settle(s);
       const ap::lesson::Step& step = l.steps[i];
       const auto done = [&] { return bool(s.lessons.progress[l.id].done[i]); };
+      if (step.check.kind == CheckKind::Homework) {
+        web::begin_frame(s);  // re-checks a held file, then the step
+        CHECK_FALSE(done());
+        // Asks for a file; a file held from a step before is checked against this one's state and tensor.
+        CHECK((s.homework.theirs ? s.lessons.feedback == s.homework.report.verdict
+                                 : s.lessons.feedback.find("drop the .npy") != std::string::npos));
+        REQUIRE(web::check_homework_file(s, "mine.npy", homework(s, step.check.tensor, true)) == "");
+        web::begin_frame(s);  // re-checks a held file, then the step
+        CHECK_FALSE(done());
+        CHECK(s.homework.report.mistake == "transposed");
+        CHECK(s.lessons.feedback == s.homework.report.verdict);
+        REQUIRE(web::check_homework_file(s, "mine.npy", homework(s, step.check.tensor, false)) == "");
+        web::begin_frame(s);  // re-checks a held file, then the step
+        INFO(s.homework.report.verdict);
+        CHECK(done());
+        continue;
+      }
       if (!step.check.needs_answer()) {
         web::check_lesson(s);
         CHECK_FALSE(done());  // a step starts undone: its state is the learner's to set
@@ -263,7 +299,7 @@ TEST_CASE("lessons: the link holds the lesson and its step; a teacher's lesson i
   CHECK(s.notes == std::vector<std::string>{"step ignored: not a step number",
                                             "lesson ignored: no lesson is called \"nothing\"; known: sdpa, qkv-roles, "
                                             "shapes, view-transpose, why-sqrt, causal, padding, fully-masked, cross, "
-                                            "dropout, compare-heads, costs, sizes, gpt2-heads"});
+                                            "dropout, compare-heads, costs, sizes, your-code, gpt2-heads"});
   // A teacher's lesson goes into the link as its JSON, and comes back from it at the same step.
   REQUIRE(web::open_lesson(s, R"({"format": "attention-playground-lesson/1", "id": "mine", "title": "Mine & yours",
     "steps": [{"text": "a", "check": {"config": {"causal": true}}}, {"text": "b", "check": {"config": {"causal": false}}}]})") ==

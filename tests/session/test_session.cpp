@@ -180,7 +180,7 @@ TEST_CASE("session: imports replace what they name, exports read the trace") {
     for (int j = 0; j < n; ++j) CHECK(float(w.values[size_t(i * n + j)]) == s.trace.heads[1].weights(i, j));
   CHECK(web::export_file(s, "config", "", 0).bytes == ap::config_to_json(s.config));
   CHECK(web::export_file(s, "zip", "", 0).error ==
-        "unknown export 'zip'; known: npy, csv, config, pytorch, npz, weights");
+        "unknown export 'zip'; known: npy, csv, config, pytorch, npz, homework, weights");
   CHECK(web::export_file(s, "weights", "", 0).error == "nothing trained yet: open the Train tab first");
 }
 

@@ -10,6 +10,7 @@
 
 #include "imgui.h"
 #include "imgui_internal.h"  // each window's content extent, for layout()
+#include "panels/homework.h"
 #include "panels/lessons.h"
 #include "render/widgets.h"
 
@@ -52,8 +53,6 @@ void download(App& app, const ExportFile& f) {
   else if (app.platform.download) app.platform.download(f.name, f.mime, f.bytes);
 }
 
-namespace {
-
 void apply_edit(App& app, const PanelEdit& e) {
   Session& s = app.session;
   if (e.config) app.controls.errors = apply_outside_edit(s, *e.config);
@@ -61,11 +60,14 @@ void apply_edit(App& app, const PanelEdit& e) {
     s.view.tensor = *e.show_tensor;
     open_panel(s, "tensors");
   }
-  if (e.download_weights) download(app, export_file(s, "weights", "", -1));
+  if (!e.download.empty()) download(app, export_file(s, e.download, "", -1));
   if (e.pick_file && app.platform.pick_file) app.platform.pick_file();
+  if (e.pick_homework && app.platform.pick_homework) app.platform.pick_homework();
   if (!e.model_request.empty() && app.platform.model_request) app.platform.model_request(e.model_request);
   if (!e.copy_text.empty() && app.platform.copy_text) app.platform.copy_text(e.copy_text);
 }
+
+namespace {
 
 void draw_controls_window(App& app) {
   Session& s = app.session;
@@ -85,6 +87,7 @@ void draw_controls_window(App& app) {
     app.controls.choose_layer = -1;
   }
   draw_share_section(app);
+  draw_homework_section(app);
   app.controls_scroll_y = ImGui::GetScrollY();
   app.controls_scroll_max = ImGui::GetScrollMaxY();
   app.line_height = ImGui::GetTextLineHeightWithSpacing();

@@ -20,7 +20,8 @@ struct Platform {
   std::function<void(const std::string& name, const std::string& mime, const std::string& bytes)> download;
   std::function<void()> copy_link;
   std::function<void(const std::string& text)> copy_text;
-  std::function<void()> pick_file;  // an .npy file picker; the file arrives through import_file
+  std::function<void()> pick_file;      // an .npy file picker; the file arrives through import_file
+  std::function<void()> pick_homework;  // an .npy file picker; the file arrives through check_homework_file
   std::function<void(float x, float y, float w, float h)> save_png;  // canvas pixels of this frame
   // Asks the page's side for a model's files (platform/model.js): {"action": "lookup" | "download" |
   // "cancel" | "pick" | "cached" | "forget", "repo", "base"}; it reports back through Session::fetch.
@@ -61,6 +62,7 @@ struct App {
   float controls_scroll_y = 0, controls_scroll_max = 0, line_height = 0;
   bool controls_folded = false;        // a narrow screen's controls folded away to one line (the views get the room)
   bool png_requested = false;          // save the views window as PNG once this frame is drawn
+  uint64_t homework_seen = 0;          // Session::homework.arrivals when the homework section last showed one
   float views_rect[4] = {0, 0, 0, 0};  // x, y, w, h of the views window, canvas pixels
 };
 
@@ -77,6 +79,8 @@ void drop_gpu_resources(App& app);
 void download(App& app, const ExportFile& f);
 // The "Share and export" section of the controls (share.cpp).
 void draw_share_section(App& app);
+// Applies what a panel (or a section of the controls) asked for.
+void apply_edit(App& app, const PanelEdit& e);
 // Draws every window into a canvas of width x height pixels; `scale` is the
 // device pixel ratio (all ImGui sizes are in device pixels, for crisp text).
 void draw_app(App& app, float width, float height, float scale);

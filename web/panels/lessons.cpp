@@ -8,6 +8,7 @@
 
 #include "imgui.h"
 #include "misc/cpp/imgui_stdlib.h"
+#include "panels/homework.h"
 #include "panels/panel.h"
 #include "render/widgets.h"
 
@@ -65,13 +66,6 @@ void draw_list(Session& s, const PanelFrame& f) {
     ImGui::PopID();
   }
   if (s.lessons.open.empty() && !s.lessons.feedback.empty()) message(s.lessons.feedback, kErrorColour);
-}
-
-// Records the last item for layout() under `name`.
-void mark(const PanelFrame& f, const std::string& name) {
-  if (!f.widgets) return;
-  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-  f.widgets->emplace_back(name, Box{a.x, a.y, b.x - a.x, b.y - a.y});
 }
 
 }  // namespace
@@ -179,6 +173,10 @@ PanelEdit LessonsPanel::draw(Session& s, const PanelFrame& f) {
         ImGui::PopID();
       }
       break;
+    case CheckKind::Homework:
+      draw_homework_tools(s, f, edit);
+      draw_homework_report(s);
+      break;
   }
   if (done) {
     ImGui::TextColored(kDone, "Done ✓");
@@ -187,14 +185,14 @@ PanelEdit LessonsPanel::draw(Session& s, const PanelFrame& f) {
       wrapped(cur.explain);
       ImGui::PopStyleColor();
     }
-  } else if (!s.lessons.feedback.empty()) {
-    message(s.lessons.feedback, kNoteColour);
+  } else if (!s.lessons.feedback.empty() && !(cur.check.kind == CheckKind::Homework && s.homework.theirs)) {
+    message(s.lessons.feedback, kNoteColour);  // (a homework's report above says it)
   }
   const LessonProgress& p = s.lessons.progress.at(l->id);
   if (!cur.hint.empty()) {
     if (p.hints[size_t(step)]) {
       wrapped("Hint: " + cur.hint, true);
-    } else if (ImGui::Button("hint")) {
+    } else if (!done && ImGui::Button("hint")) {
       lesson_hint(s);
     }
   }

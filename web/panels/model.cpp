@@ -31,13 +31,6 @@ std::string mb(double bytes) {
   return b;
 }
 
-// Records the last item's rectangle under `name`, for layout().
-void mark(const PanelFrame& f, const char* name) {
-  if (!f.widgets) return;
-  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-  f.widgets->emplace_back(name, Box{a.x, a.y, b.x - a.x, b.y - a.y});
-}
-
 std::string request(const char* action, const std::string& repo = "", const std::string& base = "") {
   nlohmann::json j = {{"action", action}};
   if (!repo.empty()) j["repo"] = repo;

@@ -49,8 +49,9 @@ struct PanelFrame {
 struct PanelEdit {
   std::optional<ap::Config> config;        // apply this config (the controls then show it)
   std::optional<std::string> show_tensor;  // open the Tensors panel on this tensor
-  bool download_weights = false;           // the training lab's weights as a download
+  std::string download;                    // an export_file() kind to download ("weights", "homework", ...)
   bool pick_file = false;                  // open the file picker (imports)
+  bool pick_homework = false;              // open the file picker for an .npy to check as homework
   std::string model_request;               // a request for a model's files (Platform::model_request)
   std::string copy_text;                   // to the clipboard (a lesson's summary)
 };
@@ -63,6 +64,9 @@ class Panel {
   // panel makes new ones on its next frame).
   virtual void drop_gpu() {}
 };
+
+// Records the last item's rectangle under `name` in f.widgets, for layout().
+void mark(const PanelFrame& f, const std::string& name);
 
 struct PanelInfo {
   const char* key;    // in links, openPanel() and the tests

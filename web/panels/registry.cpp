@@ -2,6 +2,8 @@
 // defines its make_<key>_panel().
 #include "panels/panel.h"
 
+#include "imgui.h"
+
 namespace web {
 
 #define AP_PANELS(X)          \
@@ -26,6 +28,12 @@ const std::vector<PanelInfo>& panel_registry() {
   static const std::vector<PanelInfo> panels = {AP_PANELS(AP_ROW)};
 #undef AP_ROW
   return panels;
+}
+
+void mark(const PanelFrame& f, const std::string& name) {
+  if (!f.widgets) return;
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  f.widgets->emplace_back(name, Box{a.x, a.y, b.x - a.x, b.y - a.y});
 }
 
 }  // namespace web

@@ -173,7 +173,7 @@ PanelEdit TrainPanel::draw(Session& session, const PanelFrame& f) {
   if (!changed) ImGui::EndDisabled();
   for (const auto& e : p.errors) message(e, kErrorColour);
   ImGui::Separator();
-  if (ImGui::Button("export weights (.npz)")) edit.download_weights = true;
+  if (ImGui::Button("export weights (.npz)")) edit.download = "weights";
   same_line_if_fits(ImGui::CalcTextSize("load weights (?)").x + 2 * ImGui::GetStyle().FramePadding.x +
                     2 * ImGui::GetStyle().ItemSpacing.x);
   if (ImGui::Button("load weights")) edit.pick_file = true;

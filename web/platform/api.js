@@ -58,6 +58,17 @@
       input.onchange = () => importFiles(input.files);
       input.click();
     },
+    // "check an .npy": whatever its name, the file is the learner's homework.
+    pickHomework() {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.accept = '.npy';
+      input.onchange = async () => {
+        const f = input.files[0];
+        if (f) checkHomeworkBytes(f.name, '', f.size > 256 * 1024 * 1024 ? new Uint8Array(0) : new Uint8Array(await f.arrayBuffer()));
+      };
+      input.click();
+    },
     // Called right after the frame is drawn, while the WebGL buffer still holds it.
     savePng(x, y, w, h) {
       const c = document.createElement('canvas');
@@ -140,6 +151,20 @@
       _free(ptr);
     }
   }
+  // The learner's own result, checked against the page's tensor: the report (session/homework.h).
+  function checkHomeworkBytes(name, target, bytes) {
+    const ptr = _malloc(Math.max(1, bytes.length));
+    try {
+      HEAPU8.set(bytes, ptr);
+      let report;
+      withString(name, (n) => withString(target, (t) => {
+        report = JSON.parse(UTF8ToString(_ap_homework(n, t, ptr, bytes.length)));
+      }));
+      return report;
+    } finally {
+      _free(ptr);
+    }
+  }
   async function importFiles(files) {
     // A GPT-2's files (config.json, model.safetensors, ...) load the model (model.js).
     const model = Array.from(files).filter((f) => Module.apModel.isModelFile(f));
@@ -152,10 +177,12 @@
         else openLessonText(await f.text(), f.name);
         continue;
       }
-      // A .npz is a training lab's weights; an .npy's name says which tensor it replaces.
+      // A .npz is a training lab's weights; x.npy, q.npy, k.npy and v.npy replace that tensor; any other
+      // .npy is the learner's homework, checked against the page's.
       const role = /\.npz$/i.test(f.name) ? 'npz' : f.name.replace(/\.npy$/i, '').toLowerCase();
-      if (f.size > 256 * 1024 * 1024) { importBytes(role, new Uint8Array(0)); continue; }  // refused with a note
-      importBytes(role, new Uint8Array(await f.arrayBuffer()));
+      const bytes = () => f.size > 256 * 1024 * 1024 ? new Uint8Array(0) : f.arrayBuffer().then((b) => new Uint8Array(b));
+      if (role === 'npz' || /^[xqkv]$/.test(role)) importBytes(role, await bytes());  // too large: refused with a note
+      else checkHomeworkBytes(f.name, '', await bytes());
     }
   }
   window.addEventListener('dragover', (e) => e.preventDefault());
@@ -335,7 +362,7 @@
 
     /**
      * A file as the page exports it: {name, mime, data: Uint8Array}. kind: 'npy' or 'csv'
-     * (of tensor(name, head); head -1 or omitted: every head), 'config', 'pytorch', 'npz'.
+     * (of tensor(name, head); head -1 or omitted: every head), 'config', 'pytorch', 'npz', 'homework' (the .npz's inputs without the page's results).
      */
     exportFile(kind, tensor = '', head = -1) {
       need();
@@ -371,6 +398,26 @@
       if (typeof role !== 'string' || !(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer))
         throw new TypeError('importNpy(role, bytes): role a string, bytes a Uint8Array or ArrayBuffer');
       return importBytes(role, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    },
+
+    /**
+     * Checks the learner's own result (an .npy's bytes) against the page's tensor `target`: 'weights'
+     * (heads, n_q, n_kv), 'context' (heads, n_q, d_head) or 'output' (n_q, d_model); '' or omitted: the open
+     * lesson step's, else the tensor of its shape. Returns {file, target, shape, expectedShape, compared,
+     * correct, mistake (a usual mistake's key, or ''), verdict, details, maxAbs, maxRel, mismatches,
+     * firstMismatch, error}. The page re-checks it with every new state: homework() reads it again.
+     */
+    checkHomework(bytes, target = '', name = 'homework.npy') {
+      need();
+      if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer) || typeof target !== 'string')
+        throw new TypeError('checkHomework(bytes, target): bytes a Uint8Array or ArrayBuffer, target a string');
+      return checkHomeworkBytes(String(name), target, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    },
+
+    /** The last homework's report against the state now (see checkHomework); {file: null} before any. */
+    homework() {
+      need();
+      return JSON.parse(UTF8ToString(_ap_homework_report()));
     },
 
     /**
@@ -468,7 +515,7 @@
   // with postMessage({playground: 1, id, method, args}); the reply carries the same id.
   const METHODS = ['getConfig', 'setConfig', 'tensor', 'tokens', 'panels', 'panel', 'openPanel', 'analysis', 'link',
                    'notes', 'openLink', 'reset', 'layout', 'lessons', 'openLesson', 'lessonState', 'answer', 'nextStep',
-                   'goToStep', 'hint', 'showMe', 'closeLesson'];
+                   'goToStep', 'hint', 'showMe', 'closeLesson', 'checkHomework', 'homework'];
   window.addEventListener('message', (e) => {
     const m = e.data;
     if (!m || typeof m !== 'object' || m.playground !== 1 || !e.source) return;

@@ -114,6 +114,17 @@ EMSCRIPTEN_KEEPALIVE const char* ap_import(const char* role, const char* data, i
   return reply({{"ok", error.empty()}, {"error", error}});
 }
 
+// A learner's .npy, checked as their homework against `target` ("" for the open lesson step's, else by
+// shape): the report (web::homework_json), with "error" when the file could not be read.
+EMSCRIPTEN_KEEPALIVE const char* ap_homework(const char* name, const char* target, const char* data, int size) {
+  web::Session& s = web::g_app->session;
+  const std::string error = web::check_homework_file(s, name, std::string(data, size_t(size)), target);
+  if (!error.empty()) s.notes.push_back(error);
+  return reply(web::homework_json(s));
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ap_homework_report() { return reply(web::homework_json(web::g_app->session)); }
+
 // {"name", "mime", "ptr", "length"} of a file to export, or {"error"}.
 EMSCRIPTEN_KEEPALIVE const char* ap_export(const char* kind, const char* tensor, int head) {
   static std::string bytes;

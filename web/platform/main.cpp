@@ -87,6 +87,7 @@ EM_JS(char*, js_saved_lessons, (), {
   return p;
 });
 EM_JS(void, js_pick_file, (), { Module.apPage.pickFile(); });
+EM_JS(void, js_pick_homework, (), { Module.apPage.pickHomework(); });
 EM_JS(void, js_model_request, (const char* json), { Module.apModel.request(UTF8ToString(json)); });
 EM_JS(void, js_save_png, (float x, float y, float w, float h), { Module.apPage.savePng(x, y, w, h); });
 EM_JS(void, js_set_link, (const char* query), { Module.apPage.setLink(UTF8ToString(query)); });
@@ -441,6 +442,7 @@ int main() {
   app.platform.copy_link = [] { js_copy_link(); };
   app.platform.copy_text = [](const std::string& text) { js_copy_text(text.c_str()); };
   app.platform.pick_file = [] { js_pick_file(); };
+  app.platform.pick_homework = [] { js_pick_homework(); };
   app.platform.model_request = [](const std::string& json) { js_model_request(json.c_str()); };
   char* lessons = js_saved_lessons();
   web::restore_progress(app.session, lessons);

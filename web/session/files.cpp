@@ -28,20 +28,21 @@ std::string import_file(Session& s, const std::string& role_name, const std::str
 }
 
 const std::vector<std::string>& export_kinds() {
-  static const std::vector<std::string> kinds = {"npy", "csv", "config", "pytorch", "npz", "weights"};
+  static const std::vector<std::string> kinds = {"npy", "csv", "config", "pytorch", "npz", "homework", "weights"};
   return kinds;
 }
 
 ExportFile export_file(const Session& s, const std::string& kind, const std::string& tensor, int head) {
   if (kind == "config") return {"attention_config.json", "application/json", ap::config_to_json(s.config), ""};
-  if ((kind == "pytorch" || kind == "npz") && !s.trace.outputs_ready)
+  if ((kind == "pytorch" || kind == "npz" || kind == "homework") && !s.trace.outputs_ready)
     return {"", "", "", "the output is still being computed (new weights are shown first): try again in a moment"};
   if (kind == "pytorch")
     return {"attention_playground.py", "text/x-python",
             ap::pytorch_script(s.config, s.trace, "attention_playground.npz"), ""};
   if (kind == "npz")
-    return {"attention_playground.npz", "application/octet-stream",
-            ap::npz_bytes(ap::export_arrays(s.config, s.inputs, s.trace)), ""};
+    return {"attention_playground.npz", "application/octet-stream", ap::npz_bytes(ap::export_arrays(s.inputs, s.trace)),
+            ""};
+  if (kind == "homework") return {"attention_homework.npz", "application/octet-stream", homework_inputs_npz(s), ""};
   if (kind == "weights") {
     if (!s.train.trainer) return {"", "", "", "nothing trained yet: open the Train tab first"};
     return {std::string("attention_train_") + ap::train::task_info(s.train.settings.task).key + "_step" +

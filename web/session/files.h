@@ -19,7 +19,9 @@ struct ExportFile {
 // The kinds export_file() knows, in the order the page offers them.
 const std::vector<std::string>& export_kinds();
 // A file to download: kind "npy" or "csv" (of tensor/head), "config",
-// "pytorch", "npz", or "weights" (the training lab's parameters as .npz).
+// "pytorch", "npz", "homework" (the .npz's inputs without the page's
+// results, for the homework check) or "weights" (the training lab's
+// parameters as .npz).
 ExportFile export_file(const Session& s, const std::string& kind, const std::string& tensor, int head);
 
 }  // namespace web

@@ -34,14 +34,21 @@ const char* kind_name(CheckKind k) {
       return "pick_cell";
     case CheckKind::Choose:
       return "choose";
+    case CheckKind::Homework:
+      return "homework";
   }
   return "";
 }
 
 ap::lesson::Live live_of(const Session& s) {
   const bool stats = s.derived.generation == s.generation && s.derived.head_stats.done;
-  return {s.config, s.trace, stats ? &s.derived.head_stats : nullptr, s.view.head,
-          s.model ? &s.model->tokens : nullptr};
+  const bool homework = s.homework.theirs && s.homework.checked == s.generation;
+  return {s.config,
+          s.trace,
+          stats ? &s.derived.head_stats : nullptr,
+          s.view.head,
+          s.model ? &s.model->tokens : nullptr,
+          homework ? &s.homework.report : nullptr};
 }
 
 LessonProgress& progress_of(Session& s, const Lesson& l) {
@@ -175,7 +182,10 @@ void check_lesson(Session& s) {
   if (ap::lesson::needs_head_stats(step)) advance_head_analysis(s, 4);
   s.lessons.checked = s.generation;
   const ap::lesson::Verdict v = ap::lesson::evaluate(step.check, live_of(s));
-  s.lessons.waiting = v.waiting;
+  // A homework held but not yet checked against this trace (its outputs are still being computed).
+  const bool homework_waits =
+      step.check.kind == CheckKind::Homework && s.homework.theirs && !v.done && s.homework.checked != s.generation;
+  s.lessons.waiting = v.waiting || homework_waits;
   if (v.done) {
     p.done[p.step] = 1;
     ++s.lessons.changes;

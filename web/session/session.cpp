@@ -168,7 +168,8 @@ void begin_frame(Session& s) {
   advance_model(s, kSliceMs);
   if (s.pending || s.swap_frame + 1 < s.frame) advance(s, kSliceMs);
   train_tick(s.train, kTrainSliceMs);
-  check_lesson(s);  // a step is done the moment its state holds
+  update_homework(s);  // a held homework, re-checked against a new trace
+  check_lesson(s);     // a step is done the moment its state holds
 }
 
 bool advance_head_analysis(Session& s, double budget_ms) {

@@ -14,6 +14,7 @@
 #include "io/export.h"
 #include "kernels/plan.h"
 #include "layer/attention.h"
+#include "session/homework.h"
 #include "session/lessons.h"
 #include "session/model.h"
 #include "session/train.h"
@@ -98,6 +99,7 @@ struct Session {
   std::unique_ptr<ModelLoad> loading;  // a model's files as they arrive
   ModelFetch fetch;                    // the download, as the page reports it
   Lessons lessons;                     // the lessons, the open one and the learner's progress
+  Homework homework;                   // the learner's own result, checked against the trace
 };
 
 // [SECTION] the config and its trace
