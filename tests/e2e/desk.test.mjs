@@ -77,9 +77,10 @@ test("tensor('scores') under causal plus padding is q·kᵀ everywhere, as the h
 
 // The homework's configuration: GPT-2 small's sizes, causal, 11 tokens padded to 14.
 const homework = { d_model: 768, n_heads: 12, causal: true, pad_to: 14 };
-const sizes = [[1024, 768], [1366, 768], [1280, 800], [1920, 1080]];
+// The narrowest laptop, the most common one and a large screen (1280 x 800 lies between the first two).
+const sizes = [[1024, 768], [1366, 768], [1920, 1080]];
 
-test('every tab at 1024x768, 1366x768, 1280x800 and 1920x1080: nothing is cut off sideways', async () => {
+test('every tab at 1024x768, 1366x768 and 1920x1080: nothing is cut off sideways', async () => {
   const cut = [];
   for (const [width, height] of sizes)
     await withPage(async (page) => {

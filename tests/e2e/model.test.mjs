@@ -170,6 +170,58 @@ test("the prediction and every layer's weights are NumPy's; an ablation changes 
   await p.setViewportSize({ width: 1280, height: 800 });
 });
 
+test('the GPT-2 lesson with the tiny model: its previous-token head from NumPy, its induction head', async () => {
+  const p = await page();
+  const text = fs.readFileSync(path.join(fixture, 'reference/text.txt'), 'utf8');
+  assert.equal((await p.evaluate((t) => playground.setConfig({ text: t, layer: 0 }), text)).ok, true);
+  await p.evaluate(() => playground.openLesson('gpt2-heads', 0));
+  await p.evaluate(() => playground.settled());
+  const answer = (v) => p.evaluate((x) => playground.answer(x), v);
+  const best = (score, h) => {
+    let b = 0;
+    for (let head = 1; head < h; ++head) if (score(head) > score(b)) b = head;
+    return b;
+  };
+  // Step 1: the previous-token head of layer 0, from NumPy's float64 weights on the fixture's text.
+  const ref = npy(path.join(fixture, 'reference/weights_0.npy'));
+  const [h, n] = ref.shape;
+  const previous = (head) => {
+    let s = 0;
+    for (let i = 1; i < n; ++i) s += ref.data[(head * n + i) * n + i - 1];
+    return s / (n - 1);
+  };
+  const prev = best(previous, h);
+  assert.equal((await answer((prev + 1) % h)).correct, false, 'another head is refused');
+  const yes = await answer(prev);
+  assert.equal(yes.correct, true, yes.feedback);
+  // Step 2: a phrase said twice; the induction score of each head worked out here from the page's weights
+  // (checked against NumPy's above): the weight on the key just after an earlier copy of the query's token.
+  await p.evaluate(() => playground.nextStep());
+  await p.evaluate(() => playground.setConfig({ text: 'the cat sat on the warm mat and slept. the cat sat on the warm mat and slept.' }));
+  await p.evaluate(() => playground.settled());
+  const { weights, tokens } = await p.evaluate(() => {
+    const w = playground.tensor('weights');
+    return { weights: { shape: w.shape, data: Array.from(w.data) }, tokens: playground.tokens() };
+  });
+  const m = tokens.length;
+  const induction = (head) => {
+    let sum = 0, count = 0;
+    for (let i = 1; i < m; ++i) {
+      let v = 0, has = false;
+      for (let j = 1; j < i; ++j) if (tokens[j - 1] === tokens[i]) { v += weights.data[(head * m + i) * m + j]; has = true; }
+      if (has) { sum += v; ++count; }
+    }
+    return sum / count;
+  };
+  const ind = best(induction, weights.shape[0]);
+  assert.equal((await answer((ind + 1) % h)).correct, false, 'another head is refused');
+  const found = await answer(ind);
+  assert.equal(found.correct, true, found.feedback);
+  const state = await p.evaluate(() => playground.lessonState());
+  assert.equal(state.complete, true);
+  await p.evaluate(() => playground.closeLesson());
+});
+
 test('reopening the page uses the cache with the network cut', async () => {
   const p = await page();
   await p.reload();
