@@ -5,6 +5,7 @@
 // right and name each mistake.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -194,6 +195,28 @@ TEST_CASE("homework: a result no mistake explains says where it first differs; s
   r = ap::check_homework(c, in, t, swapped);
   CHECK(r.mistake == "transposed");
   CHECK(r.target == "output");
+}
+
+TEST_CASE("homework: a layer too large to recompute every mistake quickly tries the transpose alone") {
+  ap::Config c;
+  c.d_model = 768;
+  c.n_heads = 12;
+  c.pad_to = 200;
+  const ap::Inputs in = ap::make_inputs(c);
+  const ap::Trace t = ap::run(c, in);
+  const ap::Array out = ap::to_array(*ap::find_tensor(t, "output", -1, nullptr));
+  ap::Array swapped{ap::DType::F32, {t.d_model, t.n_q}, {}};
+  for (int j = 0; j < t.d_model; ++j)
+    for (int i = 0; i < t.n_q; ++i) swapped.values.push_back(out.values[size_t(i * t.d_model + j)]);
+  CHECK(ap::check_homework(c, in, t, swapped).mistake == "transposed");
+  ap::Array nudged = out;
+  nudged.values[7] += 1;
+  const ap::HomeworkReport r = ap::check_homework(c, in, t, nudged);
+  CHECK(r.mistake.empty());
+  CHECK(r.comparison.first_mismatch == 7);
+  CHECK(std::find_if(r.details.begin(), r.details.end(), [](const std::string& d) {
+          return d.find("too large to try every usual mistake") != std::string::npos;
+        }) != r.details.end());
 }
 
 TEST_CASE("attn check and the homework compare alike: NaN only with NaN, infinities exactly") {

@@ -248,6 +248,10 @@ Array page_tensor(const Trace& t, Target target) {
 
 // [SECTION] comparing
 
+// The most multiply-adds a mistake's recompute may take: GPT-2 small's sizes (768, 12 heads) at 64
+// tokens need 8e7; 256 tokens, 4e8, are left to the transpose.
+constexpr double kMistakeWork = 1e8;
+
 std::vector<int64_t> without_ones(const std::vector<int64_t>& shape) {
   std::vector<int64_t> s;
   for (int64_t d : shape)
@@ -305,8 +309,14 @@ HomeworkReport against(const Config& cfg, const Inputs& in, const Trace& t, cons
     r.details.push_back("shape " + theirs.shape_text() + ", but the page's " + info.name + (plural ? " are " : " is ") +
                         page_shape + " " + info.axes);
   }
+  // Each mistake is a forward of its own, in double: tried while that stays quick (a frame or so each).
+  const double work = 2.0 * t.n_heads * t.n_q * t.n_kv * t.d_head * 2 + 2.0 * t.n_q * t.d_model * t.d_model;
+  const bool try_all = work <= kMistakeWork;
+  if (!try_all) r.details.push_back("this layer is too large to try every usual mistake: the transpose only");
   for (const MistakeRow& m : kMistakes) {
     if (target < m.earliest || target > m.latest) continue;
+    // Every mistake but the transpose has the page's shape: no use computing it for another.
+    if (!m.pass.transposed && (!r.compared || !try_all)) continue;
     std::optional<Array> wrong =
         m.pass.transposed ? std::optional<Array>(transposed_last_two(page)) : compute(cfg, in, t, m.pass, target);
     if (!wrong || !same_shape(theirs.shape, wrong->shape)) continue;
