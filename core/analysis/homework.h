@@ -38,7 +38,7 @@ const std::vector<HomeworkMistake>& homework_mistakes();
 // float32 code that sums in another order than the page differs from it by
 // well under 1e-5 at the playground's sizes (tests/test_homework.cpp
 // measures NumPy's float32 result); every mistake above moves some value by
-// more than 1e-2 on the default layer. 1e-4 + 1e-3·|page| lies between.
+// more than 1e-2, or to NaN, on the tests' layers. 1e-4 + 1e-3·|page| lies between.
 inline constexpr Tolerance kHomeworkTolerance{1e-4, 1e-3};
 
 struct HomeworkReport {
