@@ -240,10 +240,7 @@ std::optional<Array> compute(const Config& cfg, const Inputs& in, const Trace& t
 
 // The page's own tensor (not recomputed): what the learner's result should be.
 Array page_tensor(const Trace& t, Target target) {
-  std::string unused;
-  const char* name = kTargets[size_t(target)].name;
-  TensorData td = *find_tensor(t, name, -1, &unused);
-  return to_array(td);
+  return to_array(*find_tensor(t, kTargets[size_t(target)].name, -1, nullptr));
 }
 
 // [SECTION] comparing

@@ -9,12 +9,8 @@ namespace web {
 using nlohmann::json;
 
 std::string homework_target(const Session& s) {
-  const ap::lesson::Lesson* l = open_lesson(s);
-  if (!l) return "";
-  const auto it = s.lessons.progress.find(l->id);
-  const int step = it == s.lessons.progress.end() ? 0 : it->second.step;
-  const ap::lesson::Check& c = l->steps[size_t(step)].check;
-  return c.kind == ap::lesson::CheckKind::Homework ? c.tensor : "";
+  const ap::lesson::Step* step = open_step(s);
+  return step && step->check.kind == ap::lesson::CheckKind::Homework ? step->check.tensor : "";
 }
 
 std::string check_homework_file(Session& s, const std::string& name, const std::string& bytes,

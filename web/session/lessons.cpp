@@ -210,6 +210,11 @@ ap::lesson::Verdict answer_lesson(Session& s, const json& answer) {
   return v;
 }
 
+const ap::lesson::Step* open_step(const Session& s) {
+  const Lesson* l = open_lesson(s);
+  return l ? &l->steps[size_t(s.lessons.progress.at(l->id).step)] : nullptr;
+}
+
 bool lesson_asks(const Session& s, CheckKind kind) {
   const Lesson* l = open_lesson(s);
   if (!l) return false;

@@ -44,6 +44,8 @@ std::vector<std::string> load_builtin_lessons(Session& s);
 // The lesson with this id, built-in or the teacher's; nullptr if none.
 const ap::lesson::Lesson* find_lesson(const Session& s, const std::string& id);
 const ap::lesson::Lesson* open_lesson(const Session& s);
+// The open lesson's current step, or nullptr when no lesson is open.
+const ap::lesson::Step* open_step(const Session& s);
 
 // Opens a lesson by id, or parses one (a teacher's JSON) and opens it; the
 // step the learner reached, unless `step` >= 0. With `set_state`, the lesson's
